@@ -1,0 +1,14 @@
+// The subcommands, one file each; each registers its options and its action.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cmd/global_options.h"
+
+namespace stack::cmd {
+
+// Each returns the exit status through `exit_code` once the app has run.
+void add_config_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_version_command(CLI::App& app, int& exit_code);
+
+}  // namespace stack::cmd

@@ -1,0 +1,108 @@
+#include "cmd/global_options.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "orchestrator/dependency_graph.h"
+#include "schema/project.h"
+
+extern char** environ;
+
+namespace stack::cmd {
+
+void add_global_options(CLI::App& app, GlobalOptions& o) {
+  app.add_option("-f,--file", o.files, "Stack file (repeatable; - reads standard input)")->take_all();
+  app.add_option("-p,--project-name", o.project_name, "Project name");
+  app.add_option("--project-directory", o.project_directory, "Project directory (default: the first file's)");
+  app.add_option("--env-file", o.env_files, "Environment file instead of .env (repeatable)");
+  app.add_option("--profile", o.profiles, "Enable a profile (repeatable)");
+  app.add_option("--log-level", o.log_level, "Diagnostics: trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_flag("--strict", o.strict, "Treat attributes stack ignores as errors");
+}
+
+void apply_log_level(const GlobalOptions& o) { spdlog::set_level(spdlog::level::from_str(o.log_level)); }
+
+namespace {
+
+std::string read_stdin() {
+  std::ostringstream text;
+  text << std::cin.rdbuf();
+  return text.str();
+}
+
+std::string current_dir() {
+  char buf[4096];
+  return ::getcwd(buf, sizeof buf) ? std::string(buf) : std::string(".");
+}
+
+// Prints "file:line:col: path: message" and, like ninja, the line with a caret.
+void print_diagnostic(const schema::Diagnostic& d, schema::StackFileSource& files,
+                      std::map<std::string, std::vector<std::string>>& lines) {
+  bool error = d.severity == schema::Diagnostic::Severity::Error;
+  bool color = ::isatty(STDERR_FILENO);
+  std::string label = error ? (color ? "\033[31merror\033[0m" : "error") : (color ? "\033[33mwarning\033[0m" : "warning");
+  std::cerr << label << ": " << d.format() << "\n";
+  if (!d.mark.known()) return;
+  const std::string& file = *d.mark.file;
+  if (!lines.count(file)) {
+    std::vector<std::string>& l = lines[file];
+    if (auto text = files.read(file)) {
+      std::istringstream in(*text);
+      for (std::string line; std::getline(in, line);) l.push_back(line);
+    }
+  }
+  const auto& l = lines[file];
+  if (d.mark.line > static_cast<int>(l.size())) return;
+  const std::string& text = l[static_cast<size_t>(d.mark.line - 1)];
+  std::cerr << "    " << text << "\n    " << std::string(static_cast<size_t>(std::max(0, d.mark.column - 1)), ' ')
+            << "^\n";
+}
+
+}  // namespace
+
+std::optional<schema::LoadedProject> load_project(const GlobalOptions& o, const std::vector<std::string>& services,
+                                                  bool interpolate) {
+  auto started = std::chrono::steady_clock::now();
+  schema::LoadOptions options;
+  options.files = o.files;
+  options.working_dir = current_dir();
+  options.project_directory = o.project_directory;
+  options.project_name = o.project_name;
+  options.env_files = o.env_files;
+  options.profiles = o.profiles;
+  options.services = services;
+  options.interpolate = interpolate;
+  options.strict = o.strict;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) options.environment[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const std::string& f : o.files)
+    if (f == "-") options.stdin_text = read_stdin();
+
+  schema::DiskFileSource files;
+  schema::LoadedProject project = schema::load_project(options, files);
+  if (project.ok()) {
+    // A dependency cycle is a property of the whole project, found on its graph.
+    schema::Project typed = schema::build_project(project.tree, project.project_dir);
+    if (auto cycle = orchestrator::DependencyGraph(typed).find_cycle()) {
+      std::string path = "services." + cycle->services[0] + ".depends_on";
+      project.diags.error(cycle->mark, path, "dependency cycle: " + cycle->describe());
+    }
+  }
+  std::map<std::string, std::vector<std::string>> lines;
+  for (const schema::Diagnostic& d : project.diags.all()) print_diagnostic(d, files, lines);
+  spdlog::debug("loaded {} file(s) in {:.1f} ms", project.files.size(),
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+  if (!project.ok()) return std::nullopt;
+  return project;
+}
+
+}  // namespace stack::cmd

@@ -1,0 +1,25 @@
+// stack: runs multi-container applications from Compose-style stack files, with no daemon.
+#include <CLI/CLI.hpp>
+
+#include "cmd/commands.h"
+#include "cmd/global_options.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"stack: run multi-container applications described in Compose files, without Docker"};
+  app.name("stack");
+  app.require_subcommand(1);
+  app.fallthrough();  // global options also after the subcommand
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  stack::cmd::GlobalOptions global;
+  stack::cmd::add_global_options(app, global);
+  int exit_code = 0;
+  stack::cmd::add_config_command(app, global, exit_code);
+  stack::cmd::add_version_command(app, exit_code);
+  app.parse_complete_callback([&global] { stack::cmd::apply_log_level(global); });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

@@ -1,0 +1,49 @@
+// Diagnostics: errors and warnings about a stack file, each at a file:line:col and key path.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema/node.h"
+
+namespace stack::schema {
+
+struct Diagnostic {
+  enum class Severity { Warning, Error };
+  Severity severity = Severity::Error;
+  Mark mark;
+  std::string path;  // "services.web.ports[0]"; empty for file-level problems
+  std::string message;
+
+  // "compose.yaml:12:7: services.web.ports[0]: message"
+  std::string format() const;
+};
+
+// Collects what the loader's stages find. Stages keep going after an error
+// so that one run reports every problem it can, and stop between stages.
+class Diagnostics {
+ public:
+  void error(const Mark& mark, std::string path, std::string message);
+  void warning(const Mark& mark, std::string path, std::string message);
+  // Turns every later warning into an error (`--strict`).
+  void set_strict(bool strict) { strict_ = strict; }
+
+  bool has_errors() const { return errors_ > 0; }
+  const std::vector<Diagnostic>& all() const { return items_; }
+  void append(const Diagnostics& other);
+
+ private:
+  std::vector<Diagnostic> items_;
+  size_t errors_ = 0;
+  bool strict_ = false;
+};
+
+// Key-path helpers: "services" + "web" -> "services.web"; + 0 -> "services.web[0]".
+std::string path_key(std::string_view parent, std::string_view key);
+std::string path_index(std::string_view parent, size_t index);
+
+// The known name closest to `word`, for "did you mean" hints; empty when none is close.
+std::string closest_name(std::string_view word, const std::vector<std::string_view>& names);
+
+}  // namespace stack::schema

@@ -1,0 +1,117 @@
+// Node: a YAML value tree that keeps the file, line and column of every value and key.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stack::schema {
+
+// Where a value came from. `file` is shared by every mark of one file.
+struct Mark {
+  std::shared_ptr<const std::string> file;
+  int line = 0;  // 1-based; 0 when unknown
+  int column = 0;
+
+  const std::string& file_name() const;
+  bool known() const { return file != nullptr && line > 0; }
+};
+
+class Node;
+
+struct Entry;
+
+// A value of a stack file. Mappings keep their keys in file order; the
+// serializer sorts them. Scalars keep the text and the type YAML resolved
+// (a quoted "8080" stays a string, a plain 8080 is an int).
+class Node {
+ public:
+  enum class Kind : std::uint8_t { Null, Scalar, Sequence, Mapping };
+  enum class Type : std::uint8_t { String, Int, Float, Bool, Null };
+
+  Node() = default;
+  static Node null(Mark mark = {});
+  static Node string(std::string text, Mark mark = {});
+  static Node integer(std::int64_t value, Mark mark = {});
+  static Node number(double value, Mark mark = {});
+  static Node boolean(bool value, Mark mark = {});
+  // A plain (unquoted) scalar: its type is resolved as YAML's core schema does.
+  static Node plain(std::string text, Mark mark = {});
+  static Node sequence(Mark mark = {});
+  static Node mapping(Mark mark = {});
+
+  Kind kind() const { return kind_; }
+  Type type() const { return type_; }
+  bool is_null() const { return kind_ == Kind::Null; }
+  bool is_scalar() const { return kind_ == Kind::Scalar; }
+  bool is_sequence() const { return kind_ == Kind::Sequence; }
+  bool is_mapping() const { return kind_ == Kind::Mapping; }
+  bool is_string() const { return kind_ == Kind::Scalar && type_ == Type::String; }
+
+  const Mark& mark() const { return mark_; }
+  void set_mark(Mark mark) { mark_ = std::move(mark); }
+  // YAML tag such as "!reset" or "!override"; empty when none.
+  const std::string& tag() const { return tag_; }
+  void set_tag(std::string tag) { tag_ = std::move(tag); }
+
+  // Scalar text as written (after interpolation).
+  const std::string& text() const { return text_; }
+  void set_text(std::string text) { text_ = std::move(text); }
+  void set_type(Type type) { type_ = type; }
+  // True for scalars written without quotes (their type came from resolution).
+  bool plain_written() const { return plain_; }
+
+  // Sequence items.
+  const std::vector<Node>& items() const { return items_; }
+  std::vector<Node>& items() { return items_; }
+  void push_back(Node item);
+
+  // Mapping entries, in order.
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<Entry>& entries() { return entries_; }
+  const Node* find(std::string_view key) const;
+  Node* find(std::string_view key);
+  const Entry* find_entry(std::string_view key) const;
+  // Sets key (replacing the value of an existing entry, keeping its position).
+  Node& set(std::string key, Node value, Mark key_mark = {});
+  bool erase(std::string_view key);
+  size_t size() const;
+
+  // Typed reads; nullopt where the value does not have that shape. Strings
+  // that spell a number or bool are accepted, because interpolation makes
+  // strings of everything.
+  std::optional<std::int64_t> as_int() const;
+  std::optional<double> as_number() const;
+  std::optional<bool> as_bool() const;
+  // Any scalar's text; nullopt for sequences, mappings and null.
+  std::optional<std::string> as_string() const;
+
+  // A short name for error messages: "a string", "a mapping", ...
+  std::string_view describe() const;
+
+  bool operator==(const Node& other) const;
+
+ private:
+  Kind kind_ = Kind::Null;
+  Type type_ = Type::Null;
+  bool plain_ = false;
+  std::string text_;
+  std::string tag_;
+  Mark mark_;
+  std::vector<Node> items_;
+  std::vector<Entry> entries_;  // Entry is complete before any member is used
+};
+
+struct Entry {
+  std::string key;
+  Mark key_mark;
+  Node value;
+};
+
+// Resolves a plain scalar's type by YAML 1.2 core-schema rules.
+Node::Type resolve_plain_type(std::string_view text);
+
+}  // namespace stack::schema

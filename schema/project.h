@@ -1,0 +1,141 @@
+// Project: the typed, normalized model of a stack file that the orchestrator works from.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "schema/node.h"
+
+namespace stack::schema {
+
+struct PortSpec {
+  std::string host_ip;    // empty: all addresses
+  std::string published;  // "8080", "8000-8010" or empty (none published)
+  int target = 0;
+  std::string protocol = "tcp";
+};
+
+struct MountSpec {
+  enum class Type { Bind, Volume, Tmpfs };
+  Type type = Type::Volume;
+  std::string source;  // host path (bind), volume key (volume; empty: anonymous)
+  std::string target;
+  bool read_only = false;
+  bool create_host_path = true;
+  bool nocopy = false;
+  std::string propagation;
+  std::optional<std::int64_t> tmpfs_size;
+};
+
+struct DependsOnSpec {
+  enum class Condition { Started, Healthy, CompletedSuccessfully };
+  Condition condition = Condition::Started;
+  bool required = true;
+  bool restart = false;
+  Mark mark;
+};
+
+struct HealthcheckSpec {
+  bool disabled = false;
+  std::vector<std::string> test;  // CMD / CMD-SHELL form
+  std::int64_t interval_ns = 0, timeout_ns = 0, start_period_ns = 0, start_interval_ns = 0;
+  int retries = 3;
+};
+
+struct DeviceRequest {
+  std::vector<std::string> capabilities;
+  std::string driver;
+  std::optional<int> count;  // -1: all
+  std::vector<std::string> device_ids;
+  std::map<std::string, std::string> options;
+};
+
+struct DeviceMapping {
+  std::string source;  // host path, or a CDI name such as nvidia.com/gpu=0
+  std::string target;
+  std::string permissions;
+  bool cdi() const { return target.empty(); }
+};
+
+struct Ulimit {
+  std::int64_t soft = 0, hard = 0;
+};
+
+struct NetworkAttachment {
+  std::vector<std::string> aliases;
+  std::string ipv4_address;
+  int priority = 0;
+};
+
+struct RestartPolicy {
+  enum class Mode { No, Always, OnFailure, UnlessStopped };
+  Mode mode = Mode::No;
+  int max_retries = 0;  // on-failure:N; 0 = unlimited
+};
+
+struct ServiceSpec {
+  std::string name;
+  std::string image;
+  std::optional<std::string> build_context, build_dockerfile, build_target;
+  std::map<std::string, std::string> build_args;
+  std::optional<std::vector<std::string>> command, entrypoint;
+  std::map<std::string, std::optional<std::string>> environment;
+  std::map<std::string, std::string> labels;
+  std::string working_dir, user, hostname, container_name;
+  std::vector<PortSpec> ports;
+  std::vector<std::string> expose;
+  std::vector<MountSpec> mounts;  // volumes then tmpfs, in file order
+  std::map<std::string, NetworkAttachment> networks;
+  std::map<std::string, DependsOnSpec> depends_on;
+  std::optional<HealthcheckSpec> healthcheck;
+  RestartPolicy restart;
+  std::optional<double> cpus;
+  std::optional<std::int64_t> memory_bytes, pids_limit, shm_size;
+  std::vector<DeviceRequest> device_requests;  // deploy.resources.reservations.devices and gpus:
+  std::vector<DeviceMapping> devices;
+  std::vector<std::string> cap_add, cap_drop, security_opt, dns, extra_hosts, profiles;
+  bool privileged = false, read_only = false, init = false, tty = false, stdin_open = false;
+  std::string stop_signal = "SIGTERM";
+  std::int64_t stop_grace_period_ns = 10'000'000'000;
+  std::map<std::string, Ulimit> ulimits;
+  std::map<std::string, std::string> sysctls;
+  std::string log_driver;
+  std::map<std::string, std::string> log_options;
+  int replicas = 1;
+  std::string config_hash;
+  Mark mark;
+};
+
+struct NetworkSpec {
+  std::string key, name, driver = "bridge";
+  bool external = false, internal = false;
+  struct Pool {
+    std::string subnet, gateway, ip_range;
+  };
+  std::vector<Pool> pools;
+  std::map<std::string, std::string> labels, driver_opts;
+};
+
+struct VolumeSpec {
+  std::string key, name;
+  bool external = false;
+  std::map<std::string, std::string> labels;
+};
+
+struct Project {
+  std::string name;
+  std::string working_dir;
+  std::vector<ServiceSpec> services;  // sorted by name
+  std::vector<NetworkSpec> networks;
+  std::vector<VolumeSpec> volumes;
+
+  const ServiceSpec* service(const std::string& name) const;
+};
+
+// Builds the typed model from a tree that load_project() normalized.
+Project build_project(const Node& normalized, const std::string& project_dir);
+
+}  // namespace stack::schema

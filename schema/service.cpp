@@ -1,0 +1,501 @@
+// The service attribute table: every key of the Compose Specification's service, normalized or warned about.
+#include <algorithm>
+#include <cctype>
+
+#include "schema/dotenv.h"
+#include "schema/service_attributes.h"
+#include "schema/shapes.h"
+
+namespace stack::schema {
+namespace {
+
+using Cx = NormalizeContext;
+
+const std::vector<std::string_view> kCapabilities = {
+    "ALL", "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
+    "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
+    "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST",
+    "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
+    "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME",
+    "SYS_TTY_CONFIG", "WAKE_ALARM"};
+
+std::optional<Node> capabilities(const Node& v, const std::string& path, Cx& cx) {
+  auto list = check_string_list(v, path, cx);
+  if (!list) return std::nullopt;
+  Node out = Node::sequence(v.mark());
+  for (size_t i = 0; i < list->items().size(); ++i) {
+    std::string name = list->items()[i].text();
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+    if (name.rfind("CAP_", 0) == 0) name = name.substr(4);
+    if (std::find(kCapabilities.begin(), kCapabilities.end(), name) == kCapabilities.end()) {
+      std::string message = "unknown capability \"" + list->items()[i].text() + "\"";
+      std::string near = closest_name(name, kCapabilities);
+      if (!near.empty()) message += " (did you mean \"" + near + "\"?)";
+      cx.diags.error(list->items()[i].mark(), path_index(path, i), message);
+      continue;
+    }
+    out.push_back(Node::string(name, list->items()[i].mark()));
+  }
+  return out;
+}
+
+std::optional<Node> command(const Node& v, const std::string& path, Cx& cx) {
+  if (v.is_scalar()) {
+    std::string error;
+    auto words = split_shell_words(v.text(), &error);
+    if (!words) {
+      cx.diags.error(v.mark(), path, error);
+      return std::nullopt;
+    }
+    Node out = Node::sequence(v.mark());
+    for (auto& w : *words) out.push_back(Node::string(std::move(w), v.mark()));
+    return out;
+  }
+  return check_string_list(v, path, cx);
+}
+
+// A string entrypoint is the shell form, as in a Dockerfile.
+std::optional<Node> entrypoint(const Node& v, const std::string& path, Cx& cx) {
+  if (v.is_scalar()) {
+    Node out = Node::sequence(v.mark());
+    out.push_back(Node::string("/bin/sh", v.mark()));
+    out.push_back(Node::string("-c", v.mark()));
+    out.push_back(Node::string(v.text(), v.mark()));
+    return out;
+  }
+  return check_string_list(v, path, cx);
+}
+
+std::optional<Node> restart(const Node& v, const std::string& path, Cx& cx) {
+  auto s = check_string(v, path, cx);
+  if (!s) return std::nullopt;
+  const std::string& t = s->text();
+  if (t == "no" || t == "always" || t == "unless-stopped" || t == "on-failure") return s;
+  if (t.rfind("on-failure:", 0) == 0) {
+    std::string n = t.substr(11);
+    if (!n.empty() && n.size() < 10 && std::all_of(n.begin(), n.end(), ::isdigit)) return s;
+  }
+  // A plain `no` in YAML 1.1 files arrives as the boolean false.
+  if (v.type() == Node::Type::Bool && t == "false") return Node::string("no", v.mark());
+  cx.diags.error(v.mark(), path, "expected no, always, on-failure[:N] or unless-stopped, got \"" + t + "\"");
+  return std::nullopt;
+}
+
+std::optional<Node> stop_signal(const Node& v, const std::string& path, Cx& cx) {
+  auto s = check_string(v, path, cx);
+  if (!s) return std::nullopt;
+  std::string t = s->text();
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (!t.empty() && std::all_of(t.begin(), t.end(), ::isdigit)) return Node::string(t, v.mark());
+  if (t.rfind("SIG", 0) != 0) t = "SIG" + t;
+  static const std::vector<std::string_view> kSignals = {
+      "SIGABRT", "SIGALRM", "SIGBUS", "SIGCHLD", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO",
+      "SIGKILL", "SIGPIPE", "SIGPROF", "SIGPWR", "SIGQUIT", "SIGSEGV", "SIGSTOP", "SIGSYS", "SIGTERM", "SIGTRAP",
+      "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGUSR1", "SIGUSR2", "SIGVTALRM", "SIGWINCH", "SIGXCPU", "SIGXFSZ"};
+  if (std::find(kSignals.begin(), kSignals.end(), t) == kSignals.end() && t.rfind("SIGRTMIN", 0) != 0 &&
+      t.rfind("SIGRTMAX", 0) != 0) {
+    cx.diags.error(v.mark(), path, "unknown signal \"" + s->text() + "\"");
+    return std::nullopt;
+  }
+  return Node::string(t, v.mark());
+}
+
+std::optional<Node> container_name(const Node& v, const std::string& path, Cx& cx) {
+  auto s = check_string(v, path, cx);
+  if (!s) return std::nullopt;
+  const std::string& t = s->text();
+  bool ok = !t.empty() && std::isalnum(static_cast<unsigned char>(t[0]));
+  for (char c : t) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+  if (!ok) {
+    cx.diags.error(v.mark(), path, "invalid container name \"" + t + "\" (letters, digits, _ . -; starting with a letter or digit)");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<Node> working_dir(const Node& v, const std::string& path, Cx& cx) {
+  auto s = check_string(v, path, cx);
+  if (s && (s->text().empty() || s->text()[0] != '/')) {
+    cx.diags.error(v.mark(), path, "the working directory must be an absolute path, got \"" + s->text() + "\"");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<Node> profiles(const Node& v, const std::string& path, Cx& cx) {
+  auto list = check_string_list(v, path, cx);
+  if (!list) return std::nullopt;
+  for (size_t i = 0; i < list->items().size(); ++i) {
+    const std::string& p = list->items()[i].text();
+    bool ok = !p.empty() && std::isalnum(static_cast<unsigned char>(p[0]));
+    for (char c : p) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    if (!ok) cx.diags.error(list->items()[i].mark(), path_index(path, i), "invalid profile name \"" + p + "\"");
+  }
+  return list;
+}
+
+std::optional<Node> build(const Node& v, const std::string& path, Cx& cx) {
+  static const std::vector<Field> fields = {
+      {"context", check_string},
+      {"dockerfile", check_string},
+      {"args", check_string_map},
+      {"target", check_string},
+      {"labels", check_string_map},
+      {"dockerfile_inline", keep_as_is, false},
+      {"additional_contexts", keep_as_is, false},
+      {"cache_from", keep_as_is, false},
+      {"cache_to", keep_as_is, false},
+      {"entitlements", keep_as_is, false},
+      {"extra_hosts", keep_as_is, false},
+      {"isolation", keep_as_is, false},
+      {"network", keep_as_is, false},
+      {"no_cache", keep_as_is, false},
+      {"platforms", keep_as_is, false},
+      {"privileged", keep_as_is, false},
+      {"pull", keep_as_is, false},
+      {"secrets", keep_as_is, false},
+      {"shm_size", keep_as_is, false},
+      {"ssh", keep_as_is, false},
+      {"tags", keep_as_is, false},
+      {"ulimits", keep_as_is, false},
+  };
+  Node spec = v;
+  if (v.is_scalar()) {
+    spec = Node::mapping(v.mark());
+    spec.set("context", v);
+  }
+  auto out = check_object(spec, path, cx, fields);
+  if (!out) return std::nullopt;
+  Node* context = out->find("context");
+  std::string ctx = context ? context->text() : ".";
+  bool remote = ctx.find("://") != std::string::npos || ctx.rfind("git@", 0) == 0;
+  out->set("context", Node::string(remote ? ctx : absolute_path(ctx, cx), v.mark()));
+  if (!out->find("dockerfile") && !out->find("dockerfile_inline"))
+    out->set("dockerfile", Node::string("Dockerfile", v.mark()));
+  if (Node* args = out->find("args")) {
+    // `ARG` with no value takes it from the environment, as Compose does.
+    for (Entry& e : args->entries())
+      if (e.value.is_null())
+        if (auto value = cx.environment(e.key)) e.value = Node::string(*value, e.value.mark());
+  }
+  return out;
+}
+
+std::optional<Node> depends_on(const Node& v, const std::string& path, Cx& cx) {
+  auto map = list_to_map(v, ListSplit::NameOnly, path, cx.diags);
+  if (!map) return std::nullopt;
+  static const std::vector<Field> fields = {
+      {"condition", [](const Node& n, const std::string& p, Cx& c) {
+         return check_enum(n, p, c, {"service_started", "service_healthy", "service_completed_successfully"});
+       }},
+      {"required", check_bool},
+      {"restart", check_bool},
+  };
+  Node out = Node::mapping(v.mark());
+  for (const Entry& e : map->entries()) {
+    std::string p = path_key(path, e.key);
+    Node dep = Node::mapping(e.value.mark().known() ? e.value.mark() : e.key_mark);
+    if (!e.value.is_null()) {
+      auto o = check_object(e.value, p, cx, fields);
+      if (!o) continue;
+      dep = std::move(*o);
+    }
+    const Mark& m = e.key_mark;
+    if (!dep.find("condition")) dep.set("condition", Node::string("service_started", m));
+    if (!dep.find("required")) dep.set("required", Node::boolean(true, m));
+    if (!dep.find("restart")) dep.set("restart", Node::boolean(false, m));
+    out.set(e.key, std::move(dep), e.key_mark);
+  }
+  return out;
+}
+
+std::optional<Node> networks(const Node& v, const std::string& path, Cx& cx) {
+  auto map = list_to_map(v, ListSplit::NameOnly, path, cx.diags);
+  if (!map) return std::nullopt;
+  static const std::vector<Field> fields = {
+      {"aliases", [](const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c); }},
+      {"ipv4_address", check_string},
+      {"ipv6_address", check_string, false},
+      {"priority", [](const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c); }},
+      {"gw_priority", [](const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c); }},
+      {"mac_address", keep_as_is, false},
+      {"link_local_ips", keep_as_is, false},
+      {"driver_opts", keep_as_is, false},
+      {"interface_name", keep_as_is, false},
+  };
+  Node out = Node::mapping(v.mark());
+  for (const Entry& e : map->entries()) {
+    if (e.value.is_null()) {
+      out.set(e.key, Node::null(e.key_mark), e.key_mark);
+      continue;
+    }
+    auto o = check_object(e.value, path_key(path, e.key), cx, fields);
+    if (!o) continue;
+    if (const Node* ip = o->find("ipv4_address")) {
+      int a, b, c, d;
+      char tail;
+      if (std::sscanf(ip->text().c_str(), "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) != 4 || a < 0 || a > 255 ||
+          b < 0 || b > 255 || c < 0 || c > 255 || d < 0 || d > 255) {
+        cx.diags.error(ip->mark(), path_key(path_key(path, e.key), "ipv4_address"),
+                       "invalid IPv4 address \"" + ip->text() + "\"");
+        continue;
+      }
+    }
+    out.set(e.key, std::move(*o), e.key_mark);
+  }
+  return out;
+}
+
+std::optional<Node> extra_hosts(const Node& v, const std::string& path, Cx& cx) {
+  auto map = list_to_map(v, ListSplit::HostEntry, path, cx.diags);
+  if (!map) return std::nullopt;
+  Node out = Node::sequence(v.mark());
+  for (const Entry& e : map->entries()) {
+    auto ips = e.value.is_sequence() ? check_string_list(e.value, path_key(path, e.key), cx)
+                                     : check_string_list(e.value, path_key(path, e.key), cx, true);
+    if (!ips) continue;
+    for (const Node& ip : ips->items()) {
+      std::string addr = ip.text();
+      if (addr.size() > 2 && addr.front() == '[' && addr.back() == ']') addr = addr.substr(1, addr.size() - 2);
+      out.push_back(Node::string(e.key + "=" + addr, ip.mark()));
+    }
+  }
+  return out;
+}
+
+std::optional<Node> env_file(const Node& v, const std::string& path, Cx& cx) {
+  Node list = as_list(v);
+  static const std::vector<Field> fields = {
+      {"path", check_path},
+      {"required", check_bool},
+      {"format", keep_as_is, false},
+  };
+  Node out = Node::sequence(v.mark());
+  for (size_t i = 0; i < list.items().size(); ++i) {
+    const Node& item = list.items()[i];
+    std::string p = path_index(path, i);
+    Node entry = Node::mapping(item.mark());
+    if (item.is_scalar()) {
+      entry.set("path", Node::string(absolute_path(item.text(), cx), item.mark()));
+    } else {
+      auto o = check_object(item, p, cx, fields);
+      if (!o) continue;
+      if (!o->find("path")) {
+        cx.diags.error(item.mark(), p, "missing required key \"path\"");
+        continue;
+      }
+      entry = std::move(*o);
+    }
+    if (!entry.find("required")) entry.set("required", Node::boolean(true, item.mark()));
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::optional<Node> logging(const Node& v, const std::string& path, Cx& cx) {
+  static const std::vector<Field> fields = {
+      {"driver", check_string},
+      {"options", check_string_map},
+  };
+  auto out = check_object(v, path, cx, fields);
+  if (!out) return std::nullopt;
+  if (Node* options = out->find("options")) {
+    for (const Entry& e : options->entries()) {
+      std::string p = path_key(path_key(path, "options"), e.key);
+      if (e.key == "max-size") check_bytes(e.value, p, cx);
+      else if (e.key == "max-file") check_int(e.value, p, cx, 1);
+      else cx.diags.warning(e.key_mark, p, "logging option not supported by stack; ignored");
+    }
+  }
+  if (const Node* driver = out->find("driver"); driver && driver->text() != "json-file" && driver->text() != "local")
+    cx.diags.warning(driver->mark(), path_key(path, "driver"),
+                     "stack writes logs to files itself; driver \"" + driver->text() + "\" is ignored");
+  return out;
+}
+
+std::optional<Node> sysctls(const Node& v, const std::string& path, Cx& cx) {
+  auto map = check_string_map(v, path, cx);
+  if (!map) return std::nullopt;
+  for (const Entry& e : map->entries())
+    if (e.value.is_null()) cx.diags.error(e.key_mark, path_key(path, e.key), "a sysctl needs a value");
+  return map;
+}
+
+std::optional<Node> labels(const Node& v, const std::string& path, Cx& cx) {
+  auto map = check_string_map(v, path, cx);
+  if (!map) return std::nullopt;
+  for (Entry& e : map->entries())
+    if (e.value.is_null()) e.value = Node::string("", e.value.mark());
+  return map;
+}
+
+std::optional<Node> non_negative(const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c, 0, 10000); }
+std::optional<Node> string_list(const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c); }
+std::optional<Node> string_or_list(const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c, true); }
+std::optional<Node> cpus(const Node& n, const std::string& p, Cx& c) {
+  auto d = n.as_number();
+  if (!d || *d < 0) {
+    c.diags.error(n.mark(), p, "expected a non-negative number of CPUs such as 0.5");
+    return std::nullopt;
+  }
+  return Node::number(*d, n.mark());
+}
+
+const std::vector<Field>& service_fields() {
+  static const std::vector<Field> fields = {
+      {"annotations", keep_as_is, false},
+      {"attach", keep_as_is, false},
+      {"blkio_config", keep_as_is, false},
+      {"build", build},
+      {"cap_add", capabilities},
+      {"cap_drop", capabilities},
+      {"cgroup", keep_as_is, false},
+      {"cgroup_parent", keep_as_is, false},
+      {"command", command},
+      {"configs", keep_as_is, false},
+      {"container_name", container_name},
+      {"cpu_count", keep_as_is, false},
+      {"cpu_percent", keep_as_is, false},
+      {"cpu_period", keep_as_is, false},
+      {"cpu_quota", keep_as_is, false},
+      {"cpu_rt_period", keep_as_is, false},
+      {"cpu_rt_runtime", keep_as_is, false},
+      {"cpu_shares", keep_as_is, false},
+      {"cpus", cpus},
+      {"cpuset", keep_as_is, false},
+      {"credential_spec", keep_as_is, false},
+      {"depends_on", depends_on},
+      {"deploy", normalize_deploy},
+      {"develop", keep_as_is, false},
+      {"device_cgroup_rules", keep_as_is, false},
+      {"devices", normalize_devices},
+      {"dns", string_or_list},
+      {"dns_opt", keep_as_is, false},
+      {"dns_search", keep_as_is, false},
+      {"domainname", keep_as_is, false},
+      {"entrypoint", entrypoint},
+      {"env_file", env_file},
+      {"environment", check_string_map},
+      {"expose", normalize_expose},
+      {"external_links", keep_as_is, false},
+      {"extra_hosts", extra_hosts},
+      {"gpus", normalize_gpus},
+      {"group_add", keep_as_is, false},
+      {"healthcheck", normalize_healthcheck},
+      {"hostname", check_string},
+      {"image", check_string},
+      {"init", check_bool},
+      {"ipc", keep_as_is, false},
+      {"isolation", keep_as_is, false},
+      {"label_file", keep_as_is, false},
+      {"labels", labels},
+      {"links", keep_as_is, false},
+      {"logging", logging},
+      {"mac_address", keep_as_is, false},
+      {"mem_limit", check_bytes},
+      {"mem_reservation", keep_as_is, false},
+      {"mem_swappiness", keep_as_is, false},
+      {"memswap_limit", keep_as_is, false},
+      {"models", keep_as_is, false},
+      {"network_mode", keep_as_is, false},
+      {"networks", networks},
+      {"oom_kill_disable", keep_as_is, false},
+      {"oom_score_adj", keep_as_is, false},
+      {"pid", keep_as_is, false},
+      {"pids_limit", [](const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c, -1); }},
+      {"platform", keep_as_is, false},
+      {"ports", normalize_ports},
+      {"post_start", keep_as_is, false},
+      {"pre_stop", keep_as_is, false},
+      {"privileged", check_bool},
+      {"profiles", profiles},
+      {"provider", keep_as_is, false},
+      {"pull_policy", keep_as_is, false},
+      {"read_only", check_bool},
+      {"restart", restart},
+      {"runtime", keep_as_is, false},
+      {"scale", non_negative},
+      {"secrets", keep_as_is, false},
+      {"security_opt", string_list},
+      {"shm_size", check_bytes},
+      {"stdin_open", check_bool},
+      {"stop_grace_period", check_duration},
+      {"stop_signal", stop_signal},
+      {"storage_opt", keep_as_is, false},
+      {"sysctls", sysctls},
+      {"tmpfs", normalize_tmpfs},
+      {"tty", check_bool},
+      {"ulimits", normalize_ulimits},
+      {"use_api_socket", keep_as_is, false},
+      {"user", check_string},
+      {"userns_mode", keep_as_is, false},
+      {"uts", keep_as_is, false},
+      {"volumes", normalize_volumes},
+      {"volumes_from", keep_as_is, false},
+      {"working_dir", working_dir},
+  };
+  return fields;
+}
+
+// env_file contents under the service's own environment, which wins.
+void apply_env_files(Node& service, const std::string& path, Cx& cx) {
+  const Node* files = service.find("env_file");
+  Node* environment = service.find("environment");
+  Node merged = Node::mapping(service.mark());
+  if (files) {
+    for (size_t i = 0; i < files->items().size(); ++i) {
+      const Node& f = files->items()[i];
+      const std::string& file = f.find("path")->text();
+      std::optional<std::string> text = cx.read_file(file);
+      if (!text) {
+        if (f.find("required")->text() == "true")
+          cx.diags.error(f.mark(), path_index(path_key(path, "env_file"), i), "env file " + file + " not found");
+        continue;
+      }
+      for (auto& [k, value] : parse_dotenv(*text, file, cx.environment, cx.diags))
+        merged.set(k, Node::string(value, f.mark()), f.mark());
+    }
+  }
+  if (environment) {
+    for (const Entry& e : environment->entries()) {
+      Node value = e.value;
+      // `KEY` with no value passes the variable through from the environment.
+      if (value.is_null())
+        if (auto v = cx.environment(e.key)) value = Node::string(*v, e.value.mark());
+      merged.set(e.key, std::move(value), e.key_mark);
+    }
+  }
+  if (merged.size() > 0) service.set("environment", std::move(merged));
+}
+
+}  // namespace
+
+std::optional<Node> normalize_service(const Node& v, const std::string& path, NormalizeContext& cx) {
+  if (v.is_null()) {
+    cx.diags.error(v.mark(), path, "a service needs at least \"image\" or \"build\"");
+    return std::nullopt;
+  }
+  auto out = check_object(v, path, cx, service_fields());
+  if (!out) return std::nullopt;
+  apply_env_files(*out, path, cx);
+  if (!out->find("image") && !out->find("build"))
+    cx.diags.error(v.mark(), path, "a service needs \"image\" or \"build\"");
+  if (!out->find("networks") && !out->find("network_mode")) {
+    Node nets = Node::mapping(v.mark());
+    nets.set("default", Node::null(v.mark()));
+    out->set("networks", std::move(nets));
+  }
+  const Node* scale = out->find("scale");
+  const Node* deploy = out->find("deploy");
+  const Node* replicas = deploy ? deploy->find("replicas") : nullptr;
+  if (scale && replicas && scale->text() != replicas->text())
+    cx.diags.error(scale->mark(), path_key(path, "scale"),
+                   "scale (" + scale->text() + ") and deploy.replicas (" + replicas->text() + ") disagree");
+  const Node* count = scale ? scale : replicas;
+  if (const Node* name = out->find("container_name"); name && count && count->as_int().value_or(1) > 1)
+    cx.diags.error(name->mark(), path_key(path, "container_name"),
+                   "a service with a fixed container_name cannot have more than one replica");
+  return out;
+}
+
+}  // namespace stack::schema

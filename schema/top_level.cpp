@@ -1,0 +1,127 @@
+#include "schema/top_level.h"
+
+namespace stack::schema {
+namespace {
+
+// `external: true` or the older `external: {name: x}`; sets `name` for the latter.
+bool external_flag(Node& resource, const std::string& path, NormalizeContext& cx) {
+  Node* external = resource.find("external");
+  if (!external) return false;
+  if (external->is_mapping()) {
+    if (const Node* name = external->find("name")) resource.set("name", *name);
+    cx.diags.warning(external->mark(), path_key(path, "external"),
+                     "external.name is deprecated; use name with external: true");
+    *external = Node::boolean(true, external->mark());
+    return true;
+  }
+  auto b = check_bool(*external, path_key(path, "external"), cx);
+  if (!b) return false;
+  *external = *b;
+  return b->text() == "true";
+}
+
+void finish_resource(Node& r, const std::string& key, const std::string& project, const std::string& path,
+                     NormalizeContext& cx) {
+  bool external = external_flag(r, path, cx);
+  if (!r.find("name")) r.set("name", Node::string(external ? key : project + "_" + key, r.mark()));
+  if (external) {
+    for (const Entry& e : r.entries()) {
+      if (e.key != "external" && e.key != "name")
+        cx.diags.error(e.key_mark, path_key(path, e.key), "an external resource takes only \"name\"");
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<Node> normalize_networks(const Node& v, const std::string& project, NormalizeContext& cx) {
+  static const std::vector<Field> pool_fields = {
+      {"subnet", check_string},
+      {"gateway", check_string},
+      {"ip_range", check_string},
+      {"aux_addresses", keep_as_is, false},
+  };
+  static const std::vector<Field> ipam_fields = {
+      {"driver", check_string},
+      {"config", [](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+         if (!n.is_sequence()) {
+           c.diags.error(n.mark(), p, "expected a list of address pools");
+           return std::nullopt;
+         }
+         Node out = Node::sequence(n.mark());
+         for (size_t i = 0; i < n.items().size(); ++i)
+           if (auto pool = check_object(n.items()[i], path_index(p, i), c, pool_fields)) out.push_back(std::move(*pool));
+         return out;
+       }},
+      {"options", keep_as_is, false},
+  };
+  static const std::vector<Field> fields = {
+      {"driver", check_string},
+      {"driver_opts", check_string_map},
+      {"attachable", keep_as_is, false},
+      {"enable_ipv4", keep_as_is, false},
+      {"enable_ipv6", keep_as_is, false},
+      {"external", keep_as_is},
+      {"internal", check_bool},
+      {"ipam", [](const Node& n, const std::string& p, NormalizeContext& c) { return check_object(n, p, c, ipam_fields); }},
+      {"labels", check_string_map},
+      {"name", check_string},
+  };
+  if (!v.is_mapping()) {
+    cx.diags.error(v.mark(), "networks", "expected a mapping of networks");
+    return std::nullopt;
+  }
+  Node out = Node::mapping(v.mark());
+  for (const Entry& e : v.entries()) {
+    std::string path = path_key("networks", e.key);
+    Node network = Node::mapping(e.key_mark);
+    if (!e.value.is_null()) {
+      auto n = check_object(e.value, path, cx, fields);
+      if (!n) continue;
+      network = std::move(*n);
+    }
+    finish_resource(network, e.key, project, path, cx);
+    bool external = network.find("external") && network.find("external")->text() == "true";
+    if (!external) {
+      if (!network.find("driver")) network.set("driver", Node::string("bridge", e.key_mark));
+      const Node* driver = network.find("driver");
+      if (driver->text() != "bridge")
+        cx.diags.warning(driver->mark(), path_key(path, "driver"),
+                         "stack makes bridge networks only; driver \"" + driver->text() + "\" is treated as bridge");
+    }
+    out.set(e.key, std::move(network), e.key_mark);
+  }
+  return out;
+}
+
+std::optional<Node> normalize_named_volumes(const Node& v, const std::string& project, NormalizeContext& cx) {
+  static const std::vector<Field> fields = {
+      {"driver", check_string},
+      {"driver_opts", check_string_map},
+      {"external", keep_as_is},
+      {"labels", check_string_map},
+      {"name", check_string},
+  };
+  if (!v.is_mapping()) {
+    cx.diags.error(v.mark(), "volumes", "expected a mapping of volumes");
+    return std::nullopt;
+  }
+  Node out = Node::mapping(v.mark());
+  for (const Entry& e : v.entries()) {
+    std::string path = path_key("volumes", e.key);
+    Node volume = Node::mapping(e.key_mark);
+    if (!e.value.is_null()) {
+      auto n = check_object(e.value, path, cx, fields);
+      if (!n) continue;
+      volume = std::move(*n);
+    }
+    finish_resource(volume, e.key, project, path, cx);
+    if (const Node* driver = volume.find("driver"); driver && driver->text() != "local")
+      cx.diags.warning(driver->mark(), path_key(path, "driver"),
+                       "stack stores volumes locally; driver \"" + driver->text() + "\" is ignored");
+    out.set(e.key, std::move(volume), e.key_mark);
+  }
+  return out;
+}
+
+}  // namespace stack::schema
