@@ -83,6 +83,10 @@ class Interpolator {
       ++pos_;
       return substitute(name, evaluate);
     }
+    if (pos_ >= text_.size()) {
+      fail("missing '}'");
+      return {};
+    }
     bool colon = false;
     if (pos_ < text_.size() && text_[pos_] == ':') {
       colon = true;

@@ -45,11 +45,13 @@ void emit(YAML::Emitter& out, const Node& node) {
         out << node.text();
       return;
     case Node::Kind::Sequence:
+      if (node.items().empty()) out << YAML::Flow;  // "[]" rather than a dangling block
       out << YAML::BeginSeq;
       for (const Node& item : node.items()) emit(out, item);
       out << YAML::EndSeq;
       return;
     case Node::Kind::Mapping:
+      if (node.entries().empty()) out << YAML::Flow;
       out << YAML::BeginMap;
       for (const Entry* e : sorted_entries(node)) {
         out << YAML::Key;
@@ -108,7 +110,8 @@ std::string to_yaml(const Node& node) {
 }
 
 std::string to_json(const Node& node, int indent) {
-  return to_json_value(node).dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string text = to_json_value(node).dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+  return indent < 0 ? text : text + "\n";
 }
 
 std::string service_config_hash(const Node& service) {

@@ -8,6 +8,7 @@
 namespace stack::schema {
 
 std::string to_yaml(const Node& node);
+// indent < 0: compact, on one line with no newline.
 std::string to_json(const Node& node, int indent = 2);
 
 // sha256 of the canonical JSON of a normalized service, leaving out what

@@ -8,10 +8,12 @@ bool external_flag(Node& resource, const std::string& path, NormalizeContext& cx
   Node* external = resource.find("external");
   if (!external) return false;
   if (external->is_mapping()) {
-    if (const Node* name = external->find("name")) resource.set("name", *name);
+    std::optional<Node> name;
+    if (const Node* n = external->find("name")) name = *n;
     cx.diags.warning(external->mark(), path_key(path, "external"),
                      "external.name is deprecated; use name with external: true");
     *external = Node::boolean(true, external->mark());
+    if (name) resource.set("name", std::move(*name));  // may move `external`: set it last
     return true;
   }
   auto b = check_bool(*external, path_key(path, "external"), cx);

@@ -1,0 +1,134 @@
+#include "schema/loader.h"
+
+#include <gtest/gtest.h>
+
+#include "schema/project.h"
+#include "schema/serialize.h"
+
+namespace stack::schema {
+namespace {
+
+// Stack files in memory, so loader tests touch no disk.
+class MemoryFiles : public StackFileSource {
+ public:
+  std::map<std::string, std::string> files;
+  std::optional<std::string> read(const std::string& path) override {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  }
+  bool exists(const std::string& path) override { return files.count(path) > 0; }
+};
+
+LoadedProject load(MemoryFiles& files, LoadOptions options = {}) {
+  if (options.working_dir.empty()) options.working_dir = "/p/app";
+  return load_project(options, files);
+}
+
+TEST(Loader, DiscoversInParentDirectoriesWithOverride) {
+  MemoryFiles files;
+  files.files["/p/compose.yaml"] = "services: {web: {image: a}}";
+  files.files["/p/compose.override.yaml"] = "services: {web: {image: b}}";
+  LoadedProject p = load(files);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.files, (std::vector<std::string>{"/p/compose.yaml", "/p/compose.override.yaml"}));
+  EXPECT_EQ(p.project_dir, "/p");
+  EXPECT_EQ(p.name, "p");
+  EXPECT_EQ(p.tree.find("services")->find("web")->find("image")->text(), "b");
+}
+
+TEST(Loader, ProjectNamePrecedence) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] = "name: fromfile\nservices: {web: {image: a}}";
+  EXPECT_EQ(load(files).name, "fromfile");
+  LoadOptions o;
+  o.environment["COMPOSE_PROJECT_NAME"] = "Env_Name";
+  EXPECT_EQ(load(files, o).name, "env_name");
+  o.project_name = "flag";
+  EXPECT_EQ(load(files, o).name, "flag");
+}
+
+TEST(Loader, NormalizeProjectName) {
+  EXPECT_EQ(normalize_project_name("My App.v2"), "myappv2");
+  EXPECT_EQ(normalize_project_name("__-x_y"), "x_y");
+  EXPECT_EQ(normalize_project_name("!!!"), "");
+}
+
+TEST(Loader, DotenvIsUnderTheShell) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] = "services: {web: {image: '${A}-${B}'}}";
+  files.files["/p/app/.env"] = "A=dotenv\nB=dotenv\n";
+  LoadOptions o;
+  o.environment["B"] = "shell";
+  LoadedProject p = load(files, o);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.tree.find("services")->find("web")->find("image")->text(), "dotenv-shell");
+}
+
+TEST(Loader, ErrorsCarryFileLineAndPath) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] = "services:\n  web:\n    image: a\n    ports: ['70000']\n";
+  LoadedProject p = load(files);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.diags.all()[0].format(),
+            "/p/app/compose.yaml:4:13: services.web.ports[0]: invalid port \"70000\": container port must be a "
+            "number or range within 1-65535");
+  EXPECT_TRUE(p.tree.is_null());
+}
+
+TEST(Loader, TypedProjectFromNormalizedTree) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] = R"(
+services:
+  web:
+    image: nginx
+    ports: ["127.0.0.1:8080:80"]
+    volumes: ["./html:/html:ro", "data:/data"]
+    depends_on: {db: {condition: service_healthy}}
+    deploy: {resources: {limits: {memory: 256m, cpus: '0.5'}}}
+    restart: on-failure:3
+  db:
+    image: postgres
+    gpus: all
+volumes:
+  data:
+)";
+  LoadedProject p = load(files);
+  ASSERT_TRUE(p.ok());
+  Project project = build_project(p.tree, p.project_dir);
+  const ServiceSpec* web = project.service("web");
+  ASSERT_NE(web, nullptr);
+  ASSERT_EQ(web->ports.size(), 1u);
+  EXPECT_EQ(web->ports[0].host_ip, "127.0.0.1");
+  EXPECT_EQ(web->ports[0].published, "8080");
+  EXPECT_EQ(web->ports[0].target, 80);
+  ASSERT_EQ(web->mounts.size(), 2u);
+  EXPECT_EQ(web->mounts[0].source, "/p/app/html");
+  EXPECT_TRUE(web->mounts[0].read_only);
+  EXPECT_EQ(web->mounts[1].type, MountSpec::Type::Volume);
+  EXPECT_EQ(web->depends_on.at("db").condition, DependsOnSpec::Condition::Healthy);
+  EXPECT_EQ(web->memory_bytes, 256 << 20);
+  EXPECT_EQ(web->cpus, 0.5);
+  EXPECT_EQ(web->restart.mode, RestartPolicy::Mode::OnFailure);
+  EXPECT_EQ(web->restart.max_retries, 3);
+  EXPECT_EQ(web->config_hash.size(), 64u);
+  const ServiceSpec* db = project.service("db");
+  ASSERT_EQ(db->device_requests.size(), 1u);
+  EXPECT_EQ(db->device_requests[0].count, -1);
+  EXPECT_EQ(project.networks.size(), 1u);
+  EXPECT_EQ(project.networks[0].name, "app_default");
+  EXPECT_EQ(project.volumes[0].name, "app_data");
+}
+
+TEST(Loader, HashIgnoresReplicasAndKeyOrder) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] =
+      "services:\n  a: {image: x, environment: {A: 1, B: 2}, scale: 2}\n  b: {image: x, environment: [B=2, A=1]}\n";
+  LoadedProject p = load(files);
+  ASSERT_TRUE(p.ok());
+  const Node* services = p.tree.find("services");
+  EXPECT_EQ(service_config_hash(*services->find("a")), service_config_hash(*services->find("b")));
+}
+
+}  // namespace
+}  // namespace stack::schema
