@@ -1,6 +1,7 @@
 #include "cmd/global_options.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "cmd/heap_reserve.h"
 #include "orchestrator/dependency_graph.h"
 #include "schema/project.h"
 
@@ -86,6 +88,14 @@ std::optional<schema::LoadedProject> load_project(const GlobalOptions& o, const 
   }
   for (const std::string& f : o.files)
     if (f == "-") options.stdin_text = read_stdin();
+
+  // The loader's trees take about 40 bytes of memory per byte of YAML.
+  std::size_t input_bytes = options.stdin_text.size();
+  for (const std::string& f : o.files) {
+    struct stat st {};
+    if (f != "-" && ::stat(f.c_str(), &st) == 0) input_bytes += static_cast<std::size_t>(st.st_size);
+  }
+  reserve_heap(input_bytes * 40);
 
   schema::DiskFileSource files;
   schema::LoadedProject project = schema::load_project(options, files);

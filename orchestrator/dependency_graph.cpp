@@ -16,12 +16,13 @@ using Vertex = boost::graph_traits<Graph>::vertex_descriptor;
 struct DependencyGraph::Impl {
   Graph graph;
   std::vector<GraphNode> nodes;
+  std::map<std::pair<GraphNode::Kind, std::string>, Vertex> index;
   std::map<std::pair<Vertex, Vertex>, schema::Mark> edge_marks;  // depends_on edges
 
   std::optional<Vertex> find(GraphNode::Kind kind, const std::string& name) const {
-    for (size_t i = 0; i < nodes.size(); ++i)
-      if (nodes[i].kind == kind && nodes[i].name == name) return i;
-    return std::nullopt;
+    auto it = index.find({kind, name});
+    if (it == index.end()) return std::nullopt;
+    return it->second;
   }
 };
 
@@ -48,6 +49,7 @@ DependencyGraph::DependencyGraph(const schema::Project& project) : impl_(std::ma
     return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);
   });
   impl_->graph = Graph(impl_->nodes.size());
+  for (size_t i = 0; i < impl_->nodes.size(); ++i) impl_->index[{impl_->nodes[i].kind, impl_->nodes[i].name}] = i;
   for (const auto& s : project.services) {
     Vertex from = *impl_->find(GraphNode::Kind::Service, s.name);
     for (const auto& [dep, spec] : s.depends_on) {
@@ -152,9 +154,11 @@ std::vector<GraphNode> DependencyGraph::needed_by(const std::vector<std::string>
     for (auto [it, end] = boost::out_edges(v, impl_->graph); it != end; ++it)
       stack.push_back(boost::target(*it, impl_->graph));
   }
+  std::vector<Vertex> order;
+  boost::topological_sort(impl_->graph, std::back_inserter(order));
   std::vector<GraphNode> out;
-  for (const GraphNode& n : start_order())
-    if (needed[*impl_->find(n.kind, n.name)]) out.push_back(n);
+  for (Vertex v : order)
+    if (needed[v]) out.push_back(impl_->nodes[v]);
   return out;
 }
 

@@ -101,9 +101,9 @@ std::optional<Node> check_string_map(const Node& v, const std::string& path, Nor
   Node out = Node::mapping(v.mark());
   for (const Entry& e : map->entries()) {
     if (e.value.is_null()) {
-      out.set(e.key, Node::null(e.value.mark()), e.key_mark);
+      out.append(e.key, Node::null(e.value.mark()), e.key_mark);
     } else if (e.value.is_scalar()) {
-      out.set(e.key, Node::string(e.value.text(), e.value.mark()), e.key_mark);
+      out.append(e.key, Node::string(e.value.text(), e.value.mark()), e.key_mark);
     } else {
       expected(e.value, path_key(path, e.key), cx, "a string");
     }
@@ -173,6 +173,7 @@ std::optional<Node> check_object(const Node& v, const std::string& path, Normali
     return std::nullopt;
   }
   Node out = Node::mapping(v.mark());
+  out.entries().reserve(v.size());
   for (const Entry& e : v.entries()) {
     std::string child = path_key(path, e.key);
     const Field* field = nullptr;
@@ -180,7 +181,7 @@ std::optional<Node> check_object(const Node& v, const std::string& path, Normali
       if (f.key == e.key) field = &f;
     if (!field) {
       if (e.key.rfind("x-", 0) == 0) {
-        out.set(e.key, e.value, e.key_mark);
+        out.append(e.key, e.value, e.key_mark);
         continue;
       }
       std::vector<std::string_view> known;
@@ -190,14 +191,14 @@ std::optional<Node> check_object(const Node& v, const std::string& path, Normali
     }
     if (!field->honoured) {
       cx.diags.warning(e.key_mark, child, "not supported by stack; ignored");
-      out.set(e.key, e.value, e.key_mark);
+      out.append(e.key, e.value, e.key_mark);
       continue;
     }
     if (e.value.is_null()) {
       // `key:` with no value means "unset" in Compose files.
       continue;
     }
-    if (auto n = field->normalize(e.value, child, cx)) out.set(e.key, std::move(*n), e.key_mark);
+    if (auto n = field->normalize(e.value, child, cx)) out.append(e.key, std::move(*n), e.key_mark);
   }
   return out;
 }

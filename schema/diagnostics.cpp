@@ -33,6 +33,12 @@ void Diagnostics::append(const Diagnostics& other) {
   }
 }
 
+std::string PathRef::str() const {
+  if (!parent) return std::string(key);
+  std::string base = parent->str();
+  return is_index ? path_index(base, index) : path_key(base, key);
+}
+
 std::string path_key(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
   std::string out(parent);

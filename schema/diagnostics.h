@@ -39,6 +39,19 @@ class Diagnostics {
   bool strict_ = false;
 };
 
+// A key path kept on the stack while a walk descends; it becomes text only
+// when something is reported, so walking a large file allocates no paths.
+struct PathRef {
+  const PathRef* parent = nullptr;
+  std::string_view key;  // must outlive the PathRef
+  size_t index = 0;
+  bool is_index = false;
+
+  PathRef child(std::string_view k) const { return {this, k, 0, false}; }
+  PathRef item(size_t i) const { return {this, {}, i, true}; }
+  std::string str() const;
+};
+
 // Key-path helpers: "services" + "web" -> "services.web"; + 0 -> "services.web[0]".
 std::string path_key(std::string_view parent, std::string_view key);
 std::string path_index(std::string_view parent, size_t index);

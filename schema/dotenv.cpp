@@ -21,7 +21,7 @@ bool valid_key(std::string_view key) {
 
 EnvList parse_dotenv(std::string_view text, const std::string& file, const VariableLookup& lookup,
                      Diagnostics& diags) {
-  auto file_name = std::make_shared<const std::string>(file);
+  const std::string* file_name = intern_file_name(file);
   EnvList out;
   auto lookup_here = [&](std::string_view name) -> std::optional<std::string> {
     if (auto v = lookup(name)) return v;

@@ -120,18 +120,18 @@ class Interpolator {
 };
 
 void walk(Node& node, const VariableLookup& lookup, Diagnostics& diags, std::set<std::string>& warned,
-          const std::string& path) {
+          const PathRef& path) {
   switch (node.kind()) {
     case Node::Kind::Scalar: {
       if (node.type() != Node::Type::String || node.text().find('$') == std::string::npos) return;
       Interpolation r = interpolate(node.text(), lookup);
       if (r.error) {
-        diags.error(node.mark(), path, *r.error);
+        diags.error(node.mark(), path.str(), *r.error);
         return;
       }
       for (const std::string& name : r.unset) {
         if (warned.insert(name).second)
-          diags.warning(node.mark(), path,
+          diags.warning(node.mark(), path.str(),
                         "variable " + name + " is not set; substituting an empty string");
       }
       // A quoted scalar stays a string; a plain one is typed again, so that
@@ -146,10 +146,10 @@ void walk(Node& node, const VariableLookup& lookup, Diagnostics& diags, std::set
       return;
     }
     case Node::Kind::Sequence:
-      for (size_t i = 0; i < node.items().size(); ++i) walk(node.items()[i], lookup, diags, warned, path_index(path, i));
+      for (size_t i = 0; i < node.items().size(); ++i) walk(node.items()[i], lookup, diags, warned, path.item(i));
       return;
     case Node::Kind::Mapping:
-      for (Entry& e : node.entries()) walk(e.value, lookup, diags, warned, path_key(path, e.key));
+      for (Entry& e : node.entries()) walk(e.value, lookup, diags, warned, path.child(e.key));
       return;
     case Node::Kind::Null:
       return;
@@ -166,7 +166,7 @@ Interpolation interpolate(std::string_view text, const VariableLookup& lookup) {
 
 void interpolate_tree(Node& root, const VariableLookup& lookup, Diagnostics& diags,
                       std::set<std::string>& warned_unset) {
-  walk(root, lookup, diags, warned_unset, "");
+  walk(root, lookup, diags, warned_unset, PathRef{});
 }
 
 }  // namespace stack::schema

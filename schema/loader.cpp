@@ -1,9 +1,12 @@
 #include "schema/loader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -18,13 +21,30 @@
 namespace stack::schema {
 
 std::optional<std::string> DiskFileSource::read(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::optional<std::string> text;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    text.emplace(static_cast<size_t>(st.st_size), '\0');
+    size_t have = 0;
+    while (true) {
+      if (have == text->size()) text->resize(have * 2 + 4096);  // the file grew
+      ssize_t n = ::read(fd, text->data() + have, text->size() - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        text.reset();
+        break;
+      }
+      if (n == 0) {
+        text->resize(have);
+        break;
+      }
+      have += static_cast<size_t>(n);
+    }
+  }
+  ::close(fd);
+  return text;
 }
 
 bool DiskFileSource::exists(const std::string& path) {
@@ -115,7 +135,7 @@ class Loader {
   LoadedProject& out_;
   std::set<std::string> warned_unset_;
 
-  Mark file_mark(const std::string& file) { return Mark{std::make_shared<const std::string>(file), 0, 0}; }
+  Mark file_mark(const std::string& file) { return Mark{intern_file_name(file), 0, 0}; }
 
   // Stage: which files, in which order.
   std::vector<std::string> resolve_files() {
@@ -511,7 +531,7 @@ class Loader {
       for (const Entry& e : s->entries()) {
         if (e.key.rfind("x-", 0) == 0) continue;
         if (auto n = normalize_service(e.value, path_key("services", e.key), cx))
-          services.set(e.key, std::move(*n), e.key_mark);
+          services.append(e.key, std::move(*n), e.key_mark);
       }
     }
     bool uses_default = false;
@@ -544,13 +564,15 @@ class Loader {
     Node* services = project.find("services");
     const Node* networks = project.find("networks");
     const Node* volumes = project.find("volumes");
+    std::set<std::string_view> service_names;
+    for (const Entry& s : services->entries()) service_names.insert(s.key);
     for (Entry& s : services->entries()) {
       std::string path = path_key("services", s.key);
       if (Node* deps = s.value.find("depends_on")) {
         std::vector<std::string> drop;
         for (const Entry& d : deps->entries()) {
           bool required = d.value.find("required")->text() == "true";
-          if (services->find(d.key)) continue;
+          if (service_names.count(d.key)) continue;
           if (disabled_.count(d.key)) {
             if (required)
               out_.diags.error(d.key_mark, path_key(path_key(path, "depends_on"), d.key),

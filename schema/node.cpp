@@ -1,10 +1,19 @@
 #include "schema/node.h"
 
 #include <charconv>
+#include <mutex>
+#include <set>
 #include <cmath>
 #include <cstdlib>
 
 namespace stack::schema {
+
+const std::string* intern_file_name(const std::string& name) {
+  static std::mutex lock;
+  static std::set<std::string>* names = new std::set<std::string>;  // never freed: marks outlive everything
+  std::lock_guard<std::mutex> guard(lock);
+  return &*names->insert(name).first;
+}
 
 const std::string& Mark::file_name() const {
   static const std::string kUnknown = "<input>";
@@ -104,6 +113,10 @@ Node& Node::set(std::string key, Node value, Mark key_mark) {
   if (!key_mark.known()) key_mark = value.mark();
   entries_.push_back(Entry{std::move(key), std::move(key_mark), std::move(value)});
   return entries_.back().value;
+}
+
+void Node::append(std::string key, Node value, Mark key_mark) {
+  entries_.push_back(Entry{std::move(key), std::move(key_mark), std::move(value)});
 }
 
 bool Node::erase(std::string_view key) {

@@ -10,15 +10,19 @@
 
 namespace stack::schema {
 
-// Where a value came from. `file` is shared by every mark of one file.
+// Where a value came from. `file` is an interned name (see intern_file_name):
+// marks are copied with every value, so they hold no reference count.
 struct Mark {
-  std::shared_ptr<const std::string> file;
+  const std::string* file = nullptr;
   int line = 0;  // 1-based; 0 when unknown
   int column = 0;
 
   const std::string& file_name() const;
   bool known() const { return file != nullptr && line > 0; }
 };
+
+// A stable pointer for a file name, valid for the life of the process.
+const std::string* intern_file_name(const std::string& name);
 
 class Node;
 
@@ -77,6 +81,8 @@ class Node {
   const Entry* find_entry(std::string_view key) const;
   // Sets key (replacing the value of an existing entry, keeping its position).
   Node& set(std::string key, Node value, Mark key_mark = {});
+  // Adds an entry whose key the caller knows is new (no search).
+  void append(std::string key, Node value, Mark key_mark);
   bool erase(std::string_view key);
   size_t size() const;
 

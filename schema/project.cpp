@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "schema/serialize.h"
 #include "schema/units.h"
 
 namespace stack::schema {
@@ -180,7 +179,6 @@ ServiceSpec service(const std::string& name, const Node& s) {
   }
   if (const Node* r = deploy ? deploy->find("replicas") : nullptr) out.replicas = static_cast<int>(r->as_int().value_or(1));
   if (const Node* sc = s.find("scale")) out.replicas = static_cast<int>(sc->as_int().value_or(1));
-  out.config_hash = service_config_hash(s);
   return out;
 }
 
@@ -196,9 +194,14 @@ Project build_project(const Node& tree, const std::string& project_dir) {
   Project p;
   p.name = str(tree.find("name"));
   p.working_dir = project_dir;
-  if (const Node* services = tree.find("services"))
-    for (const Entry& e : services->entries()) p.services.push_back(service(e.key, e.value));
-  std::sort(p.services.begin(), p.services.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  if (const Node* services = tree.find("services")) {
+    // Built in name order straight into place: a ServiceSpec is large.
+    std::vector<const Entry*> sorted;
+    for (const Entry& e : services->entries()) sorted.push_back(&e);
+    std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) { return a->key < b->key; });
+    p.services.reserve(sorted.size());
+    for (const Entry* e : sorted) p.services.push_back(service(e->key, e->value));
+  }
   if (const Node* networks = tree.find("networks")) {
     for (const Entry& e : networks->entries()) {
       NetworkSpec n;

@@ -105,7 +105,6 @@ struct ServiceSpec {
   std::string log_driver;
   std::map<std::string, std::string> log_options;
   int replicas = 1;
-  std::string config_hash;
   Mark mark;
 };
 

@@ -221,7 +221,7 @@ std::optional<Node> normalize_ulimits(const Node& v, const std::string& path, No
       }
       limit = std::move(*o);
     }
-    out.set(e.key, std::move(limit), e.key_mark);
+    out.append(e.key, std::move(limit), e.key_mark);
   }
   return out;
 }

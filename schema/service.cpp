@@ -204,7 +204,7 @@ std::optional<Node> depends_on(const Node& v, const std::string& path, Cx& cx) {
     if (!dep.find("condition")) dep.set("condition", Node::string("service_started", m));
     if (!dep.find("required")) dep.set("required", Node::boolean(true, m));
     if (!dep.find("restart")) dep.set("restart", Node::boolean(false, m));
-    out.set(e.key, std::move(dep), e.key_mark);
+    out.append(e.key, std::move(dep), e.key_mark);
   }
   return out;
 }
@@ -226,7 +226,7 @@ std::optional<Node> networks(const Node& v, const std::string& path, Cx& cx) {
   Node out = Node::mapping(v.mark());
   for (const Entry& e : map->entries()) {
     if (e.value.is_null()) {
-      out.set(e.key, Node::null(e.key_mark), e.key_mark);
+      out.append(e.key, Node::null(e.key_mark), e.key_mark);
       continue;
     }
     auto o = check_object(e.value, path_key(path, e.key), cx, fields);
@@ -241,7 +241,7 @@ std::optional<Node> networks(const Node& v, const std::string& path, Cx& cx) {
         continue;
       }
     }
-    out.set(e.key, std::move(*o), e.key_mark);
+    out.append(e.key, std::move(*o), e.key_mark);
   }
   return out;
 }

@@ -91,7 +91,7 @@ std::optional<Node> normalize_networks(const Node& v, const std::string& project
         cx.diags.warning(driver->mark(), path_key(path, "driver"),
                          "stack makes bridge networks only; driver \"" + driver->text() + "\" is treated as bridge");
     }
-    out.set(e.key, std::move(network), e.key_mark);
+    out.append(e.key, std::move(network), e.key_mark);
   }
   return out;
 }
@@ -121,7 +121,7 @@ std::optional<Node> normalize_named_volumes(const Node& v, const std::string& pr
     if (const Node* driver = volume.find("driver"); driver && driver->text() != "local")
       cx.diags.warning(driver->mark(), path_key(path, "driver"),
                        "stack stores volumes locally; driver \"" + driver->text() + "\" is ignored");
-    out.set(e.key, std::move(volume), e.key_mark);
+    out.append(e.key, std::move(volume), e.key_mark);
   }
   return out;
 }

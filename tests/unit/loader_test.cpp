@@ -111,7 +111,6 @@ volumes:
   EXPECT_EQ(web->cpus, 0.5);
   EXPECT_EQ(web->restart.mode, RestartPolicy::Mode::OnFailure);
   EXPECT_EQ(web->restart.max_retries, 3);
-  EXPECT_EQ(web->config_hash.size(), 64u);
   const ServiceSpec* db = project.service("db");
   ASSERT_EQ(db->device_requests.size(), 1u);
   EXPECT_EQ(db->device_requests[0].count, -1);
