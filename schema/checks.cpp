@@ -55,6 +55,15 @@ std::optional<Node> check_number(const Node& v, const std::string& path, Normali
   return Node::number(*d, v.mark());
 }
 
+std::optional<Node> check_cpus(const Node& v, const std::string& path, NormalizeContext& cx) {
+  auto d = v.as_number();
+  if (!d || *d < 0) {
+    cx.diags.error(v.mark(), path, "expected a non-negative number of CPUs such as 0.5");
+    return std::nullopt;
+  }
+  return Node::number(*d, v.mark());
+}
+
 std::optional<Node> check_duration(const Node& v, const std::string& path, NormalizeContext& cx) {
   std::optional<std::int64_t> ns = v.is_scalar() ? parse_duration(v.text()) : std::nullopt;
   if (!ns || *ns < 0) {

@@ -29,6 +29,8 @@ std::optional<Node> check_bool(const Node& v, const std::string& path, Normalize
 std::optional<Node> check_int(const Node& v, const std::string& path, NormalizeContext& cx,
                               std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX);
 std::optional<Node> check_number(const Node& v, const std::string& path, NormalizeContext& cx);
+// A non-negative CPU count such as 0.5.
+std::optional<Node> check_cpus(const Node& v, const std::string& path, NormalizeContext& cx);
 std::optional<Node> check_duration(const Node& v, const std::string& path, NormalizeContext& cx);
 std::optional<Node> check_bytes(const Node& v, const std::string& path, NormalizeContext& cx);
 // A list of strings; with `scalar_ok` a lone string becomes a one-item list.

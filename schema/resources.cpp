@@ -4,15 +4,6 @@
 namespace stack::schema {
 namespace {
 
-std::optional<Node> check_cpus(const Node& n, const std::string& p, NormalizeContext& c) {
-  auto d = n.as_number();
-  if (!d || *d < 0) {
-    c.diags.error(n.mark(), p, "expected a non-negative number of CPUs such as 0.5");
-    return std::nullopt;
-  }
-  return Node::number(*d, n.mark());
-}
-
 std::optional<Node> check_device_request(const Node& v, const std::string& path, NormalizeContext& cx) {
   static const std::vector<Field> fields = {
       {"capabilities", [](const Node& n, const std::string& p, NormalizeContext& c) { return check_string_list(n, p, c); }},
@@ -34,22 +25,34 @@ std::optional<Node> check_device_request(const Node& v, const std::string& path,
   return out;
 }
 
-std::optional<Node> check_device_requests(const Node& v, const std::string& path, NormalizeContext& cx) {
+// deploy's device requests must name their capabilities; `gpus:` ones mean [gpu] when they do not.
+std::optional<Node> device_request_list(const Node& v, const std::string& path, NormalizeContext& cx,
+                                        bool gpu_by_default) {
   if (!v.is_sequence()) {
     cx.diags.error(v.mark(), path, "expected a list of device requests");
     return std::nullopt;
   }
   Node out = Node::sequence(v.mark());
   for (size_t i = 0; i < v.items().size(); ++i) {
+    const Mark& mark = v.items()[i].mark();
     auto item = check_device_request(v.items()[i], path_index(path, i), cx);
     if (!item) continue;
     if (!item->find("capabilities")) {
-      cx.diags.error(v.items()[i].mark(), path_index(path, i), "missing required key \"capabilities\"");
-      continue;
+      if (!gpu_by_default) {
+        cx.diags.error(mark, path_index(path, i), "missing required key \"capabilities\"");
+        continue;
+      }
+      Node caps = Node::sequence(mark);
+      caps.push_back(Node::string("gpu", mark));
+      item->set("capabilities", std::move(caps));
     }
     out.push_back(std::move(*item));
   }
   return out;
+}
+
+std::optional<Node> check_device_requests(const Node& v, const std::string& path, NormalizeContext& cx) {
+  return device_request_list(v, path, cx, /*gpu_by_default=*/false);
 }
 
 }  // namespace
@@ -107,22 +110,7 @@ std::optional<Node> normalize_gpus(const Node& v, const std::string& path, Norma
     out.push_back(std::move(request));
     return out;
   }
-  if (!v.is_sequence()) {
-    cx.diags.error(v.mark(), path, "expected \"all\" or a list of device requests");
-    return std::nullopt;
-  }
-  Node out = Node::sequence(v.mark());
-  for (size_t i = 0; i < v.items().size(); ++i) {
-    auto item = check_device_request(v.items()[i], path_index(path, i), cx);
-    if (!item) continue;
-    if (!item->find("capabilities")) {
-      Node caps = Node::sequence(v.items()[i].mark());
-      caps.push_back(Node::string("gpu", v.items()[i].mark()));
-      item->set("capabilities", std::move(caps));
-    }
-    out.push_back(std::move(*item));
-  }
-  return out;
+  return device_request_list(v, path, cx, /*gpu_by_default=*/true);
 }
 
 std::optional<Node> normalize_devices(const Node& v, const std::string& path, NormalizeContext& cx) {

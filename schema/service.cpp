@@ -332,14 +332,6 @@ std::optional<Node> labels(const Node& v, const std::string& path, Cx& cx) {
 std::optional<Node> non_negative(const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c, 0, 10000); }
 std::optional<Node> string_list(const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c); }
 std::optional<Node> string_or_list(const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c, true); }
-std::optional<Node> cpus(const Node& n, const std::string& p, Cx& c) {
-  auto d = n.as_number();
-  if (!d || *d < 0) {
-    c.diags.error(n.mark(), p, "expected a non-negative number of CPUs such as 0.5");
-    return std::nullopt;
-  }
-  return Node::number(*d, n.mark());
-}
 
 const std::vector<Field>& service_fields() {
   static const std::vector<Field> fields = {
@@ -361,7 +353,7 @@ const std::vector<Field>& service_fields() {
       {"cpu_rt_period", keep_as_is, false},
       {"cpu_rt_runtime", keep_as_is, false},
       {"cpu_shares", keep_as_is, false},
-      {"cpus", cpus},
+      {"cpus", check_cpus},
       {"cpuset", keep_as_is, false},
       {"credential_spec", keep_as_is, false},
       {"depends_on", depends_on},

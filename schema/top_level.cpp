@@ -34,6 +34,31 @@ void finish_resource(Node& r, const std::string& key, const std::string& project
   }
 }
 
+// A top-level section of resources: each entry checked by `fields`, named,
+// then adjusted by `finish` (which sees the resource and its path).
+template <typename Finish>
+std::optional<Node> resource_section(const Node& v, const std::string& section, const std::string& project,
+                                     const std::vector<Field>& fields, NormalizeContext& cx, Finish finish) {
+  if (!v.is_mapping()) {
+    cx.diags.error(v.mark(), section, "expected a mapping of " + section);
+    return std::nullopt;
+  }
+  Node out = Node::mapping(v.mark());
+  for (const Entry& e : v.entries()) {
+    std::string path = path_key(section, e.key);
+    Node resource = Node::mapping(e.key_mark);
+    if (!e.value.is_null()) {
+      auto n = check_object(e.value, path, cx, fields);
+      if (!n) continue;
+      resource = std::move(*n);
+    }
+    finish_resource(resource, e.key, project, path, cx);
+    finish(resource, path, e.key_mark);
+    out.append(e.key, std::move(resource), e.key_mark);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<Node> normalize_networks(const Node& v, const std::string& project, NormalizeContext& cx) {
@@ -69,31 +94,15 @@ std::optional<Node> normalize_networks(const Node& v, const std::string& project
       {"labels", check_string_map},
       {"name", check_string},
   };
-  if (!v.is_mapping()) {
-    cx.diags.error(v.mark(), "networks", "expected a mapping of networks");
-    return std::nullopt;
-  }
-  Node out = Node::mapping(v.mark());
-  for (const Entry& e : v.entries()) {
-    std::string path = path_key("networks", e.key);
-    Node network = Node::mapping(e.key_mark);
-    if (!e.value.is_null()) {
-      auto n = check_object(e.value, path, cx, fields);
-      if (!n) continue;
-      network = std::move(*n);
-    }
-    finish_resource(network, e.key, project, path, cx);
-    bool external = network.find("external") && network.find("external")->text() == "true";
-    if (!external) {
-      if (!network.find("driver")) network.set("driver", Node::string("bridge", e.key_mark));
-      const Node* driver = network.find("driver");
-      if (driver->text() != "bridge")
-        cx.diags.warning(driver->mark(), path_key(path, "driver"),
-                         "stack makes bridge networks only; driver \"" + driver->text() + "\" is treated as bridge");
-    }
-    out.append(e.key, std::move(network), e.key_mark);
-  }
-  return out;
+  return resource_section(v, "networks", project, fields, cx, [&](Node& network, const std::string& path, const Mark& mark) {
+    const Node* external = network.find("external");
+    if (external && external->text() == "true") return;
+    if (!network.find("driver")) network.set("driver", Node::string("bridge", mark));
+    const Node* driver = network.find("driver");
+    if (driver->text() != "bridge")
+      cx.diags.warning(driver->mark(), path_key(path, "driver"),
+                       "stack makes bridge networks only; driver \"" + driver->text() + "\" is treated as bridge");
+  });
 }
 
 std::optional<Node> normalize_named_volumes(const Node& v, const std::string& project, NormalizeContext& cx) {
@@ -104,26 +113,11 @@ std::optional<Node> normalize_named_volumes(const Node& v, const std::string& pr
       {"labels", check_string_map},
       {"name", check_string},
   };
-  if (!v.is_mapping()) {
-    cx.diags.error(v.mark(), "volumes", "expected a mapping of volumes");
-    return std::nullopt;
-  }
-  Node out = Node::mapping(v.mark());
-  for (const Entry& e : v.entries()) {
-    std::string path = path_key("volumes", e.key);
-    Node volume = Node::mapping(e.key_mark);
-    if (!e.value.is_null()) {
-      auto n = check_object(e.value, path, cx, fields);
-      if (!n) continue;
-      volume = std::move(*n);
-    }
-    finish_resource(volume, e.key, project, path, cx);
+  return resource_section(v, "volumes", project, fields, cx, [&](Node& volume, const std::string& path, const Mark&) {
     if (const Node* driver = volume.find("driver"); driver && driver->text() != "local")
       cx.diags.warning(driver->mark(), path_key(path, "driver"),
                        "stack stores volumes locally; driver \"" + driver->text() + "\" is ignored");
-    out.append(e.key, std::move(volume), e.key_mark);
-  }
-  return out;
+  });
 }
 
 }  // namespace stack::schema
