@@ -5,7 +5,8 @@
 //   cwd           a subdirectory to run in (default: the fixture directory)
 //   env           KEY=VALUE lines: the whole environment of the run (plus PATH)
 //   stdin         what the run reads on standard input (default: nothing)
-//   expected.out  standard output, exactly ($FIXTURE stands for the directory)
+//   expected.out  standard output, exactly ($FIXTURE stands for the directory,
+//                 $FIXTURES for the directory of all fixtures)
 //   expected.err  lines that must each appear in standard error
 //   expected.rc   the exit status (default: 1 with expected.err and no
 //                 expected.out, else 0)
@@ -70,8 +71,13 @@ TEST_P(Fixture, MatchesExpectedOutput) {
   int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status)) << command;
   int rc = WEXITSTATUS(status);
-  std::string out = replace_all(slurp(out_dir / "out"), dir.string(), "$FIXTURE");
-  std::string err = replace_all(slurp(out_dir / "err"), dir.string(), "$FIXTURE");
+  // Paths print the same from any checkout: the fixture is $FIXTURE, the
+  // directory of all fixtures $FIXTURES.
+  auto portable = [&](const std::string& text) {
+    return replace_all(replace_all(text, dir.string(), "$FIXTURE"), FIXTURES_DIR, "$FIXTURES");
+  };
+  std::string out = portable(slurp(out_dir / "out"));
+  std::string err = portable(slurp(out_dir / "err"));
   fs::remove_all(out_dir);
 
   bool has_out = fs::exists(dir / "expected.out");
