@@ -10,5 +10,10 @@ namespace stack::cmd {
 // Each returns the exit status through `exit_code` once the app has run.
 void add_config_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_version_command(CLI::App& app, int& exit_code);
+void add_image_command(CLI::App& app, int& exit_code);
+
+// STACK_ROOT, or /var/lib/stack: where images, volumes and project state live.
+std::string stack_root();
+std::string images_root();
 
 }  // namespace stack::cmd

@@ -1,4 +1,5 @@
 // `stack version`.
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -9,6 +10,11 @@
 #endif
 
 namespace stack::cmd {
+
+std::string stack_root() {
+  const char* root = std::getenv("STACK_ROOT");
+  return root && *root ? root : "/var/lib/stack";
+}
 
 void add_version_command(CLI::App& app, int& exit_code) {
   auto format = std::make_shared<std::string>("text");

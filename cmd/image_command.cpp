@@ -1,0 +1,145 @@
+// `stack image import|ls|inspect|rm`: the local image store.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cmd/commands.h"
+#include "runtime/image_store.h"
+
+namespace stack::cmd {
+namespace {
+
+std::string human_size(std::int64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.3g%s", v, units[u]);
+  return buf;
+}
+
+nlohmann::json image_json(const runtime::Image& image) {
+  return {{"Id", image.config_digest},
+          {"RepoTags", {image.reference}},
+          {"ManifestDigest", image.manifest_digest},
+          {"Created", image.created},
+          {"Size", image.size},
+          {"RootFS", {{"Type", "layers"}, {"Layers", image.diff_ids}}},
+          {"Config", image.config.to_json()}};
+}
+
+int fail(const runtime::Status& s) {
+  std::cerr << "error: " << s.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+std::string images_root() { return stack_root() + "/images"; }
+
+void add_image_command(CLI::App& app, int& exit_code) {
+  CLI::App* image = app.add_subcommand("image", "Manage local images");
+  image->require_subcommand(1);
+
+  struct ImportOptions {
+    std::string file, reference;
+    std::vector<std::string> changes;
+  };
+  auto import = std::make_shared<ImportOptions>();
+  CLI::App* imp = image->add_subcommand("import", "Make an image from a root filesystem tarball");
+  imp->add_option("file", import->file, "ROOTFS.tar[.gz|.zst|...]")->required();
+  imp->add_option("reference", import->reference, "NAME[:TAG]")->required();
+  imp->add_option("-c,--change", import->changes, "Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER, ...");
+  imp->callback([import, &exit_code] {
+    std::string error;
+    auto ref = runtime::parse_image_reference(import->reference, &error);
+    if (!ref) {
+      exit_code = fail(runtime::Status::error(error));
+      return;
+    }
+    runtime::ImageConfig config;
+    config.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    for (const std::string& change : import->changes) {
+      if (runtime::Status s = runtime::apply_change(config, change); !s) {
+        exit_code = fail(s);
+        return;
+      }
+    }
+    runtime::ImageStore store(images_root());
+    runtime::Image image;
+    if (runtime::Status s = store.import_rootfs(import->file, *ref, config, &image); !s) {
+      exit_code = fail(s);
+      return;
+    }
+    std::cout << image.config_digest << "\n";
+    exit_code = 0;
+  });
+
+  auto ls_format = std::make_shared<std::string>("table");
+  CLI::App* ls = image->add_subcommand("ls", "List images");
+  ls->alias("list");
+  ls->add_option("--format", *ls_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  ls->callback([ls_format, &exit_code] {
+    runtime::ImageStore store(images_root());
+    std::vector<runtime::Image> images;
+    if (runtime::Status s = store.list(&images); !s) {
+      exit_code = fail(s);
+      return;
+    }
+    if (*ls_format == "json") {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& image : images) out.push_back(image_json(image));
+      std::cout << out.dump(2) << "\n";
+    } else {
+      std::printf("%-40s %-12s %-14s %-22s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+      for (const auto& image : images) {
+        size_t colon = image.reference.rfind(':');
+        std::printf("%-40s %-12s %-14s %-22s %s\n", image.reference.substr(0, colon).c_str(),
+                    image.reference.substr(colon + 1).c_str(), image.id().c_str(), image.created.c_str(),
+                    human_size(image.size).c_str());
+      }
+    }
+    exit_code = 0;
+  });
+
+  auto inspect_names = std::make_shared<std::vector<std::string>>();
+  CLI::App* inspect = image->add_subcommand("inspect", "Show an image's configuration as JSON");
+  inspect->add_option("images", *inspect_names, "NAME[:TAG] or ID")->required();
+  inspect->callback([inspect_names, &exit_code] {
+    runtime::ImageStore store(images_root());
+    nlohmann::json out = nlohmann::json::array();
+    exit_code = 0;
+    for (const std::string& name : *inspect_names) {
+      runtime::Image image;
+      if (runtime::Status s = store.find(name, &image); !s) {
+        exit_code = fail(s);
+        continue;
+      }
+      out.push_back(image_json(image));
+    }
+    std::cout << out.dump(2) << "\n";
+  });
+
+  auto rm_names = std::make_shared<std::vector<std::string>>();
+  CLI::App* rm = image->add_subcommand("rm", "Remove images and the layers nothing else uses");
+  rm->alias("remove");
+  rm->add_option("images", *rm_names, "NAME[:TAG] or ID")->required();
+  rm->callback([rm_names, &exit_code] {
+    runtime::ImageStore store(images_root());
+    exit_code = 0;
+    for (const std::string& name : *rm_names) {
+      runtime::Image removed;
+      if (runtime::Status s = store.remove(name, &removed); !s) {
+        exit_code = fail(s);
+        continue;
+      }
+      std::cout << "Untagged: " << removed.reference << "\nDeleted: " << removed.config_digest << "\n";
+    }
+  });
+}
+
+}  // namespace stack::cmd

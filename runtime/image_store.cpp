@@ -1,0 +1,256 @@
+#include "runtime/image_store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "runtime/layer_unpacker.h"
+#include "runtime/on_disk.h"
+#include "runtime/sha256.h"
+
+namespace fs = std::filesystem;
+
+namespace stack::runtime {
+namespace {
+
+constexpr const char* kManifestType = "application/vnd.oci.image.manifest.v1+json";
+constexpr const char* kConfigType = "application/vnd.oci.image.config.v1+json";
+constexpr const char* kLayerType = "application/vnd.oci.image.layer.v1.tar";
+constexpr const char* kRefAnnotation = "org.opencontainers.image.ref.name";
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string random_suffix() { return std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()); }
+
+bool is_hex_digest(const std::string& digest) {
+  if (digest.size() != 71 || digest.rfind("sha256:", 0) != 0) return false;
+  return digest.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+}
+
+}  // namespace
+
+std::string ImageStore::blob_path(const std::string& digest) const {
+  return root_ + "/blobs/sha256/" + digest.substr(7);
+}
+
+std::string ImageStore::layer_dir(const std::string& diff_id) const { return root_ + "/layers/" + diff_id.substr(7); }
+
+Status ImageStore::prepare() const {
+  std::error_code ec;
+  for (const char* sub : {"/blobs/sha256", "/layers"}) {
+    fs::create_directories(root_ + sub, ec);
+    if (ec) return Status::error("creating " + root_ + sub + ": " + ec.message());
+  }
+  return Status::ok();
+}
+
+Status ImageStore::write_blob(const std::string& content, std::string* digest) const {
+  *digest = "sha256:" + Sha256::of(content);
+  if (::access(blob_path(*digest).c_str(), F_OK) == 0) return Status::ok();
+  return write_file_atomically(blob_path(*digest), content);
+}
+
+Status ImageStore::read_index(nlohmann::json* index) const {
+  std::optional<std::string> text = read_whole_file(root_ + "/index.json");
+  if (!text) {
+    *index = {{"schemaVersion", 2}, {"manifests", nlohmann::json::array()}};
+    return Status::ok();
+  }
+  *index = nlohmann::json::parse(*text, nullptr, false);
+  if (!index->is_object() || !(*index)["manifests"].is_array())
+    return Status::error(root_ + "/index.json is corrupt");
+  return Status::ok();
+}
+
+Status ImageStore::import_rootfs(const std::string& tarball, const ImageReference& ref, const ImageConfig& config,
+                                 Image* out) {
+  if (Status s = prepare(); !s) return s;
+  FileLock lock;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+
+  // 1. The layer, uncompressed, as a blob named by its diff ID.
+  std::string tmp_blob = root_ + "/blobs/sha256/.import-" + random_suffix();
+  std::string hex;
+  if (Status s = decompress_layer(tarball, tmp_blob, &hex); !s) return s.with_context("importing " + tarball);
+  std::string diff_id = "sha256:" + hex;
+  struct stat st {};
+  ::stat(tmp_blob.c_str(), &st);
+
+  // 2. Unpacked once: layers shared by images are not unpacked again. A
+  // failure leaves neither the blob nor a partial directory behind.
+  std::string dir = layer_dir(diff_id);
+  if (::access(dir.c_str(), F_OK) != 0) {
+    std::string tmp_dir = root_ + "/layers/.unpack-" + random_suffix();
+    std::error_code ec;
+    fs::create_directories(tmp_dir, ec);
+    Status s = unpack_layer(tmp_blob, tmp_dir);
+    if (s && ::rename(tmp_dir.c_str(), dir.c_str()) != 0) s = Status::from_errno("renaming " + tmp_dir);
+    if (!s) {
+      fs::remove_all(tmp_dir, ec);
+      ::unlink(tmp_blob.c_str());
+      return s.with_context("importing " + tarball);
+    }
+  }
+  if (::rename(tmp_blob.c_str(), blob_path(diff_id).c_str()) != 0) {
+    Status s = Status::from_errno("storing layer " + diff_id);
+    ::unlink(tmp_blob.c_str());
+    return s;
+  }
+
+  // 3. Configuration and manifest.
+  std::string created = now_rfc3339();
+  nlohmann::json image_config = {
+      {"created", created},
+      {"architecture", "amd64"},
+      {"os", "linux"},
+      {"config", config.to_json()},
+      {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}},
+      {"history", {{{"created", created}, {"created_by", "stack image import " + tarball}}}},
+  };
+  std::string config_text = image_config.dump();
+  std::string config_digest;
+  if (Status s = write_blob(config_text, &config_digest); !s) return s;
+  nlohmann::json manifest = {
+      {"schemaVersion", 2},
+      {"mediaType", kManifestType},
+      {"config", {{"mediaType", kConfigType}, {"digest", config_digest}, {"size", config_text.size()}}},
+      {"layers", {{{"mediaType", kLayerType}, {"digest", diff_id}, {"size", st.st_size}}}},
+  };
+  std::string manifest_text = manifest.dump();
+  std::string manifest_digest;
+  if (Status s = write_blob(manifest_text, &manifest_digest); !s) return s;
+
+  // 4. The name, replacing whatever image had it.
+  nlohmann::json index;
+  if (Status s = read_index(&index); !s) return s;
+  nlohmann::json manifests = nlohmann::json::array();
+  for (const auto& m : index["manifests"])
+    if (m.value("annotations", nlohmann::json::object()).value(kRefAnnotation, "") != ref.str()) manifests.push_back(m);
+  manifests.push_back({{"mediaType", kManifestType},
+                       {"digest", manifest_digest},
+                       {"size", manifest_text.size()},
+                       {"annotations", {{kRefAnnotation, ref.str()}}}});
+  index["manifests"] = manifests;
+  if (Status s = write_file_atomically(root_ + "/index.json", index.dump(2) + "\n"); !s) return s;
+  if (Status s = collect_garbage(index); !s) return s;
+  return load_image(ref.str(), manifest_digest, out);
+}
+
+Status ImageStore::load_image(const std::string& reference, const std::string& manifest_digest, Image* out) const {
+  if (!is_hex_digest(manifest_digest)) return Status::error("invalid manifest digest " + manifest_digest);
+  std::optional<std::string> manifest_text = read_whole_file(blob_path(manifest_digest));
+  if (!manifest_text) return Status::error("image " + reference + ": manifest " + manifest_digest + " is missing");
+  if (Sha256::of(*manifest_text) != manifest_digest.substr(7))
+    return Status::error("image " + reference + ": manifest " + manifest_digest + " does not match its digest");
+  nlohmann::json manifest = nlohmann::json::parse(*manifest_text, nullptr, false);
+  std::string config_digest = manifest.is_object() ? manifest["config"].value("digest", "") : "";
+  if (!is_hex_digest(config_digest)) return Status::error("image " + reference + ": manifest has no valid config");
+  std::optional<std::string> config_text = read_whole_file(blob_path(config_digest));
+  if (!config_text || Sha256::of(*config_text) != config_digest.substr(7))
+    return Status::error("image " + reference + ": config " + config_digest + " is missing or corrupt");
+  nlohmann::json config = nlohmann::json::parse(*config_text, nullptr, false);
+  Image image;
+  image.reference = reference;
+  image.manifest_digest = manifest_digest;
+  image.config_digest = config_digest;
+  image.config = ImageConfig::from_json(config.value("config", nlohmann::json::object()));
+  image.created = config.value("created", "");
+  for (const auto& d : config["rootfs"].value("diff_ids", nlohmann::json::array())) {
+    std::string id = d.get<std::string>();
+    if (!is_hex_digest(id)) return Status::error("image " + reference + ": invalid diff ID " + id);
+    image.diff_ids.push_back(id);
+  }
+  for (const auto& layer : manifest.value("layers", nlohmann::json::array()))
+    image.size += layer.value("size", std::int64_t{0});
+  *out = std::move(image);
+  return Status::ok();
+}
+
+Status ImageStore::list(std::vector<Image>* out) const {
+  nlohmann::json index;
+  if (Status s = read_index(&index); !s) return s;
+  out->clear();
+  for (const auto& m : index["manifests"]) {
+    Image image;
+    std::string ref = m.value("annotations", nlohmann::json::object()).value(kRefAnnotation, "");
+    if (Status s = load_image(ref, m.value("digest", ""), &image); !s) return s;
+    out->push_back(std::move(image));
+  }
+  return Status::ok();
+}
+
+Status ImageStore::find(const std::string& name_or_id, Image* out) const {
+  std::vector<Image> images;
+  if (Status s = list(&images); !s) return s;
+  std::string error;
+  std::optional<ImageReference> ref = parse_image_reference(name_or_id, &error);
+  for (const Image& image : images) {
+    if (ref && (image.reference == ref->str() ||
+                (!ref->digest.empty() && image.manifest_digest == ref->digest))) {
+      *out = image;
+      return Status::ok();
+    }
+  }
+  // An image ID (or a prefix of at least 4 digits) names an image too.
+  std::vector<const Image*> by_id;
+  std::string id = name_or_id.rfind("sha256:", 0) == 0 ? name_or_id.substr(7) : name_or_id;
+  if (id.size() >= 4 && id.find_first_not_of("0123456789abcdef") == std::string::npos)
+    for (const Image& image : images)
+      if (image.config_digest.compare(7, id.size(), id) == 0) by_id.push_back(&image);
+  if (by_id.size() == 1) {
+    *out = *by_id[0];
+    return Status::ok();
+  }
+  if (by_id.size() > 1) return Status::error("image ID " + name_or_id + " is ambiguous");
+  return Status::error("no such image: " + name_or_id);
+}
+
+Status ImageStore::remove(const std::string& name_or_id, Image* removed) {
+  FileLock lock;
+  if (Status s = prepare(); !s) return s;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  if (Status s = find(name_or_id, removed); !s) return s;
+  nlohmann::json index;
+  if (Status s = read_index(&index); !s) return s;
+  nlohmann::json manifests = nlohmann::json::array();
+  for (const auto& m : index["manifests"])
+    if (m.value("annotations", nlohmann::json::object()).value(kRefAnnotation, "") != removed->reference)
+      manifests.push_back(m);
+  index["manifests"] = manifests;
+  if (Status s = write_file_atomically(root_ + "/index.json", index.dump(2) + "\n"); !s) return s;
+  return collect_garbage(index);
+}
+
+Status ImageStore::collect_garbage(const nlohmann::json& index) const {
+  std::set<std::string> keep;  // hex digests
+  for (const auto& m : index["manifests"]) {
+    Image image;
+    std::string ref = m.value("annotations", nlohmann::json::object()).value(kRefAnnotation, "");
+    if (Status s = load_image(ref, m.value("digest", ""), &image); !s) return s;
+    keep.insert(image.manifest_digest.substr(7));
+    keep.insert(image.config_digest.substr(7));
+    for (const auto& d : image.diff_ids) keep.insert(d.substr(7));
+  }
+  std::error_code ec;
+  for (const char* sub : {"/blobs/sha256", "/layers"}) {
+    for (const auto& entry : fs::directory_iterator(root_ + sub, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name[0] == '.' || keep.count(name)) continue;  // temporaries belong to a running import
+      fs::remove_all(entry.path(), ec);
+      if (ec) return Status::error("removing " + entry.path().string() + ": " + ec.message());
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace stack::runtime

@@ -1,0 +1,63 @@
+// ImageStore: local images under STACK_ROOT/images in the OCI layout (blobs by sha256, an index of name:tag).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/image_config.h"
+#include "runtime/image_reference.h"
+#include "runtime/status.h"
+
+namespace stack::runtime {
+
+struct Image {
+  std::string reference;        // "busybox:latest"
+  std::string manifest_digest;  // "sha256:..."
+  std::string config_digest;    // "sha256:..."; its first 12 hex digits are the image ID
+  std::vector<std::string> diff_ids;  // "sha256:...", bottom layer first
+  ImageConfig config;
+  std::string created;          // RFC 3339
+  std::int64_t size = 0;        // bytes of the uncompressed layers
+
+  std::string id() const { return config_digest.substr(7, 12); }
+};
+
+// Layout:
+//   blobs/sha256/HEX   manifests, configs and uncompressed layer tars
+//   layers/HEX/        each layer unpacked once, named by its diff ID
+//   index.json         an OCI image index; each manifest is annotated
+//                      with the reference it is known by
+//   lock               serializes writers across stack processes
+class ImageStore {
+ public:
+  explicit ImageStore(std::string root) : root_(std::move(root)) {}
+
+  // Makes an image of one layer from a root filesystem tarball (plain, gzip,
+  // zstd, ...), with `config` as its configuration, and names it `ref`
+  // (replacing an image of that name).
+  Status import_rootfs(const std::string& tarball, const ImageReference& ref, const ImageConfig& config,
+                       Image* out);
+
+  // By reference ("busybox", "busybox:1", "x@sha256:...") or image ID prefix.
+  Status find(const std::string& name_or_id, Image* out) const;
+  Status list(std::vector<Image>* out) const;
+  // Removes the name, then every blob and layer no remaining image uses.
+  Status remove(const std::string& name_or_id, Image* removed);
+
+  // Where a layer is unpacked, for overlayfs' lowerdir.
+  std::string layer_dir(const std::string& diff_id) const;
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+
+  Status prepare() const;
+  std::string blob_path(const std::string& digest) const;
+  Status write_blob(const std::string& content, std::string* digest) const;
+  Status read_index(nlohmann::json* index) const;
+  Status load_image(const std::string& reference, const std::string& manifest_digest, Image* out) const;
+  Status collect_garbage(const nlohmann::json& index) const;
+};
+
+}  // namespace stack::runtime

@@ -1,0 +1,160 @@
+#include "runtime/layer_unpacker.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
+#include "runtime/sha256.h"
+
+namespace stack::runtime {
+namespace {
+
+struct ArchiveReader {
+  archive* a = archive_read_new();
+  ~ArchiveReader() { archive_read_free(a); }
+};
+
+struct ArchiveWriter {
+  archive* a = archive_write_disk_new();
+  ~ArchiveWriter() { archive_write_free(a); }
+};
+
+Status archive_error(archive* a, const std::string& what) {
+  const char* message = archive_error_string(a);
+  return Status::error(what + ": " + (message ? message : "unknown archive error"));
+}
+
+// "./a/b/" -> "a/b"; empty when the path leaves the root.
+std::string clean_path(std::string path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    std::string part = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (part == "..") return {};
+    if (!part.empty() && part != ".") parts.push_back(part);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+}  // namespace
+
+Status decompress_layer(const std::string& source, const std::string& blob_path, std::string* digest_hex) {
+  ArchiveReader reader;
+  archive_read_support_filter_all(reader.a);
+  archive_read_support_format_raw(reader.a);
+  if (archive_read_open_filename(reader.a, source.c_str(), 1 << 16) != ARCHIVE_OK)
+    return archive_error(reader.a, "opening " + source);
+  archive_entry* entry = nullptr;
+  if (archive_read_next_header(reader.a, &entry) != ARCHIVE_OK) return archive_error(reader.a, "reading " + source);
+  int fd = ::open(blob_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::from_errno("creating " + blob_path);
+  Sha256 hash;
+  std::vector<char> buf(1 << 16);
+  Status status;
+  while (true) {
+    la_ssize_t n = archive_read_data(reader.a, buf.data(), buf.size());
+    if (n < 0) {
+      status = archive_error(reader.a, "reading " + source);
+      break;
+    }
+    if (n == 0) break;
+    hash.update(buf.data(), static_cast<size_t>(n));
+    for (la_ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(fd, buf.data() + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        status = Status::from_errno("writing " + blob_path);
+        break;
+      }
+      done += w;
+    }
+    if (!status) break;
+  }
+  if (status && ::fsync(fd) != 0) status = Status::from_errno("syncing " + blob_path);
+  ::close(fd);
+  if (!status) {
+    ::unlink(blob_path.c_str());
+    return status;
+  }
+  *digest_hex = hash.hex();
+  return Status::ok();
+}
+
+Status unpack_layer(const std::string& tar_path, const std::string& dest) {
+  ArchiveReader reader;
+  archive_read_support_filter_all(reader.a);
+  archive_read_support_format_tar(reader.a);
+  archive_read_support_format_gnutar(reader.a);
+  if (archive_read_open_filename(reader.a, tar_path.c_str(), 1 << 16) != ARCHIVE_OK)
+    return archive_error(reader.a, "opening " + tar_path);
+  ArchiveWriter writer;
+  int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
+              ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK;
+  if (::geteuid() == 0) flags |= ARCHIVE_EXTRACT_OWNER;
+  archive_write_disk_set_options(writer.a, flags);
+  // Names must not be looked up in the host's /etc/passwd: ids are kept.
+  archive_write_disk_set_standard_lookup(writer.a);
+
+  archive_entry* entry = nullptr;
+  while (true) {
+    int r = archive_read_next_header(reader.a, &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) return archive_error(reader.a, "reading " + tar_path);
+    const char* raw = archive_entry_pathname(entry);
+    std::string path = clean_path(raw ? raw : "");
+    if (path.empty()) {
+      if (raw && clean_path(std::string(raw) + "/x") == "x") continue;  // the root "./" itself
+      return Status::error("layer " + tar_path + ": entry \"" + (raw ? raw : "") + "\" leaves the layer");
+    }
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
+    std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    std::string dir_abs = dir.empty() ? dest : dest + "/" + dir;
+    if (base.rfind(".wh.", 0) == 0) {
+      ::mkdir(dir_abs.c_str(), 0755);  // a whiteout may come before its directory's entry
+      if (base == ".wh..wh..opq") {
+        if (::setxattr(dir_abs.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0)
+          return Status::from_errno("marking " + dir_abs + " opaque");
+      } else {
+        std::string target = dir_abs + "/" + base.substr(4);
+        if (::mknod(target.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0 && errno != EEXIST)
+          return Status::from_errno("creating whiteout " + target);
+      }
+      continue;
+    }
+    archive_entry_set_pathname(entry, (dest + "/" + path).c_str());
+    if (const char* link = archive_entry_hardlink(entry)) {
+      std::string target = clean_path(link);
+      if (target.empty()) return Status::error("layer " + tar_path + ": hard link \"" + link + "\" leaves the layer");
+      archive_entry_set_hardlink(entry, (dest + "/" + target).c_str());
+    }
+    r = archive_write_header(writer.a, entry);
+    if (r < ARCHIVE_WARN) return archive_error(writer.a, "extracting " + path);
+    if (archive_entry_size(entry) > 0) {
+      const void* block;
+      size_t size;
+      la_int64_t offset;
+      while ((r = archive_read_data_block(reader.a, &block, &size, &offset)) == ARCHIVE_OK)
+        if (archive_write_data_block(writer.a, block, size, offset) < ARCHIVE_WARN)
+          return archive_error(writer.a, "writing " + path);
+      if (r < ARCHIVE_WARN) return archive_error(reader.a, "reading " + path);
+    }
+    if (archive_write_finish_entry(writer.a) < ARCHIVE_WARN) return archive_error(writer.a, "finishing " + path);
+  }
+  if (archive_write_close(writer.a) < ARCHIVE_WARN) return archive_error(writer.a, "closing " + dest);
+  return Status::ok();
+}
+
+}  // namespace stack::runtime

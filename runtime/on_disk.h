@@ -1,0 +1,30 @@
+// On-disk state: atomic file writes (temp, fsync, rename), reads and exclusive locks for the stores under STACK_ROOT.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "runtime/status.h"
+
+namespace stack::runtime {
+
+// Writes `content` to `path` so that a reader sees the old or the new file,
+// never a part: write a temporary beside it, fsync, rename, fsync the directory.
+Status write_file_atomically(const std::string& path, const std::string& content, int mode = 0644);
+
+std::optional<std::string> read_whole_file(const std::string& path);
+
+// An exclusive flock on `path` (created if needed), released on destruction.
+class FileLock {
+ public:
+  static Status acquire(const std::string& path, FileLock* out);
+  FileLock() = default;
+  ~FileLock();
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock& operator=(FileLock&& other) noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace stack::runtime

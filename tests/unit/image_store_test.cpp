@@ -1,0 +1,190 @@
+#include "runtime/image_store.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace stack::runtime {
+namespace {
+
+struct TarEntry {
+  TarEntry(std::string p, std::string c = "", mode_t t = AE_IFREG, std::string l = "")
+      : path(std::move(p)), content(std::move(c)), type(t), link(std::move(l)) {}
+  std::string path;
+  std::string content;  // files only
+  mode_t type;
+  std::string link;  // symlinks and hard links
+};
+
+// Writes a tar (gzip when `gzip`) holding `entries`.
+void write_tar(const std::string& path, const std::vector<TarEntry>& entries, bool gzip = false) {
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (gzip) archive_write_add_filter_gzip(a);
+  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
+  for (const TarEntry& e : entries) {
+    archive_entry* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, e.path.c_str());
+    archive_entry_set_filetype(entry, e.type);
+    archive_entry_set_perm(entry, e.type == AE_IFDIR ? 0755 : 0644);
+    if (e.type == AE_IFLNK) archive_entry_set_symlink(entry, e.link.c_str());
+    if (e.type == AE_IFREG && !e.link.empty()) archive_entry_set_hardlink(entry, e.link.c_str());
+    archive_entry_set_size(entry, e.type == AE_IFREG && e.link.empty() ? static_cast<la_int64_t>(e.content.size()) : 0);
+    archive_write_header(a, entry);
+    if (e.type == AE_IFREG && e.link.empty()) archive_write_data(a, e.content.data(), e.content.size());
+    archive_entry_free(entry);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class ImageStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("stack-image-test-" + std::to_string(::getpid()) + "-" +
+                                         testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  ImageReference ref(const std::string& text) {
+    std::string error;
+    auto r = parse_image_reference(text, &error);
+    EXPECT_TRUE(r) << error;
+    return *r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ImageStoreTest, ImportStoresVerifiedBlobsAndUnpacksTheLayerOnce) {
+  std::string tar = (dir_ / "rootfs.tar.gz").string();
+  write_tar(tar, {{"./", "", AE_IFDIR}, {"./etc/", "", AE_IFDIR}, {"./etc/hostname", "box\n"},
+                  {"./bin/", "", AE_IFDIR}, {"./bin/sh", "#!binary"}, {"./bin/ash", "", AE_IFLNK, "sh"},
+                  {"./bin/hard", "", AE_IFREG, "./bin/sh"}},
+            /*gzip=*/true);
+  ImageStore store((dir_ / "images").string());
+  ImageConfig config;
+  ASSERT_TRUE(apply_change(config, "CMD [\"sh\", \"-c\", \"echo hi\"]"));
+  ASSERT_TRUE(apply_change(config, "ENV A=1 B=\"two\""));
+  Image a, b;
+  Status s = store.import_rootfs(tar, ref("box"), config, &a);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(a.reference, "box:latest");
+  ASSERT_EQ(a.diff_ids.size(), 1u);
+  std::string layer = store.layer_dir(a.diff_ids[0]);
+  EXPECT_EQ(slurp(layer + "/etc/hostname"), "box\n");
+  EXPECT_EQ(fs::read_symlink(layer + "/bin/ash"), "sh");
+  EXPECT_EQ(fs::hard_link_count(layer + "/bin/sh"), 2u);
+  EXPECT_EQ(a.config.cmd, (std::vector<std::string>{"sh", "-c", "echo hi"}));
+  EXPECT_EQ(a.config.env, (std::vector<std::string>{"A=1", "B=two"}));
+
+  ASSERT_TRUE(store.import_rootfs(tar, ref("box2:v1"), ImageConfig{}, &b));
+  EXPECT_EQ(a.diff_ids, b.diff_ids);  // one layer, stored once
+  EXPECT_NE(a.config_digest, b.config_digest);
+  size_t layers = std::distance(fs::directory_iterator(dir_ / "images/layers"), fs::directory_iterator());
+  EXPECT_EQ(layers, 1u);
+
+  std::vector<Image> images;
+  ASSERT_TRUE(store.list(&images));
+  EXPECT_EQ(images.size(), 2u);
+  Image found;
+  ASSERT_TRUE(store.find(a.id(), &found));
+  EXPECT_EQ(found.reference, "box:latest");
+
+  // Removing one image keeps the shared layer; removing both removes it.
+  Image removed;
+  ASSERT_TRUE(store.remove("box", &removed));
+  EXPECT_TRUE(fs::exists(layer));
+  ASSERT_TRUE(store.remove("box2:v1", &removed));
+  EXPECT_FALSE(fs::exists(layer));
+  EXPECT_TRUE(fs::is_empty(dir_ / "images/blobs/sha256"));
+  EXPECT_FALSE(store.find("box", &found));
+}
+
+TEST_F(ImageStoreTest, CorruptBlobsAreDetected) {
+  std::string tar = (dir_ / "rootfs.tar").string();
+  write_tar(tar, {{"file", "data"}});
+  ImageStore store((dir_ / "images").string());
+  Image image;
+  ASSERT_TRUE(store.import_rootfs(tar, ref("x"), ImageConfig{}, &image));
+  std::string config_blob = (dir_ / "images/blobs/sha256" / image.config_digest.substr(7)).string();
+  std::ofstream(config_blob, std::ios::app) << " ";
+  Status s = store.find("x", &image);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("missing or corrupt"), std::string::npos) << s.message();
+}
+
+TEST_F(ImageStoreTest, RefusesEntriesOutsideTheLayer) {
+  std::string tar = (dir_ / "evil.tar").string();
+  write_tar(tar, {{"../escape", "x"}});
+  ImageStore store((dir_ / "images").string());
+  Image image;
+  Status s = store.import_rootfs(tar, ref("evil"), ImageConfig{}, &image);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("leaves the layer"), std::string::npos) << s.message();
+  EXPECT_FALSE(fs::exists(dir_ / "escape"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "images/layers"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "images/blobs/sha256"));
+}
+
+TEST_F(ImageStoreTest, WhiteoutsBecomeOverlayWhiteouts) {
+  if (::geteuid() != 0) GTEST_SKIP() << "making 0:0 character devices and trusted.* xattrs needs root";
+  std::string tar = (dir_ / "layer.tar").string();
+  write_tar(tar, {{"etc/", "", AE_IFDIR}, {"etc/.wh.motd", ""}, {"var/", "", AE_IFDIR}, {"var/.wh..wh..opq", ""}});
+  ImageStore store((dir_ / "images").string());
+  Image image;
+  ASSERT_TRUE(store.import_rootfs(tar, ref("wh"), ImageConfig{}, &image));
+  std::string layer = store.layer_dir(image.diff_ids[0]);
+  struct stat st {};
+  ASSERT_EQ(::lstat((layer + "/etc/motd").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(st.st_rdev, makedev(0, 0));
+  EXPECT_FALSE(fs::exists(layer + "/etc/.wh.motd"));
+  char value[4] = {};
+  ASSERT_EQ(::getxattr((layer + "/var").c_str(), "trusted.overlay.opaque", value, sizeof value), 1);
+  EXPECT_EQ(value[0], 'y');
+}
+
+TEST(ImageReference, ParsesNamesTagsAndDigests) {
+  std::string error;
+  auto r = parse_image_reference("registry.local:5000/team/app:1.2", &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_EQ(r->name, "registry.local:5000/team/app");
+  EXPECT_EQ(r->tag, "1.2");
+  EXPECT_EQ(parse_image_reference("busybox", &error)->str(), "busybox:latest");
+  EXPECT_FALSE(parse_image_reference("Busybox", &error));
+  EXPECT_FALSE(parse_image_reference("a:b:c", &error));
+  EXPECT_FALSE(parse_image_reference("x@sha256:123", &error));
+}
+
+TEST(ImageConfigChanges, FollowDockerImport) {
+  ImageConfig c;
+  ASSERT_TRUE(apply_change(c, "ENTRYPOINT /init --flag"));
+  EXPECT_EQ(c.entrypoint, (std::vector<std::string>{"/bin/sh", "-c", "/init --flag"}));
+  ASSERT_TRUE(apply_change(c, "ENV PATH /bin"));
+  ASSERT_TRUE(apply_change(c, "ENV PATH=/usr/bin"));
+  EXPECT_EQ(c.env, (std::vector<std::string>{"PATH=/usr/bin"}));
+  ASSERT_TRUE(apply_change(c, "EXPOSE 80 53/udp"));
+  EXPECT_EQ(c.exposed_ports, (std::vector<std::string>{"80/tcp", "53/udp"}));
+  EXPECT_FALSE(apply_change(c, "WORKDIR relative"));
+  EXPECT_FALSE(apply_change(c, "RUN make"));
+}
+
+}  // namespace
+}  // namespace stack::runtime
