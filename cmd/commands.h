@@ -11,6 +11,7 @@ namespace stack::cmd {
 void add_config_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_version_command(CLI::App& app, int& exit_code);
 void add_image_command(CLI::App& app, int& exit_code);
+void add_container_command(CLI::App& app, int& exit_code);
 
 // STACK_ROOT, or /var/lib/stack: where images, volumes and project state live.
 std::string stack_root();

@@ -1,0 +1,144 @@
+// `stack container run`: one container from a local image, in the foreground.
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <random>
+
+#include "cmd/commands.h"
+#include "runtime/container_runner.h"
+#include "runtime/default_spec.h"
+#include "runtime/on_disk.h"
+#include "runtime/user_lookup.h"
+#include "schema/units.h"
+
+namespace stack::cmd {
+namespace {
+
+struct RunFlags {
+  bool rm = false, privileged = false, read_only = false, tty = false, interactive = false;
+  std::string name, user, workdir, hostname, memory, entrypoint, shm_size;
+  std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt;
+  double cpus = 0;
+  int64_t pids_limit = 0;
+  std::string image;
+  std::vector<std::string> command;
+};
+
+std::string random_id() {
+  std::random_device rd;
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 64; ++i) id += kHex[rd() % 16];
+  return id;
+}
+
+// The top-most layer's copy of a file in the image.
+std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path) {
+  for (const std::string& dir : lower_dirs)
+    if (auto text = runtime::read_whole_file(dir + path)) return *text;
+  return {};
+}
+
+int run(const RunFlags& f) {
+  auto fail = [](const std::string& message) {
+    std::cerr << "error: " << message << "\n";
+    return 125;
+  };
+  runtime::ImageStore store(images_root());
+  runtime::Image image;
+  if (runtime::Status s = store.find(f.image, &image); !s) return fail(s.message());
+  std::vector<std::string> lower_dirs;
+  for (auto it = image.diff_ids.rbegin(); it != image.diff_ids.rend(); ++it) lower_dirs.push_back(store.layer_dir(*it));
+
+  runtime::RunOptions o;
+  o.command = f.command;
+  if (!f.entrypoint.empty()) o.entrypoint = std::vector<std::string>{f.entrypoint};
+  o.env = f.env;
+  o.working_dir = f.workdir;
+  o.hostname = f.hostname;
+  o.volumes = f.volumes;
+  o.tmpfs = f.tmpfs;
+  o.cap_add = f.cap_add;
+  o.cap_drop = f.cap_drop;
+  o.privileged = f.privileged;
+  o.read_only = f.read_only;
+  o.security_opt = f.security_opt;
+  if (!f.memory.empty()) {
+    o.memory_bytes = schema::parse_bytes(f.memory);
+    if (!o.memory_bytes) return fail("--memory " + f.memory + ": expected a size such as 256m");
+  }
+  if (!f.shm_size.empty()) {
+    auto shm = schema::parse_bytes(f.shm_size);
+    if (!shm) return fail("--shm-size " + f.shm_size + ": expected a size such as 64m");
+    o.shm_size = static_cast<uint64_t>(*shm);
+  }
+  if (f.cpus > 0) o.cpus = f.cpus;
+  if (f.pids_limit != 0) o.pids_limit = f.pids_limit;
+
+  runtime::ContainerSpec spec;
+  auto lookup = [](const std::string& k) -> std::optional<std::string> {
+    const char* v = std::getenv(k.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  if (runtime::Status s = runtime::make_spec(image, lower_dirs, o, random_id(), &spec, lookup); !s) return fail(s.message());
+  std::string user = !f.user.empty() ? f.user : image.config.user;
+  std::string error;
+  auto resolved = runtime::resolve_user(user.empty() ? "0" : user, image_file(lower_dirs, "/etc/passwd"),
+                                        image_file(lower_dirs, "/etc/group"), &error);
+  if (!resolved) return fail(error);
+  spec.process.uid = resolved->uid;
+  spec.process.gid = resolved->gid;
+  spec.process.additional_gids = resolved->additional_gids;
+  if (std::none_of(spec.process.env.begin(), spec.process.env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
+    spec.process.env.push_back("HOME=" + resolved->home);
+  if (spec.seccomp == runtime::SeccompMode::Profile) {
+    auto text = runtime::read_whole_file(spec.seccomp_profile_json);
+    if (!text) return fail("seccomp profile " + spec.seccomp_profile_json + " cannot be read");
+    spec.seccomp_profile_json = *text;
+  }
+  runtime::RuntimePaths paths;
+  paths.containers = stack_root() + "/containers";
+  runtime::RunResult result;
+  if (runtime::Status s = runtime::run_container(spec, paths, f.rm, &result); !s) return fail(s.message());
+  if (!result.error.empty()) std::cerr << "error: container " << spec.id.substr(0, 12) << ": " << result.error << "\n";
+  if (result.oom_killed) std::cerr << "container " << spec.id.substr(0, 12) << " was OOM-killed\n";
+  return result.exit_code;
+}
+
+}  // namespace
+
+void add_container_command(CLI::App& app, int& exit_code) {
+  CLI::App* container = app.add_subcommand("container", "Run single containers");
+  container->require_subcommand(1);
+  auto f = std::make_shared<RunFlags>();
+  CLI::App* run_cmd = container->add_subcommand("run", "Create and run a container from a local image");
+  run_cmd->add_flag("--rm", f->rm, "Remove the container when it exits");
+  run_cmd->add_option("--name", f->name, "Container name");
+  run_cmd->add_option("-e,--env", f->env, "KEY=VALUE, or KEY to pass this shell's value");
+  run_cmd->add_option("-v,--volume", f->volumes, "/HOST:/CONTAINER[:ro]");
+  run_cmd->add_option("--tmpfs", f->tmpfs, "/CONTAINER/PATH[:options]");
+  run_cmd->add_option("-w,--workdir", f->workdir, "Working directory");
+  run_cmd->add_option("-u,--user", f->user, "USER[:GROUP], by name or id");
+  run_cmd->add_option("--hostname", f->hostname, "Host name");
+  run_cmd->add_option("--entrypoint", f->entrypoint, "Replace the image's entrypoint");
+  run_cmd->add_option("-m,--memory", f->memory, "Memory limit, such as 256m");
+  run_cmd->add_option("--cpus", f->cpus, "CPU quota, such as 0.5");
+  run_cmd->add_option("--pids-limit", f->pids_limit, "Most processes (-1: unlimited)");
+  run_cmd->add_option("--shm-size", f->shm_size, "Size of /dev/shm (default 64m)");
+  run_cmd->add_option("--cap-add", f->cap_add, "Add a capability (or ALL)");
+  run_cmd->add_option("--cap-drop", f->cap_drop, "Drop a capability (or ALL)");
+  run_cmd->add_flag("--privileged", f->privileged, "All capabilities, no seccomp, no masked paths");
+  run_cmd->add_flag("--read-only", f->read_only, "Read-only root filesystem");
+  run_cmd->add_option("--security-opt", f->security_opt, "seccomp=unconfined|PROFILE.json, no-new-privileges[:false]");
+  run_cmd->add_option("image", f->image, "Image name or ID")->required();
+  // Everything after IMAGE belongs to the container, options included.
+  run_cmd->prefix_command();
+  run_cmd->fallthrough(false);
+  run_cmd->footer("Arguments after IMAGE are the container's command.");
+  run_cmd->callback([f, run_cmd, &exit_code] {
+    f->command = run_cmd->remaining();
+    exit_code = run(*f);
+  });
+}
+
+}  // namespace stack::cmd

@@ -1,0 +1,107 @@
+#include "runtime/container_runner.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "runtime/linux/cgroups.h"
+#include "runtime/linux/container_process.h"
+#include "runtime/on_disk.h"
+
+namespace fs = std::filesystem;
+
+namespace stack::runtime {
+namespace {
+
+std::atomic<pid_t> g_forward_to{0};
+
+void forward_signal(int sig) {
+  pid_t pid = g_forward_to.load();
+  if (pid > 0) ::kill(pid, sig);
+}
+
+const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+// Installs forwarding for the life of the object.
+class SignalForwarding {
+ public:
+  explicit SignalForwarding(pid_t pid) {
+    g_forward_to = pid;
+    struct sigaction sa {};
+    sa.sa_handler = forward_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < std::size(kForwarded); ++i) ::sigaction(kForwarded[i], &sa, &saved_[i]);
+  }
+  ~SignalForwarding() {
+    for (size_t i = 0; i < std::size(kForwarded); ++i) ::sigaction(kForwarded[i], &saved_[i], nullptr);
+    g_forward_to = 0;
+  }
+
+ private:
+  struct sigaction saved_[std::size(kForwarded)] {};
+};
+
+std::string hosts_file(const std::string& hostname) {
+  return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n";
+}
+
+}  // namespace
+
+Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out) {
+  std::string dir = paths.containers + "/" + spec.id;
+  linux_::RootfsPaths rootfs{dir + "/upper", dir + "/work", dir + "/merged", dir + "/etc"};
+  std::error_code ec;
+  for (const std::string& d : {rootfs.upper, rootfs.work, rootfs.merged, rootfs.etc_dir}) {
+    fs::create_directories(d, ec);
+    if (ec) return Status::error("creating " + d + ": " + ec.message());
+  }
+  auto discard = [&] {
+    if (remove) fs::remove_all(dir, ec);
+  };
+  Status s = write_file_atomically(rootfs.etc_dir + "/hostname", spec.hostname + "\n");
+  if (s) s = write_file_atomically(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname));
+  if (s) {
+    // The host's resolvers; a loopback resolver cannot be reached from the container.
+    std::string resolv = read_whole_file("/etc/resolv.conf").value_or("");
+    if (resolv.find("127.0.0.") != std::string::npos || resolv.empty()) resolv = "nameserver 8.8.8.8\n";
+    s = write_file_atomically(rootfs.etc_dir + "/resolv.conf", resolv);
+  }
+  if (!s) {
+    discard();
+    return s;
+  }
+
+  linux_::ContainerCgroup cgroup;
+  if (Status c = linux_::ContainerCgroup::create(paths.cgroup_root, spec.id, spec.resources, &cgroup); !c) {
+    discard();
+    return c.with_context("container " + spec.id.substr(0, 12));
+  }
+  linux_::StartResult started;
+  Status start = linux_::start_container(spec, rootfs, cgroup, &started);
+  int status = 0;
+  if (started.pid > 0) {
+    SignalForwarding forwarding(started.pid);
+    while (::waitpid(started.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  // The pid namespace dies with its init; anything left in the cgroup goes too.
+  cgroup.kill_all();
+  out->oom_killed = cgroup.oom_killed();
+  Status removed = cgroup.remove();
+  discard();
+  if (!start) {
+    out->exit_code = started.failure_exit ? started.failure_exit : linux_::kExitRuntimeError;
+    out->error = start.message();
+    return Status::ok();
+  }
+  if (WIFEXITED(status)) out->exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status)) out->exit_code = 128 + WTERMSIG(status);
+  if (out->oom_killed) out->exit_code = 137;
+  return removed;
+}
+
+}  // namespace stack::runtime

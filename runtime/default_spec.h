@@ -1,0 +1,41 @@
+// DefaultSpec: Docker's default container spec for an image, adjusted by `container run` options.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/container_spec.h"
+#include "runtime/image_store.h"
+#include "runtime/status.h"
+
+namespace stack::runtime {
+
+struct RunOptions {
+  std::vector<std::string> command;             // replaces the image's Cmd when not empty
+  std::optional<std::vector<std::string>> entrypoint;
+  std::vector<std::string> env;                 // KEY=VALUE, or KEY to pass the caller's value
+  std::string working_dir, user, hostname;
+  std::vector<std::string> volumes;             // SRC:DST[:ro]
+  std::vector<std::string> tmpfs;               // DST[:options]
+  std::optional<int64_t> memory_bytes, pids_limit;
+  std::optional<double> cpus;
+  std::vector<std::string> cap_add, cap_drop;
+  bool privileged = false, read_only = false;
+  std::vector<std::string> security_opt;        // seccomp=unconfined|FILE, no-new-privileges[:bool]
+  std::optional<uint64_t> shm_size;
+};
+
+// Docker's 14 default capabilities.
+const std::vector<std::string>& default_capabilities();
+
+// Builds the spec: entrypoint + cmd as Docker combines them, image env
+// under run env, default mounts, masked and read-only /proc and /sys
+// paths, capabilities, seccomp and resources. `lookup_env` gives the
+// caller's variables for `-e KEY`. Errors name the option at fault.
+Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs, const RunOptions& options,
+                 const std::string& id, ContainerSpec* out,
+                 const std::function<std::optional<std::string>(const std::string&)>& lookup_env);
+
+}  // namespace stack::runtime

@@ -1,0 +1,170 @@
+#include "runtime/linux/cgroups.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "runtime/on_disk.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+namespace stack::runtime::linux_ {
+namespace {
+
+Status write_value(const std::string& path, const std::string& value) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status::from_errno("opening " + path);
+  ssize_t n = ::write(fd, value.data(), value.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(value.size())) return Status::from_errno("writing \"" + value + "\" to " + path, err);
+  return Status::ok();
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+Status make_dir(const std::string& path) {
+  std::string partial;
+  std::istringstream parts(path);
+  for (std::string p; std::getline(parts, p, '/');) {
+    if (p.empty()) continue;
+    partial += "/" + p;
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return Status::from_errno("creating cgroup " + partial);
+  }
+  return Status::ok();
+}
+
+std::vector<pid_t> pids_in(const std::string& dir) {
+  std::vector<pid_t> out;
+  std::istringstream in(read_whole_file(dir + "/cgroup.procs").value_or(""));
+  for (pid_t p; in >> p;) out.push_back(p);
+  return out;
+}
+
+}  // namespace
+
+bool is_cgroup2(const std::string& root) {
+  struct statfs fs {};
+  return ::statfs(root.c_str(), &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+Status ContainerCgroup::create(const std::string& root, const std::string& id, const ResourceLimits& limits,
+                               ContainerCgroup* out) {
+  ContainerCgroup cg;
+  std::string v2_root;
+  if (is_cgroup2(root)) {
+    v2_root = root;
+  } else {
+    for (const char* controller : {"memory", "cpu", "pids", "freezer"}) {
+      std::string base = root + "/" + controller;
+      if (!exists(base + "/cgroup.procs")) continue;
+      std::string dir = base + "/stack/" + id;
+      if (Status s = make_dir(dir); !s) return s;
+      cg.v1_dirs_.push_back(dir);
+      if (std::string(controller) == "memory") cg.memory_dir_ = dir;
+      if (std::string(controller) == "freezer") cg.freezer_dir_ = dir;
+    }
+    if (is_cgroup2(root + "/unified")) v2_root = root + "/unified";
+  }
+  if (!v2_root.empty()) {
+    std::string parent = v2_root + "/stack";
+    if (Status s = make_dir(parent); !s) return s;
+    // Controllers are handed down only where the v2 tree has them (on a
+    // hybrid host v1 holds memory, cpu and pids).
+    std::string available = read_whole_file(v2_root + "/cgroup.controllers").value_or("");
+    for (const char* c : {"memory", "cpu", "pids"}) {
+      if (available.find(c) == std::string::npos) continue;
+      write_value(v2_root + "/cgroup.subtree_control", std::string("+") + c);
+      write_value(parent + "/cgroup.subtree_control", std::string("+") + c);
+    }
+    cg.v2_dir_ = parent + "/" + id;
+    if (Status s = make_dir(cg.v2_dir_); !s) return s;
+  }
+  *out = cg;  // from here on, remove() undoes what was made
+  auto set = [&](const char* v1_controller, const char* v1_file, const char* v2_file, const std::string& value,
+                 const char* what) -> Status {
+    for (const std::string& dir : cg.v1_dirs_)
+      if (dir.find(std::string("/") + v1_controller + "/") != std::string::npos) return write_value(dir + "/" + v1_file, value);
+    if (!cg.v2_dir_.empty() && exists(cg.v2_dir_ + "/" + v2_file)) return write_value(cg.v2_dir_ + "/" + v2_file, value);
+    return Status::error(std::string("this host has no cgroup controller for ") + what);
+  };
+  Status s;
+  if (limits.memory_bytes) {
+    s = set("memory", "memory.limit_in_bytes", "memory.max", std::to_string(*limits.memory_bytes), "memory limits");
+    // No swap beyond the limit, so that the limit is what OOM-kills.
+    if (s && !cg.memory_dir_.empty() && exists(cg.memory_dir_ + "/memory.memsw.limit_in_bytes"))
+      write_value(cg.memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(*limits.memory_bytes));
+    if (s && !cg.v2_dir_.empty() && cg.memory_dir_.empty() && exists(cg.v2_dir_ + "/memory.swap.max"))
+      write_value(cg.v2_dir_ + "/memory.swap.max", "0");
+  }
+  if (s && limits.cpu_quota_us) {
+    if (!cg.v1_dirs_.empty() && exists(root + "/cpu/cgroup.procs")) {
+      s = set("cpu", "cpu.cfs_period_us", "", std::to_string(limits.cpu_period_us), "CPU quotas");
+      if (s) s = set("cpu", "cpu.cfs_quota_us", "", std::to_string(*limits.cpu_quota_us), "CPU quotas");
+    } else {
+      s = set("cpu", "", "cpu.max", std::to_string(*limits.cpu_quota_us) + " " + std::to_string(limits.cpu_period_us),
+              "CPU quotas");
+    }
+  }
+  if (s && limits.pids_max)
+    s = set("pids", "pids.max", "pids.max", *limits.pids_max < 0 ? "max" : std::to_string(*limits.pids_max), "pids limits");
+  if (!s) {
+    cg.remove();
+    return s;
+  }
+  return Status::ok();
+}
+
+Status ContainerCgroup::add_process(pid_t pid) const {
+  for (const std::string& dir : v1_dirs_)
+    if (Status s = write_value(dir + "/cgroup.procs", std::to_string(pid)); !s) return s;
+  if (!v2_dir_.empty())
+    if (Status s = write_value(v2_dir_ + "/cgroup.procs", std::to_string(pid)); !s) return s;
+  return Status::ok();
+}
+
+void ContainerCgroup::kill_all() const {
+  if (!v2_dir_.empty() && v1_dirs_.empty() && exists(v2_dir_ + "/cgroup.kill")) {
+    write_value(v2_dir_ + "/cgroup.kill", "1");
+    return;
+  }
+  // Frozen, no process can fork away from the kill.
+  if (!freezer_dir_.empty()) write_value(freezer_dir_ + "/freezer.state", "FROZEN");
+  std::string dir = !v1_dirs_.empty() ? v1_dirs_.front() : v2_dir_;
+  for (pid_t p : pids_in(dir)) ::kill(p, SIGKILL);
+  if (!freezer_dir_.empty()) write_value(freezer_dir_ + "/freezer.state", "THAWED");
+}
+
+bool ContainerCgroup::oom_killed() const {
+  std::string events = !memory_dir_.empty() ? read_whole_file(memory_dir_ + "/memory.oom_control").value_or("")
+                                            : read_whole_file(v2_dir_ + "/memory.events").value_or("");
+  size_t at = events.find("oom_kill ");
+  return at != std::string::npos && std::stoll(events.substr(at + 9)) > 0;
+}
+
+Status ContainerCgroup::remove() const {
+  std::vector<std::string> dirs = v1_dirs_;
+  if (!v2_dir_.empty()) dirs.push_back(v2_dir_);
+  Status result;
+  for (const std::string& dir : dirs) {
+    // A process that just exited may linger in cgroup.procs for a moment.
+    for (int attempt = 0; ::rmdir(dir.c_str()) != 0 && errno != ENOENT; ++attempt) {
+      if (errno != EBUSY || attempt == 200) {
+        result = Status::from_errno("removing cgroup " + dir);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  return result;
+}
+
+}  // namespace stack::runtime::linux_

@@ -1,0 +1,184 @@
+#include "runtime/linux/container_process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "runtime/linux/capabilities.h"
+#include "runtime/linux/seccomp_filter.h"
+#include "runtime/on_disk.h"
+
+namespace stack::runtime::linux_ {
+namespace {
+
+struct ChildArgs {
+  const ContainerSpec* spec;
+  const RootfsPaths* paths;
+  int release_fd;  // read end: the parent writes once the cgroup is joined
+  int error_fd;    // write end, O_CLOEXEC: closes on a successful execve
+};
+
+// The child never returns into the parent's code: it reports and exits.
+[[noreturn]] void fail(int error_fd, int exit_code, const std::string& message) {
+  std::string record = std::to_string(exit_code) + ":" + message;
+  (void)!::write(error_fd, record.data(), record.size());
+  ::_exit(exit_code);
+}
+
+Status loopback_up() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::from_errno("socket for loopback");
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  Status s;
+  if (::ioctl(fd, SIOCGIFFLAGS, &request) != 0) s = Status::from_errno("reading lo flags");
+  request.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (s && ::ioctl(fd, SIOCSIFFLAGS, &request) != 0) s = Status::from_errno("bringing lo up");
+  ::close(fd);
+  return s;
+}
+
+// execvp with the container's PATH rather than ours.
+std::string find_program(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const std::string& e : env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), F_OK) == 0) return candidate;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return {};
+}
+
+int child_main(void* raw) {
+  const ChildArgs& a = *static_cast<const ChildArgs*>(raw);
+  const ContainerSpec& spec = *a.spec;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+  // sync 1: wait until the parent has placed us in the cgroup.
+  char go = 0;
+  if (::read(a.release_fd, &go, 1) != 1) ::_exit(kExitRuntimeError);
+  ::close(a.release_fd);
+  if (::unshare(CLONE_NEWCGROUP) != 0) fail(a.error_fd, kExitRuntimeError, Status::from_errno("cgroup namespace").message());
+
+  auto check = [&](const Status& s) {
+    if (!s) fail(a.error_fd, kExitRuntimeError, s.message());
+  };
+  check(loopback_up());
+  check(prepare_rootfs(spec, *a.paths));
+  check(enter_rootfs(a.paths->merged));
+  // Docker creates a missing working directory, before the root turns read-only.
+  const std::string& cwd = spec.process.cwd;
+  for (size_t i = 1; i <= cwd.size(); ++i)
+    if (i == cwd.size() || cwd[i] == '/') ::mkdir(cwd.substr(0, i).c_str(), 0755);
+  check(finish_rootfs(spec));
+  if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
+    check(Status::from_errno("setting the hostname"));
+  if (::chdir(cwd.c_str()) != 0) check(Status::from_errno("working directory " + cwd));
+
+  // Who runs, and with what privileges.
+  const ProcessSpec& p = spec.process;
+  check(limit_bounding_set(p.capabilities));
+  if (spec.seccomp != SeccompMode::Unconfined && !p.no_new_privileges) {
+    // Without no_new_privs only CAP_SYS_ADMIN may load a filter: now, before dropping it.
+    check(spec.seccomp == SeccompMode::Default ? load_default_seccomp(p.capabilities)
+                                               : load_seccomp_profile(spec.seccomp_profile_json));
+  }
+  std::vector<gid_t> groups(p.additional_gids.begin(), p.additional_gids.end());
+  if (::setgroups(groups.size(), groups.data()) != 0) check(Status::from_errno("setting supplementary groups"));
+  ::prctl(PR_SET_KEEPCAPS, 1);
+  if (::setresgid(p.gid, p.gid, p.gid) != 0) check(Status::from_errno("setting gid " + std::to_string(p.gid)));
+  if (::setresuid(p.uid, p.uid, p.uid) != 0) check(Status::from_errno("setting uid " + std::to_string(p.uid)));
+  check(set_process_capabilities(p.capabilities, p.uid == 0));
+  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    check(Status::from_errno("setting no_new_privs"));
+  std::string program = find_program(p.args[0], p.env);
+  if (program.empty())
+    fail(a.error_fd, kExitNotFound, "exec: \"" + p.args[0] + "\": executable file not found in $PATH");
+  if (spec.seccomp != SeccompMode::Unconfined && p.no_new_privileges)
+    check(spec.seccomp == SeccompMode::Default ? load_default_seccomp(p.capabilities)
+                                               : load_seccomp_profile(spec.seccomp_profile_json));
+
+  std::vector<char*> argv, envp;
+  for (const std::string& s : p.args) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  for (const std::string& s : p.env) envp.push_back(const_cast<char*>(s.c_str()));
+  envp.push_back(nullptr);
+  ::execve(program.c_str(), argv.data(), envp.data());
+  int err = errno;
+  fail(a.error_fd, err == ENOENT ? kExitNotFound : kExitNotExecutable,
+       "exec " + program + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
+                       StartResult* out) {
+  int release[2], errors[2];
+  if (::pipe2(release, O_CLOEXEC) != 0) return Status::from_errno("pipe");
+  if (::pipe2(errors, O_CLOEXEC) != 0) {
+    ::close(release[0]);
+    ::close(release[1]);
+    return Status::from_errno("pipe");
+  }
+  ChildArgs args{&spec, &paths, release[0], errors[1]};
+  constexpr size_t kStackSize = 1 << 20;
+  void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return Status::from_errno("allocating the child's stack");
+  int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD;
+  pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStackSize, flags, &args);
+  int clone_errno = errno;
+  ::close(release[0]);
+  ::close(errors[1]);
+  if (pid < 0) {
+    ::close(release[1]);
+    ::close(errors[0]);
+    ::munmap(stack, kStackSize);
+    return Status::from_errno("clone", clone_errno);
+  }
+  out->pid = pid;
+  // sync 1
+  Status joined = cgroup.add_process(pid);
+  if (joined) (void)!::write(release[1], "1", 1);
+  ::close(release[1]);  // without the byte, the child exits
+  // sync 2
+  std::string report;
+  char buf[512];
+  for (ssize_t n; (n = ::read(errors[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    report.append(buf, static_cast<size_t>(n));
+  }
+  ::close(errors[0]);
+  ::munmap(stack, kStackSize);
+  if (!joined) {
+    out->failure_exit = kExitRuntimeError;
+    return joined.with_context("joining the cgroup");
+  }
+  if (!report.empty()) {
+    size_t colon = report.find(':');
+    out->failure_exit = std::atoi(report.substr(0, colon).c_str());
+    return Status::error(report.substr(colon + 1));
+  }
+  return Status::ok();
+}
+
+}  // namespace stack::runtime::linux_

@@ -1,0 +1,188 @@
+#include "runtime/linux/rootfs.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "runtime/linux/cgroups.h"
+
+namespace stack::runtime::linux_ {
+namespace {
+
+Status make_dirs(const std::string& path) {
+  std::string partial;
+  std::istringstream parts(path);
+  for (std::string p; std::getline(parts, p, '/');) {
+    if (p.empty()) continue;
+    partial += "/" + p;
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return Status::from_errno("creating " + partial);
+  }
+  return Status::ok();
+}
+
+Status make_file(const std::string& path) {
+  if (Status s = make_dirs(path.substr(0, path.rfind('/'))); !s) return s;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno != EISDIR) return Status::from_errno("creating " + path);
+  if (fd >= 0) ::close(fd);
+  return Status::ok();
+}
+
+Status do_mount(const std::string& source, const std::string& target, const char* type, unsigned long flags,
+                const std::string& data) {
+  if (::mount(source.c_str(), target.c_str(), type, flags, data.empty() ? nullptr : data.c_str()) != 0)
+    return Status::from_errno(std::string("mounting ") + (type ? type : source.c_str()) + " at " + target);
+  return Status::ok();
+}
+
+// Splits mount options into flags and the data string the filesystem reads.
+void parse_options(const std::vector<std::string>& options, unsigned long* flags, std::string* data, bool* readonly) {
+  struct Flag {
+    const char* name;
+    unsigned long value;
+  };
+  static const Flag kFlags[] = {{"nosuid", MS_NOSUID}, {"nodev", MS_NODEV},   {"noexec", MS_NOEXEC},
+                                {"relatime", MS_RELATIME}, {"strictatime", MS_STRICTATIME},
+                                {"bind", MS_BIND},      {"rbind", MS_BIND | MS_REC}};
+  for (const std::string& o : options) {
+    if (o == "ro") {
+      *readonly = true;
+      continue;
+    }
+    if (o == "rw") continue;
+    bool known = false;
+    for (const Flag& f : kFlags)
+      if (o == f.name) *flags |= f.value, known = true;
+    if (!known) *data += (data->empty() ? "" : ",") + o;
+  }
+}
+
+// cgroup v1 controllers mounted on the host, for the container's own view.
+std::vector<std::string> v1_controllers() {
+  std::vector<std::string> out;
+  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
+                        "net_cls", "net_prio", "perf_event"}) {
+    std::string path = std::string("/sys/fs/cgroup/") + c + "/cgroup.procs";
+    if (::access(path.c_str(), F_OK) == 0) out.emplace_back(c);
+  }
+  return out;
+}
+
+Status mount_cgroup_view(const std::string& target) {
+  if (is_cgroup2("/sys/fs/cgroup"))
+    return do_mount("cgroup2", target, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY, "");
+  // v1: a tmpfs holding one read-only mount per controller; the cgroup
+  // namespace makes each show the container's own cgroup as its root.
+  if (Status s = do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"); !s) return s;
+  for (const std::string& c : v1_controllers()) {
+    std::string dir = target + "/" + c;
+    if (Status s = make_dirs(dir); !s) return s;
+    if (Status s = do_mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY, c); !s)
+      return s;
+  }
+  return do_mount("", target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+}
+
+Status remount_readonly(const std::string& target, unsigned long flags) {
+  return do_mount("", target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & ~(MS_BIND | MS_REC)), "");
+}
+
+}  // namespace
+
+Status prepare_rootfs(const ContainerSpec& spec, const RootfsPaths& paths) {
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+    return Status::from_errno("making mount propagation slave");
+  std::string lower;
+  for (const std::string& l : spec.lower_dirs) lower += (lower.empty() ? "" : ":") + l;
+  std::string data = "lowerdir=" + lower + ",upperdir=" + paths.upper + ",workdir=" + paths.work;
+  if (Status s = do_mount("overlay", paths.merged, "overlay", 0, data); !s) return s;
+
+  const std::string& root = paths.merged;
+  for (const MountSpec& m : spec.mounts) {
+    std::string target = root + m.destination;
+    bool file_source = false;
+    if (m.type == "bind") {
+      struct stat st {};
+      if (::stat(m.source.c_str(), &st) != 0) return Status::from_errno("bind mount source " + m.source);
+      file_source = !S_ISDIR(st.st_mode);
+    }
+    if (Status s = file_source ? make_file(target) : make_dirs(target); !s) return s;
+    unsigned long flags = 0;
+    std::string options;
+    bool readonly = false;
+    parse_options(m.options, &flags, &options, &readonly);
+    if (m.type == "cgroup") {
+      if (Status s = mount_cgroup_view(target); !s) return s;
+      continue;
+    }
+    if (m.type == "bind") {
+      if (Status s = do_mount(m.source, target, nullptr, MS_BIND | (flags & MS_REC), ""); !s) return s;
+      if (readonly)
+        if (Status s = remount_readonly(target, flags); !s) return s;
+      continue;
+    }
+    if (Status s = do_mount(m.source, target, m.type.c_str(), flags | (readonly ? MS_RDONLY : 0), options); !s) return s;
+  }
+
+  // Device nodes: the host's, bound in (works where mknod is not allowed).
+  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    std::string target = root + "/dev/" + dev;
+    if (Status s = make_file(target); !s) return s;
+    if (Status s = do_mount(std::string("/dev/") + dev, target, nullptr, MS_BIND, ""); !s) return s;
+  }
+  const std::pair<const char*, const char*> links[] = {{"pts/ptmx", "/dev/ptmx"},
+                                                       {"/proc/self/fd", "/dev/fd"},
+                                                       {"/proc/self/fd/0", "/dev/stdin"},
+                                                       {"/proc/self/fd/1", "/dev/stdout"},
+                                                       {"/proc/self/fd/2", "/dev/stderr"}};
+  for (const auto& [to, from] : links)
+    if (::symlink(to, (root + from).c_str()) != 0 && errno != EEXIST) return Status::from_errno(std::string("linking ") + from);
+
+  for (const char* file : {"hostname", "hosts", "resolv.conf"}) {
+    std::string target = root + "/etc/" + file;
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) ::unlink(target.c_str());
+    if (Status s = make_file(target); !s) return s;
+    if (Status s = do_mount(paths.etc_dir + "/" + file, target, nullptr, MS_BIND, ""); !s) return s;
+  }
+  return Status::ok();
+}
+
+Status enter_rootfs(const std::string& merged) {
+  if (::chdir(merged.c_str()) != 0) return Status::from_errno("entering " + merged);
+  // pivot_root(".", ".") stacks the old root under the new one; detaching
+  // it leaves no path back to the host's filesystem.
+  if (::syscall(SYS_pivot_root, ".", ".") != 0) return Status::from_errno("pivot_root into " + merged);
+  if (::umount2(".", MNT_DETACH) != 0) return Status::from_errno("detaching the old root");
+  if (::chdir("/") != 0) return Status::from_errno("chdir /");
+  return Status::ok();
+}
+
+Status finish_rootfs(const ContainerSpec& spec) {
+  for (const std::string& path : spec.masked_paths) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) continue;
+    Status s = S_ISDIR(st.st_mode) ? do_mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0")
+                                   : do_mount("/dev/null", path, nullptr, MS_BIND, "");
+    if (!s) return s;
+  }
+  for (const std::string& path : spec.readonly_paths) {
+    if (::access(path.c_str(), F_OK) != 0) continue;
+    if (Status s = do_mount(path, path, nullptr, MS_BIND | MS_REC, ""); !s) return s;
+    if (Status s = remount_readonly(path, MS_NOSUID | MS_NODEV | MS_NOEXEC); !s) {
+      // Some /proc entries refuse noexec/nosuid changes; read-only is what matters.
+      if (Status plain = remount_readonly(path, 0); !plain) return plain;
+    }
+  }
+  if (spec.readonly_rootfs)
+    if (Status s = remount_readonly("/", 0); !s) return s;
+  return Status::ok();
+}
+
+}  // namespace stack::runtime::linux_

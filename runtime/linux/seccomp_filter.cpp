@@ -1,0 +1,166 @@
+#include "runtime/linux/seccomp_filter.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace stack::runtime::linux_ {
+namespace {
+
+// The ordinary syscalls of Docker's default profile (x86-64 and generic).
+const char* const kAllowed[] = {
+    "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat", "capget", "capset", "chdir",
+    "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64", "clock_getres", "clock_getres_time64",
+    "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "close", "close_range",
+    "connect", "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl",
+    "epoll_ctl_old", "epoll_pwait", "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2",
+    "execve", "execveat", "exit", "exit_group", "faccessat", "faccessat2", "fadvise64", "fadvise64_64",
+    "fallocate", "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat",
+    "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fremovexattr", "fsetxattr",
+    "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate", "ftruncate64", "futex",
+    "futex_requeue", "futex_time64", "futex_wait", "futex_waitv", "futex_wake", "futimesat", "getcpu", "getcwd",
+    "getdents", "getdents64", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups",
+    "getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid", "getppid", "getpriority",
+    "getrandom", "getresgid", "getresgid32", "getresuid", "getresuid32", "getrlimit", "get_robust_list",
+    "getrusage", "getsid", "getsockname", "getsockopt", "get_thread_area", "gettid", "gettimeofday", "getuid",
+    "getuid32", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch",
+    "io_cancel", "ioctl", "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64", "ioprio_get",
+    "ioprio_set", "io_setup", "io_submit", "ipc", "kill", "landlock_add_rule", "landlock_create_ruleset",
+    "landlock_restrict_self", "lchown", "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr",
+    "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "madvise",
+    "map_shadow_stack", "membarrier", "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod",
+    "mknodat", "mlock", "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr", "mq_notify",
+    "mq_open", "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64", "mq_unlink",
+    "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap", "name_to_handle_at",
+    "nanosleep", "newfstatat", "_newselect", "open", "openat", "openat2", "pause", "pidfd_open", "pidfd_send_signal",
+    "pipe", "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl",
+    "pread64", "preadv", "preadv2", "prlimit64", "process_mrelease", "pselect6", "pselect6_time64", "pwrite64",
+    "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "recv", "recvfrom", "recvmmsg",
+    "recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename", "renameat", "renameat2",
+    "restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo",
+    "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait", "rt_sigtimedwait_time64", "rt_tgsigqueueinfo",
+    "sched_getaffinity", "sched_getattr", "sched_getparam", "sched_get_priority_max", "sched_get_priority_min",
+    "sched_getscheduler", "sched_rr_get_interval", "sched_rr_get_interval_time64", "sched_setaffinity",
+    "sched_setattr", "sched_setparam", "sched_setscheduler", "sched_yield", "seccomp", "select", "semctl",
+    "semget", "semop", "semtimedop", "semtimedop_time64", "send", "sendfile", "sendfile64", "sendmmsg", "sendmsg",
+    "sendto", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32", "setgid", "setgid32", "setgroups",
+    "setgroups32", "setitimer", "setpgid", "setpriority", "setregid", "setregid32", "setresgid", "setresgid32",
+    "setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit", "set_robust_list", "setsid",
+    "setsockopt", "set_thread_area", "set_tid_address", "setuid", "setuid32", "setxattr", "shmat", "shmctl",
+    "shmdt", "shmget", "shutdown", "sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn",
+    "socketcall", "socketpair", "splice", "stat", "stat64", "statfs", "statfs64", "statx", "symlink",
+    "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create",
+    "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime",
+    "timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64", "timerfd_settime",
+    "timerfd_settime64", "times", "tkill", "truncate", "truncate64", "ugetrlimit", "umask", "uname", "unlink",
+    "unlinkat", "utime", "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid",
+    "waitpid", "write", "writev", "arch_prctl", "modify_ldt", "personality", "ptrace", "process_vm_readv",
+    "process_vm_writev"};
+
+// Only with CAP_SYS_ADMIN, as in Docker's profile.
+const char* const kSysAdmin[] = {"bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen",
+                                 "fspick", "lookup_dcookie", "mount", "mount_setattr", "move_mount",
+                                 "open_tree", "perf_event_open", "quotactl", "quotactl_fd", "setdomainname",
+                                 "sethostname", "setns", "syslog", "umount", "umount2", "unshare", "pivot_root"};
+
+struct Filter {
+  scmp_filter_ctx ctx;
+  explicit Filter(uint32_t default_action) : ctx(seccomp_init(default_action)) {}
+  ~Filter() { seccomp_release(ctx); }
+};
+
+Status add(scmp_filter_ctx ctx, uint32_t action, const char* name, unsigned count = 0,
+           const scmp_arg_cmp* args = nullptr) {
+  int nr = seccomp_syscall_resolve_name(name);
+  if (nr == __NR_SCMP_ERROR) return Status::ok();  // not on this architecture
+  int rc = seccomp_rule_add_array(ctx, action, nr, count, args);
+  if (rc != 0 && rc != -EEXIST) return Status::error(std::string("seccomp rule for ") + name + ": " + std::strerror(-rc));
+  return Status::ok();
+}
+
+Status load(scmp_filter_ctx ctx) {
+  // no_new_privs is the caller's decision (prctl), not libseccomp's.
+  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  int rc = seccomp_load(ctx);
+  if (rc != 0) return Status::error(std::string("loading the seccomp filter: ") + std::strerror(-rc));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status load_default_seccomp(const std::vector<std::string>& capabilities) {
+  Filter f(SCMP_ACT_ERRNO(EPERM));
+  if (!f.ctx) return Status::error("seccomp_init failed");
+  bool sys_admin = std::find(capabilities.begin(), capabilities.end(), "SYS_ADMIN") != capabilities.end();
+  for (const char* name : kAllowed)
+    if (Status s = add(f.ctx, SCMP_ACT_ALLOW, name); !s) return s;
+  if (sys_admin) {
+    for (const char* name : kSysAdmin)
+      if (Status s = add(f.ctx, SCMP_ACT_ALLOW, name); !s) return s;
+  } else {
+    // fork-style clone only; clone3 gets ENOSYS so that libc falls back to clone.
+    const uint64_t ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+                        CLONE_NEWCGROUP;
+    scmp_arg_cmp no_namespaces = SCMP_A0(SCMP_CMP_MASKED_EQ, ns, 0);
+    if (Status s = add(f.ctx, SCMP_ACT_ALLOW, "clone", 1, &no_namespaces); !s) return s;
+    if (Status s = add(f.ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3"); !s) return s;
+  }
+  // socket: every family but AF_ALG (38) and AF_VSOCK (40).
+  scmp_arg_cmp below = SCMP_A0(SCMP_CMP_LT, AF_ALG);
+  scmp_arg_cmp between = SCMP_A0(SCMP_CMP_EQ, AF_ALG + 1);
+  scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_VSOCK);
+  for (const scmp_arg_cmp* c : {&below, &between, &above})
+    if (Status s = add(f.ctx, SCMP_ACT_ALLOW, "socket", 1, c); !s) return s;
+  // Numbers past the newest syscall this filter knows: ENOSYS, not EPERM.
+  int newest = 0;
+  for (const char* name : {"cachestat", "fchmodat2", "map_shadow_stack", "futex_waitv", "mseal", "listmount"})
+    newest = std::max(newest, seccomp_syscall_resolve_name(name));
+  for (int nr = newest + 1; nr < newest + 64; ++nr) seccomp_rule_add(f.ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+  return load(f.ctx);
+}
+
+Status load_seccomp_profile(const std::string& json_text) {
+  nlohmann::json profile = nlohmann::json::parse(json_text, nullptr, false);
+  if (!profile.is_object()) return Status::error("seccomp profile: not a JSON object");
+  auto action_of = [](const std::string& action, int errno_ret) -> std::optional<uint32_t> {
+    if (action == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+    if (action == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(static_cast<uint16_t>(errno_ret));
+    if (action == "SCMP_ACT_KILL" || action == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL;
+    if (action == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+    if (action == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+    if (action == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+    return std::nullopt;
+  };
+  auto default_action = action_of(profile.value("defaultAction", "SCMP_ACT_ERRNO"), profile.value("defaultErrnoRet", EPERM));
+  if (!default_action) return Status::error("seccomp profile: unknown defaultAction");
+  Filter f(*default_action);
+  static const std::pair<const char*, scmp_compare> kOps[] = {
+      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  for (const auto& rule : profile.value("syscalls", nlohmann::json::array())) {
+    auto action = action_of(rule.value("action", ""), rule.value("errnoRet", EPERM));
+    if (!action) return Status::error("seccomp profile: unknown action " + rule.value("action", ""));
+    std::vector<scmp_arg_cmp> args;
+    for (const auto& a : rule.value("args", nlohmann::json::array())) {
+      std::string op = a.value("op", "");
+      auto it = std::find_if(std::begin(kOps), std::end(kOps), [&](const auto& p) { return op == p.first; });
+      if (it == std::end(kOps)) return Status::error("seccomp profile: unknown op " + op);
+      args.push_back({a.value("index", 0u), it->second, a.value("value", uint64_t{0}), a.value("valueTwo", uint64_t{0})});
+    }
+    for (const auto& name : rule.value("names", nlohmann::json::array()))
+      if (Status s = add(f.ctx, *action, name.get<std::string>().c_str(), static_cast<unsigned>(args.size()),
+                         args.empty() ? nullptr : args.data());
+          !s)
+        return s;
+  }
+  return load(f.ctx);
+}
+
+}  // namespace stack::runtime::linux_
