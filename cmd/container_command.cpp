@@ -88,7 +88,9 @@ int run(const RunFlags& f) {
   if (!resolved) return fail(error);
   spec.process.uid = resolved->uid;
   spec.process.gid = resolved->gid;
-  spec.process.additional_gids = resolved->additional_gids;
+  // Like Docker, the primary group is among the supplementary ones.
+  spec.process.additional_gids = {resolved->gid};
+  for (uint32_t g : resolved->additional_gids) spec.process.additional_gids.push_back(g);
   if (std::none_of(spec.process.env.begin(), spec.process.env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
     spec.process.env.push_back("HOME=" + resolved->home);
   if (spec.seccomp == runtime::SeccompMode::Profile) {
@@ -114,9 +116,9 @@ void add_container_command(CLI::App& app, int& exit_code) {
   CLI::App* run_cmd = container->add_subcommand("run", "Create and run a container from a local image");
   run_cmd->add_flag("--rm", f->rm, "Remove the container when it exits");
   run_cmd->add_option("--name", f->name, "Container name");
-  run_cmd->add_option("-e,--env", f->env, "KEY=VALUE, or KEY to pass this shell's value");
-  run_cmd->add_option("-v,--volume", f->volumes, "/HOST:/CONTAINER[:ro]");
-  run_cmd->add_option("--tmpfs", f->tmpfs, "/CONTAINER/PATH[:options]");
+  run_cmd->add_option("-e,--env", f->env, "KEY=VALUE, or KEY to pass this shell's value")->allow_extra_args(false);
+  run_cmd->add_option("-v,--volume", f->volumes, "/HOST:/CONTAINER[:ro]")->allow_extra_args(false);
+  run_cmd->add_option("--tmpfs", f->tmpfs, "/CONTAINER/PATH[:options]")->allow_extra_args(false);
   run_cmd->add_option("-w,--workdir", f->workdir, "Working directory");
   run_cmd->add_option("-u,--user", f->user, "USER[:GROUP], by name or id");
   run_cmd->add_option("--hostname", f->hostname, "Host name");
@@ -125,11 +127,11 @@ void add_container_command(CLI::App& app, int& exit_code) {
   run_cmd->add_option("--cpus", f->cpus, "CPU quota, such as 0.5");
   run_cmd->add_option("--pids-limit", f->pids_limit, "Most processes (-1: unlimited)");
   run_cmd->add_option("--shm-size", f->shm_size, "Size of /dev/shm (default 64m)");
-  run_cmd->add_option("--cap-add", f->cap_add, "Add a capability (or ALL)");
-  run_cmd->add_option("--cap-drop", f->cap_drop, "Drop a capability (or ALL)");
+  run_cmd->add_option("--cap-add", f->cap_add, "Add a capability (or ALL)")->allow_extra_args(false);
+  run_cmd->add_option("--cap-drop", f->cap_drop, "Drop a capability (or ALL)")->allow_extra_args(false);
   run_cmd->add_flag("--privileged", f->privileged, "All capabilities, no seccomp, no masked paths");
   run_cmd->add_flag("--read-only", f->read_only, "Read-only root filesystem");
-  run_cmd->add_option("--security-opt", f->security_opt, "seccomp=unconfined|PROFILE.json, no-new-privileges[:false]");
+  run_cmd->add_option("--security-opt", f->security_opt, "seccomp=unconfined|PROFILE.json, no-new-privileges[:false]")->allow_extra_args(false);
   run_cmd->add_option("image", f->image, "Image name or ID")->required();
   // Everything after IMAGE belongs to the container, options included.
   run_cmd->prefix_command();

@@ -56,9 +56,11 @@ Status limit_bounding_set(const std::vector<std::string>& names) {
 
 Status set_process_capabilities(const std::vector<std::string>& names, bool root_user) {
   uint64_t mask = 0;
+  // Only what the bounding set still holds: a host (or sandbox) without
+  // some capability cannot hand it on, even to --privileged.
   if (root_user)
     for (const std::string& n : names)
-      if (auto v = capability_number(n)) mask |= uint64_t{1} << *v;
+      if (auto v = capability_number(n); v && ::prctl(PR_CAPBSET_READ, *v, 0, 0, 0) == 1) mask |= uint64_t{1} << *v;
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
   for (int i = 0; i < 2; ++i) {

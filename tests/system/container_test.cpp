@@ -1,0 +1,272 @@
+// System tests of `stack container run` (root). Each container runs inside
+// `unshare --mount --net`, with a private STACK_ROOT and a busybox image
+// made from Debian's busybox-static; every test checks that it leaked no
+// container directory, cgroup or mount.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Outcome {
+  int rc = -1;
+  std::string out, err;
+};
+
+// Everything the host has under a "stack" cgroup parent.
+std::set<std::string> stack_cgroups() {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& controller : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    fs::path parent = controller.path() / "stack";
+    for (const auto& c : fs::directory_iterator(parent, ec)) out.insert(c.path().string());
+  }
+  for (const auto& c : fs::directory_iterator("/sys/fs/cgroup/stack", ec)) out.insert(c.path().string());
+  return out;
+}
+
+class Container : public testing::Test {
+ protected:
+  static inline fs::path root_;
+  static inline bool usable_ = false;
+  static inline std::string skip_reason_;
+
+  static Outcome shell(const std::string& command) {
+    fs::path out = root_ / "out", err = root_ / "err";
+    int status = std::system((command + " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null").c_str());
+    Outcome r;
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) {
+      skip_reason_ = "needs root";
+      return;
+    }
+    if (::access("/bin/busybox", X_OK) != 0) {
+      skip_reason_ = "needs busybox-static (scripts/setup installs it)";
+      return;
+    }
+    root_ = fs::temp_directory_path() / ("stack-system-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::path rootfs = root_ / "rootfs";
+    for (const char* d : {"bin", "etc", "usr/bin", "tmp", "home/app"}) fs::create_directories(rootfs / d);
+    fs::copy_file("/bin/busybox", rootfs / "bin/busybox");
+    Outcome applets = shell("/bin/busybox --list");
+    std::istringstream names(applets.out);
+    for (std::string name; std::getline(names, name);)
+      if (!name.empty() && name != "busybox") fs::create_symlink("busybox", rootfs / "bin" / name);
+    fs::copy_file(CHECKER_BINARY, rootfs / "usr/bin/checker");
+    std::ofstream(rootfs / "etc/passwd") << "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n";
+    std::ofstream(rootfs / "etc/group") << "root:x:0:\napp:x:1000:\nstaff:x:50:app\n";
+    Outcome tar = shell("tar -C " + quote(rootfs.string()) + " -cf " + quote((root_ / "rootfs.tar").string()) + " .");
+    ASSERT_EQ(tar.rc, 0) << tar.err;
+    Outcome import = shell("STACK_ROOT=" + quote((root_ / "state").string()) + " " STACK_BINARY " image import " +
+                       quote((root_ / "rootfs.tar").string()) + " busybox --change 'CMD [\"sh\"]'");
+    ASSERT_EQ(import.rc, 0) << import.err;
+    Outcome probe = shell("unshare --mount --net --fork true");
+    if (probe.rc != 0) {
+      skip_reason_ = "unshare --mount --net does not work here: " + probe.err;
+      return;
+    }
+    usable_ = true;
+  }
+
+  static void TearDownTestSuite() {
+    if (!root_.empty()) fs::remove_all(root_);
+  }
+
+  void SetUp() override {
+    if (!usable_) GTEST_SKIP() << skip_reason_;
+    cgroups_before_ = stack_cgroups();
+  }
+
+  void TearDown() override {
+    if (!usable_) return;
+    // Nothing left: no writable layer, no cgroup, no mount of ours.
+    std::error_code ec;
+    fs::path containers = root_ / "state/containers";
+    EXPECT_TRUE(!fs::exists(containers) || fs::is_empty(containers)) << "a container directory leaked";
+    EXPECT_EQ(stack_cgroups(), cgroups_before_) << "a cgroup leaked";
+    EXPECT_EQ(slurp("/proc/self/mountinfo").find(root_.string()), std::string::npos) << "a mount leaked";
+  }
+
+  // `stack container run --rm ARGS` in a private mount and network namespace.
+  Outcome run(const std::string& args, const std::string& prelude = "") {
+    std::string inner = prelude + "STACK_ROOT=" + quote((root_ / "state").string()) + " " STACK_BINARY " container run --rm " + args;
+    return shell("timeout -k 5 60 unshare --mount --net --fork -- sh -c " + quote(inner));
+  }
+
+  std::set<std::string> cgroups_before_;
+};
+
+TEST_F(Container, RunsAsPidOneWithItsOwnHostnameAndExitCode) {
+  Outcome r = run("--hostname box busybox sh -c 'echo pid=$$; hostname; cat /etc/hostname; exit 7'");
+  EXPECT_EQ(r.rc, 7) << r.err;
+  EXPECT_EQ(r.out, "pid=1\nbox\nbox\n");
+}
+
+TEST_F(Container, HasDockersDefaultCapabilitiesNoNewPrivsAndSeccomp) {
+  Outcome r = run("busybox grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs|Seccomp):' /proc/self/status");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("CapEff:\t00000000a80425fb"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapBnd:\t00000000a80425fb"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NoNewPrivs:\t1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Seccomp:\t2"), std::string::npos) << r.out;
+}
+
+TEST_F(Container, CapabilitiesFollowCapAddAndCapDrop) {
+  Outcome r = run("--cap-drop ALL --cap-add net_admin busybox grep -E '^CapEff:' /proc/self/status");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "CapEff:\t0000000000001000\n");
+  r = run("--security-opt no-new-privileges:false busybox grep NoNewPrivs /proc/self/status");
+  EXPECT_EQ(r.out, "NoNewPrivs:\t0\n") << r.err;
+}
+
+TEST_F(Container, SeccompDeniesWhatDockersProfileDenies) {
+  Outcome r = run("busybox checker");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char* line : {"keyctl=EPERM", "unshare=EPERM", "mount=EPERM", "clone3=ENOSYS", "socket_alg=EPERM",
+                           "socket_vsock=EPERM", "socket_inet=ok", "syscall_500=ENOSYS", "bpf=EPERM"})
+    EXPECT_NE(r.out.find(std::string(line) + "\n"), std::string::npos) << line << " in\n" << r.out;
+  r = run("--security-opt seccomp=unconfined busybox grep Seccomp: /proc/self/status");
+  EXPECT_EQ(r.out, "Seccomp:\t0\n") << r.err;
+}
+
+TEST_F(Container, PrivilegedLiftsTheRestrictions) {
+  Outcome r = run("--privileged busybox sh -c 'grep -E \"^(CapEff|Seccomp):\" /proc/self/status; mount -t tmpfs x /tmp && echo mounted'");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("Seccomp:\t0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mounted"), std::string::npos) << r.out;
+}
+
+TEST_F(Container, ProcAndSysAreMaskedAndReadOnly) {
+  Outcome r = run("busybox sh -c 'wc -c < /proc/timer_list; wc -c < /proc/keys; "
+              "echo x > /proc/sys/kernel/domainname || echo proc-sys-ro; touch /sys/x || echo sys-ro; "
+              "cat /proc/1/mountinfo | grep -c \" /sys/fs/cgroup\"'");
+  EXPECT_NE(r.out.find("0\n0\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("proc-sys-ro"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sys-ro"), std::string::npos) << r.out;
+}
+
+TEST_F(Container, DevHasOnlyTheDefaultNodes) {
+  Outcome r = run("busybox ls /dev");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "fd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n");
+}
+
+TEST_F(Container, ReadOnlyRootfs) {
+  Outcome r = run("--read-only --tmpfs /scratch busybox sh -c 'touch /x || echo ro; touch /scratch/y && echo tmpfs-rw'");
+  EXPECT_EQ(r.out, "ro\ntmpfs-rw\n") << r.err;
+}
+
+TEST_F(Container, UsersComeFromTheImage) {
+  Outcome r = run("-u app busybox id");
+  EXPECT_EQ(r.out, "uid=1000(app) gid=1000(app) groups=50(staff),1000(app)\n") << r.err;
+  r = run("-u 1234:50 busybox sh -c 'id -u; id -g; grep CapEff /proc/self/status'");
+  EXPECT_EQ(r.out, "1234\n50\nCapEff:\t0000000000000000\n") << r.err;
+  r = run("-u nosuchuser busybox id");
+  EXPECT_EQ(r.rc, 125);
+  EXPECT_NE(r.err.find("unable to find user nosuchuser"), std::string::npos) << r.err;
+}
+
+TEST_F(Container, ExitCodesForCommandsThatCannotRun) {
+  Outcome r = run("busybox nosuchcommand");
+  EXPECT_EQ(r.rc, 127);
+  EXPECT_NE(r.err.find("executable file not found"), std::string::npos) << r.err;
+  r = run("busybox /etc/passwd");
+  EXPECT_EQ(r.rc, 126) << r.err;
+  // A command killed by a signal exits 128+N (PID 1 itself cannot be killed from inside).
+  r = run("busybox sh -c 'sh -c \"kill -KILL \\$\\$\"; exit $?'");
+  EXPECT_EQ(r.rc, 137) << r.err;
+  r = run("no-such-image true");
+  EXPECT_EQ(r.rc, 125);
+  EXPECT_NE(r.err.find("no such image: no-such-image"), std::string::npos) << r.err;
+}
+
+TEST_F(Container, SignalsAreForwardedToTheContainer) {
+  std::string inner = "STACK_ROOT=" + quote((root_ / "state").string()) + " " STACK_BINARY
+                      " container run --rm busybox sh -c 'trap \"echo got-term; exit 3\" TERM; "
+                      "echo ready; while true; do sleep 0.05; done' & pid=$!; sleep 1; kill -TERM $pid; wait $pid";
+  Outcome r = shell("timeout -k 5 60 unshare --mount --net --fork -- sh -c " + quote(inner));
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_EQ(r.out, "ready\ngot-term\n") << r.err;
+}
+
+TEST_F(Container, MemoryLimitOomKills) {
+  Outcome r = run("--memory 32m busybox sh -c 'x=aaaaaaaaaaaaaaaa; while true; do x=\"$x$x\"; done'");
+  EXPECT_EQ(r.rc, 137) << r.err;
+  EXPECT_NE(r.err.find("OOM-killed"), std::string::npos) << r.err;
+}
+
+TEST_F(Container, ForkBombStopsAtPidsLimit) {
+  // The checker is PID 1; seven more processes fit under pids.max = 8.
+  Outcome r = run("--pids-limit 8 busybox checker fork 100");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "forked=7\n");
+}
+
+TEST_F(Container, BindVolumesAndTmpfs) {
+  fs::path host = root_ / "shared";
+  fs::create_directories(host);
+  std::ofstream(host / "in.txt") << "from host\n";
+  Outcome r = run("-v " + host.string() + ":/data -v " + host.string() + ":/ro:ro --tmpfs /t busybox sh -c "
+              "'cat /data/in.txt; echo from container > /data/out.txt; touch /ro/x || echo ro; "
+              "grep \" /t \" /proc/mounts | cut -d\" \" -f3'");
+  EXPECT_EQ(r.out, "from host\nro\ntmpfs\n") << r.err;
+  EXPECT_EQ(slurp(host / "out.txt"), "from container\n");
+}
+
+TEST_F(Container, EnvironmentAndWorkingDirectory) {
+  Outcome r = run("-e A=1 -e HOME=/elsewhere -w /work busybox sh -c 'echo $A $HOME; pwd; echo $PATH'");
+  EXPECT_EQ(r.out, "1 /elsewhere\n/work\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n") << r.err;
+}
+
+TEST_F(Container, NetworkNamespaceHasOnlyLoopbackUp) {
+  Outcome r = run("busybox sh -c 'ls /sys/class/net; cat /sys/class/net/lo/operstate; ping -c1 -W1 127.0.0.1 >/dev/null && echo ping'");
+  EXPECT_EQ(r.out, "lo\nunknown\nping\n") << r.err;
+}
+
+TEST_F(Container, WorksOnAPureCgroupV2Mount) {
+  // On a hybrid host the test's own mount namespace gets a plain cgroup2 mount at /sys/fs/cgroup.
+  std::string v2 = "umount -R /sys/fs/cgroup 2>/dev/null || umount -l /sys/fs/cgroup; "
+                   "mount -t cgroup2 none /sys/fs/cgroup && ";
+  Outcome r = run("busybox cat /proc/self/cgroup", v2);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  // The v2 line shows the container's own cgroup as the root of its namespace.
+  ASSERT_GE(r.out.size(), 5u) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.size() - 5), "0::/\n") << r.out;
+  // A limit with no controller for it fails cleanly, naming what is missing.
+  Outcome limited = run("--pids-limit 5 busybox true", v2);
+  std::string controllers = slurp("/sys/fs/cgroup/unified/cgroup.controllers");
+  if (controllers.empty() || controllers.find("pids") != std::string::npos) {
+    EXPECT_EQ(limited.rc, 0) << limited.err;
+  } else {
+    EXPECT_EQ(limited.rc, 125);
+    EXPECT_NE(limited.err.find("no cgroup controller for pids limits"), std::string::npos) << limited.err;
+  }
+}
+
+}  // namespace
