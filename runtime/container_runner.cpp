@@ -62,13 +62,13 @@ Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool 
   auto discard = [&] {
     if (remove) fs::remove_all(dir, ec);
   };
-  Status s = write_file_atomically(rootfs.etc_dir + "/hostname", spec.hostname + "\n");
-  if (s) s = write_file_atomically(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname));
+  Status s = write_file(rootfs.etc_dir + "/hostname", spec.hostname + "\n");
+  if (s) s = write_file(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname));
   if (s) {
     // The host's resolvers; a loopback resolver cannot be reached from the container.
     std::string resolv = read_whole_file("/etc/resolv.conf").value_or("");
     if (resolv.find("127.0.0.") != std::string::npos || resolv.empty()) resolv = "nameserver 8.8.8.8\n";
-    s = write_file_atomically(rootfs.etc_dir + "/resolv.conf", resolv);
+    s = write_file(rootfs.etc_dir + "/resolv.conf", resolv);
   }
   if (!s) {
     discard();

@@ -12,6 +12,10 @@ namespace stack::runtime {
 // never a part: write a temporary beside it, fsync, rename, fsync the directory.
 Status write_file_atomically(const std::string& path, const std::string& content, int mode = 0644);
 
+// Writes `content` to `path` (created or truncated) without syncing: for
+// files that do not outlive the container they belong to.
+Status write_file(const std::string& path, const std::string& content, int mode = 0644);
+
 std::optional<std::string> read_whole_file(const std::string& path);
 
 // An exclusive flock on `path` (created if needed), released on destruction.

@@ -1,5 +1,6 @@
 #include "runtime/sha256.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 namespace stack::runtime {
@@ -9,7 +10,12 @@ struct Sha256::Context {
   ~Context() { EVP_MD_CTX_free(md); }
 };
 
-Sha256::Sha256() : context_(std::make_unique<Context>()) { EVP_DigestInit_ex(context_->md, EVP_sha256(), nullptr); }
+Sha256::Sha256() : context_(std::make_unique<Context>()) {
+  // Hashing needs no configuration; reading openssl.cnf cost 4 ms a start.
+  static const bool initialized = OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) == 1;
+  (void)initialized;
+  EVP_DigestInit_ex(context_->md, EVP_sha256(), nullptr);
+}
 Sha256::~Sha256() = default;
 
 void Sha256::update(const void* data, size_t size) { EVP_DigestUpdate(context_->md, data, size); }

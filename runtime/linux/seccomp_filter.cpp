@@ -86,7 +86,7 @@ Status add(scmp_filter_ctx ctx, uint32_t action, const char* name, unsigned coun
 Status load(scmp_filter_ctx ctx) {
   // no_new_privs is the caller's decision (prctl), not libseccomp's.
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  // seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   int rc = seccomp_load(ctx);
   if (rc != 0) return Status::error(std::string("loading the seccomp filter: ") + std::strerror(-rc));
   return Status::ok();
