@@ -9,22 +9,45 @@
 #include <random>
 
 namespace stack::runtime {
+namespace {
+
+Status write_all(int fd, const std::string& content, const std::string& path) {
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::from_errno("writing " + path);
+    done += static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status make_directories(const std::string& path) {
+  std::string partial;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (!part.empty()) {
+      partial += "/" + part;
+      if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return Status::from_errno("creating " + partial);
+    }
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return Status::ok();
+}
 
 Status write_file_atomically(const std::string& path, const std::string& content, int mode) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Status::from_errno("creating " + tmp);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = Status::from_errno("writing " + tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    done += static_cast<size_t>(n);
+  if (Status s = write_all(fd, content, tmp); !s) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     Status s = Status::from_errno("syncing " + tmp);
@@ -47,16 +70,9 @@ Status write_file_atomically(const std::string& path, const std::string& content
 Status write_file(const std::string& path, const std::string& content, int mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Status::from_errno("creating " + path);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = Status::from_errno("writing " + path);
-      ::close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
+  if (Status s = write_all(fd, content, path); !s) {
+    ::close(fd);
+    return s;
   }
   if (::close(fd) != 0) return Status::from_errno("closing " + path);
   return Status::ok();

@@ -18,6 +18,9 @@ Status write_file(const std::string& path, const std::string& content, int mode 
 
 std::optional<std::string> read_whole_file(const std::string& path);
 
+// mkdir -p (mode 0755); an absolute path.
+Status make_directories(const std::string& path);
+
 // An exclusive flock on `path` (created if needed), released on destruction.
 class FileLock {
  public:

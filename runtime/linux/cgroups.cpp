@@ -31,17 +31,6 @@ Status write_value(const std::string& path, const std::string& value) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-Status make_dir(const std::string& path) {
-  std::string partial;
-  std::istringstream parts(path);
-  for (std::string p; std::getline(parts, p, '/');) {
-    if (p.empty()) continue;
-    partial += "/" + p;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return Status::from_errno("creating cgroup " + partial);
-  }
-  return Status::ok();
-}
-
 std::vector<pid_t> pids_in(const std::string& dir) {
   std::vector<pid_t> out;
   std::istringstream in(read_whole_file(dir + "/cgroup.procs").value_or(""));
@@ -67,7 +56,7 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
       std::string base = root + "/" + controller;
       if (!exists(base + "/cgroup.procs")) continue;
       std::string dir = base + "/stack/" + id;
-      if (Status s = make_dir(dir); !s) return s;
+      if (Status s = make_directories(dir); !s) return s;
       cg.v1_dirs_.push_back(dir);
       if (std::string(controller) == "memory") cg.memory_dir_ = dir;
       if (std::string(controller) == "freezer") cg.freezer_dir_ = dir;
@@ -76,7 +65,7 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
   }
   if (!v2_root.empty()) {
     std::string parent = v2_root + "/stack";
-    if (Status s = make_dir(parent); !s) return s;
+    if (Status s = make_directories(parent); !s) return s;
     // Controllers are handed down only where the v2 tree has them (on a
     // hybrid host v1 holds memory, cpu and pids).
     std::string available = read_whole_file(v2_root + "/cgroup.controllers").value_or("");
@@ -86,7 +75,7 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
       write_value(parent + "/cgroup.subtree_control", std::string("+") + c);
     }
     cg.v2_dir_ = parent + "/" + id;
-    if (Status s = make_dir(cg.v2_dir_); !s) return s;
+    if (Status s = make_directories(cg.v2_dir_); !s) return s;
   }
   *out = cg;  // from here on, remove() undoes what was made
   auto set = [&](const char* v1_controller, const char* v1_file, const char* v2_file, const std::string& value,

@@ -11,23 +11,13 @@
 #include <vector>
 
 #include "runtime/linux/cgroups.h"
+#include "runtime/on_disk.h"
 
 namespace stack::runtime::linux_ {
 namespace {
 
-Status make_dirs(const std::string& path) {
-  std::string partial;
-  std::istringstream parts(path);
-  for (std::string p; std::getline(parts, p, '/');) {
-    if (p.empty()) continue;
-    partial += "/" + p;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return Status::from_errno("creating " + partial);
-  }
-  return Status::ok();
-}
-
 Status make_file(const std::string& path) {
-  if (Status s = make_dirs(path.substr(0, path.rfind('/'))); !s) return s;
+  if (Status s = make_directories(path.substr(0, path.rfind('/'))); !s) return s;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 && errno != EISDIR) return Status::from_errno("creating " + path);
   if (fd >= 0) ::close(fd);
@@ -82,7 +72,7 @@ Status mount_cgroup_view(const std::string& target) {
   if (Status s = do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"); !s) return s;
   for (const std::string& c : v1_controllers()) {
     std::string dir = target + "/" + c;
-    if (Status s = make_dirs(dir); !s) return s;
+    if (Status s = make_directories(dir); !s) return s;
     if (Status s = do_mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY, c); !s)
       return s;
   }
@@ -112,7 +102,7 @@ Status prepare_rootfs(const ContainerSpec& spec, const RootfsPaths& paths) {
       if (::stat(m.source.c_str(), &st) != 0) return Status::from_errno("bind mount source " + m.source);
       file_source = !S_ISDIR(st.st_mode);
     }
-    if (Status s = file_source ? make_file(target) : make_dirs(target); !s) return s;
+    if (Status s = file_source ? make_file(target) : make_directories(target); !s) return s;
     unsigned long flags = 0;
     std::string options;
     bool readonly = false;
