@@ -1,11 +1,13 @@
 // `stack container run`: one container from a local image, in the foreground.
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <random>
 
 #include "cmd/commands.h"
 #include "runtime/container_runner.h"
+#include "runtime/container_store.h"
 #include "runtime/default_spec.h"
 #include "runtime/on_disk.h"
 #include "runtime/user_lookup.h"
@@ -100,8 +102,32 @@ int run(const RunFlags& f) {
   }
   runtime::RuntimePaths paths;
   paths.containers = stack_root() + "/containers";
+  runtime::ContainerStore containers(paths.containers);
+  runtime::ContainerRecord record;
+  record.id = spec.id;
+  record.name = f.name.empty() ? spec.id.substr(0, 12) : f.name;
+  record.image = f.image;
+  record.image_id = image.config_digest;
+  record.command = spec.process.args;
+  if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   runtime::RunResult result;
-  if (runtime::Status s = runtime::run_container(spec, paths, f.rm, &result); !s) return fail(s.message());
+  runtime::Status ran = runtime::run_container(spec, paths, f.rm, &result, [&](pid_t pid) {
+    record.status = "running";
+    record.pid = pid;
+    record.pid_start_time = runtime::process_start_time(pid);
+    containers.save(record);
+  });
+  if (!f.rm) {
+    record.status = "exited";
+    record.exit_code = result.exit_code;
+    record.oom_killed = result.oom_killed;
+    std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    record.finished = buf;
+    containers.save(record);  // fails quietly when `rm -f` removed it meanwhile
+  }
+  if (!ran) return fail(ran.message());
   if (!result.error.empty()) std::cerr << "error: container " << spec.id.substr(0, 12) << ": " << result.error << "\n";
   if (result.oom_killed) std::cerr << "container " << spec.id.substr(0, 12) << " was OOM-killed\n";
   return result.exit_code;
@@ -112,6 +138,69 @@ int run(const RunFlags& f) {
 void add_container_command(CLI::App& app, int& exit_code) {
   CLI::App* container = app.add_subcommand("container", "Run single containers");
   container->require_subcommand(1);
+
+  struct ListFlags {
+    bool all = false;
+    std::string format = "table";
+  };
+  auto lf = std::make_shared<ListFlags>();
+  CLI::App* ls = container->add_subcommand("ls", "List containers");
+  ls->alias("list")->alias("ps");
+  ls->add_flag("-a,--all", lf->all, "Also exited containers");
+  ls->add_option("--format", lf->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  ls->callback([lf, &exit_code] {
+    runtime::ContainerStore store(stack_root() + "/containers");
+    std::vector<runtime::ContainerRecord> records;
+    if (runtime::Status s = store.list(&records); !s) {
+      std::cerr << "error: " << s.message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    if (lf->format == "table")
+      std::printf("%-14s %-20s %-30s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS / NAME");
+    for (const auto& r : records) {
+      bool running = r.running();
+      if (!lf->all && !running) continue;
+      std::string status = running ? "Up" : r.status == "running" ? "Dead" : r.status == "created" ? "Created"
+                                            : "Exited (" + std::to_string(r.exit_code) + ")";
+      std::string command;
+      for (const auto& a : r.command) command += (command.empty() ? "" : " ") + a;
+      if (command.size() > 28) command = command.substr(0, 27) + "…";
+      if (lf->format == "json")
+        out.push_back({{"ID", r.id}, {"Names", r.name}, {"Image", r.image}, {"Command", command},
+                       {"CreatedAt", r.created}, {"State", running ? "running" : r.status}, {"Status", status},
+                       {"ExitCode", r.exit_code}});
+      else
+        std::printf("%-14s %-20s %-30s %-22s %s   %s\n", r.id.substr(0, 12).c_str(), r.image.c_str(),
+                    ("\"" + command + "\"").c_str(), r.created.c_str(), status.c_str(), r.name.c_str());
+    }
+    if (lf->format == "json") std::cout << out.dump(2) << "\n";
+    exit_code = 0;
+  });
+
+  struct RmFlags {
+    bool force = false;
+    std::vector<std::string> names;
+  };
+  auto rf = std::make_shared<RmFlags>();
+  CLI::App* rm = container->add_subcommand("rm", "Remove containers");
+  rm->alias("remove");
+  rm->add_flag("-f,--force", rf->force, "Kill a running container first");
+  rm->add_option("containers", rf->names, "NAME or ID")->required();
+  rm->callback([rf, &exit_code] {
+    runtime::ContainerStore store(stack_root() + "/containers");
+    exit_code = 0;
+    for (const std::string& name : rf->names) {
+      runtime::ContainerRecord removed;
+      if (runtime::Status s = store.remove(name, rf->force, &removed); !s) {
+        std::cerr << "error: " << s.message() << "\n";
+        exit_code = 1;
+        continue;
+      }
+      std::cout << removed.name << "\n";
+    }
+  });
   auto f = std::make_shared<RunFlags>();
   CLI::App* run_cmd = container->add_subcommand("run", "Create and run a container from a local image");
   run_cmd->add_flag("--rm", f->rm, "Remove the container when it exits");

@@ -1,9 +1,11 @@
 // `stack image import|ls|inspect|rm`: the local image store.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "cmd/commands.h"
+#include "runtime/container_store.h"
 #include "runtime/image_store.h"
 
 namespace stack::cmd {
@@ -131,8 +133,22 @@ void add_image_command(CLI::App& app, int& exit_code) {
   rm->callback([rm_names, &exit_code] {
     runtime::ImageStore store(images_root());
     exit_code = 0;
+    runtime::ContainerStore containers(stack_root() + "/containers");
+    std::vector<runtime::ContainerRecord> records;
+    containers.list(&records);
     for (const std::string& name : *rm_names) {
       runtime::Image removed;
+      runtime::Image target;
+      if (store.find(name, &target)) {
+        auto user = std::find_if(records.begin(), records.end(),
+                                 [&](const auto& r) { return r.image_id == target.config_digest; });
+        if (user != records.end()) {
+          std::cerr << "error: image " << target.reference << " is used by container " << user->name
+                    << " (" << user->id.substr(0, 12) << "); remove the container first\n";
+          exit_code = 1;
+          continue;
+        }
+      }
       if (runtime::Status s = store.remove(name, &removed); !s) {
         exit_code = fail(s);
         continue;

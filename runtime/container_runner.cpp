@@ -51,7 +51,8 @@ std::string hosts_file(const std::string& hostname) {
 
 }  // namespace
 
-Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out) {
+Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out,
+                     const std::function<void(pid_t)>& on_started) {
   std::string dir = paths.containers + "/" + spec.id;
   linux_::RootfsPaths rootfs{dir + "/upper", dir + "/work", dir + "/merged", dir + "/etc"};
   std::error_code ec;
@@ -85,6 +86,7 @@ Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool 
   int status = 0;
   if (started.pid > 0) {
     SignalForwarding forwarding(started.pid);
+    if (start && on_started) on_started(started.pid);
     while (::waitpid(started.pid, &status, 0) < 0 && errno == EINTR) {
     }
   }

@@ -1,6 +1,9 @@
 // ContainerRunner: runs one container in the foreground: state directory, cgroup, create sequence, wait, clean up.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 
 #include "runtime/container_spec.h"
@@ -24,6 +27,8 @@ struct RuntimePaths {
 // then removes its cgroup and, when `remove`, its writable layer. Whatever
 // fails, nothing it made is left behind but the writable layer of a kept
 // container.
-Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out);
+// `on_started` is called with the container's init pid once it runs.
+Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out,
+                     const std::function<void(pid_t)>& on_started = {});
 
 }  // namespace stack::runtime

@@ -108,7 +108,8 @@ class Container : public testing::Test {
     // Nothing left: no writable layer, no cgroup, no mount of ours.
     std::error_code ec;
     fs::path containers = root_ / "state/containers";
-    EXPECT_TRUE(!fs::exists(containers) || fs::is_empty(containers)) << "a container directory leaked";
+    for (const auto& entry : fs::directory_iterator(containers, ec))
+      EXPECT_FALSE(entry.is_directory()) << "a container directory leaked: " << entry.path();
     EXPECT_EQ(stack_cgroups(), cgroups_before_) << "a cgroup leaked";
     EXPECT_EQ(slurp("/proc/self/mountinfo").find(root_.string()), std::string::npos) << "a mount leaked";
   }
@@ -247,6 +248,35 @@ TEST_F(Container, EnvironmentAndWorkingDirectory) {
 TEST_F(Container, NetworkNamespaceHasOnlyLoopbackUp) {
   Outcome r = run("busybox sh -c 'ls /sys/class/net; cat /sys/class/net/lo/operstate; ping -c1 -W1 127.0.0.1 >/dev/null && echo ping'");
   EXPECT_EQ(r.out, "lo\nunknown\nping\n") << r.err;
+}
+
+TEST_F(Container, KeptContainersAreListedAndRemoved) {
+  std::string stack = "STACK_ROOT=" + quote((root_ / "state").string()) + " " STACK_BINARY;
+  Outcome r = shell("timeout -k 5 60 unshare --mount --net --fork -- sh -c " +
+                    quote(stack + " container run --name kept busybox sh -c 'echo x > /written; exit 4'"));
+  EXPECT_EQ(r.rc, 4) << r.err;
+  r = shell("unshare --mount --net --fork -- sh -c " + quote(stack + " container run --name kept busybox true"));
+  EXPECT_EQ(r.rc, 125);
+  EXPECT_NE(r.err.find("the container name \"kept\" is already in use"), std::string::npos) << r.err;
+  r = shell(stack + " container ls -a");
+  EXPECT_NE(r.out.find("Exited (4)   kept"), std::string::npos) << r.out;
+  EXPECT_EQ(shell(stack + " container ls").out.find("kept"), std::string::npos);
+  r = shell(stack + " image rm busybox");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("is used by container kept"), std::string::npos) << r.err;
+  r = shell(stack + " container rm kept");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(shell(stack + " container ls -a").out.find("kept"), std::string::npos);
+}
+
+TEST_F(Container, RemovingARunningContainerNeedsForce) {
+  std::string stack = "STACK_ROOT=" + quote((root_ / "state").string()) + " " STACK_BINARY;
+  std::string inner = stack + " container run --rm --name runner busybox sleep 30 & pid=$!; sleep 1; " + stack +
+                      " container rm runner; echo rm=$?; " + stack + " container rm -f runner; wait $pid; echo run=$?";
+  Outcome r = shell("timeout -k 5 60 unshare --mount --net --fork -- sh -c " + quote(inner));
+  EXPECT_NE(r.out.find("rm=1\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("runner\nrun=137\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("is running: stop it first, or use rm -f"), std::string::npos) << r.err;
 }
 
 TEST_F(Container, WorksOnAPureCgroupV2Mount) {

@@ -1,0 +1,148 @@
+#include "runtime/container_store.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "runtime/on_disk.h"
+
+namespace fs = std::filesystem;
+
+namespace stack::runtime {
+namespace {
+
+nlohmann::json to_json(const ContainerRecord& r) {
+  return {{"Id", r.id},           {"Name", r.name},         {"Image", r.image},
+          {"ImageId", r.image_id}, {"Command", r.command},   {"Created", r.created},
+          {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
+          {"PidStartTime", r.pid_start_time}, {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}};
+}
+
+ContainerRecord from_json(const nlohmann::json& j) {
+  ContainerRecord r;
+  r.id = j.value("Id", "");
+  r.name = j.value("Name", "");
+  r.image = j.value("Image", "");
+  r.image_id = j.value("ImageId", "");
+  r.command = j.value("Command", std::vector<std::string>{});
+  r.created = j.value("Created", "");
+  r.finished = j.value("Finished", "");
+  r.status = j.value("Status", "created");
+  r.pid = j.value("Pid", 0);
+  r.pid_start_time = j.value("PidStartTime", 0ull);
+  r.exit_code = j.value("ExitCode", 0);
+  r.oom_killed = j.value("OOMKilled", false);
+  return r;
+}
+
+bool valid_name(const std::string& n) {
+  if (n.empty() || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
+  for (char c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
+}  // namespace
+
+unsigned long long process_start_time(pid_t pid) {
+  std::optional<std::string> stat = read_whole_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  // Fields after the command name, which may hold spaces: state is field 3.
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat->substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i)
+    if (i == 22) return std::stoull(field);
+  return 0;
+}
+
+bool ContainerRecord::running() const {
+  return status == "running" && pid > 0 && process_start_time(pid) == pid_start_time;
+}
+
+Status ContainerStore::create(ContainerRecord* record) {
+  if (!valid_name(record->name))
+    return Status::error("invalid container name \"" + record->name + "\" (letters, digits, '_', '.', '-')");
+  std::error_code ec;
+  fs::create_directories(root_, ec);
+  if (ec) return Status::error("creating " + root_ + ": " + ec.message());
+  FileLock lock;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  std::vector<ContainerRecord> existing;
+  if (Status s = list(&existing); !s) return s;
+  for (const ContainerRecord& c : existing)
+    if (c.name == record->name)
+      return Status::error("the container name \"" + record->name + "\" is already in use by container " + c.id.substr(0, 12));
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  record->created = buf;
+  fs::create_directories(dir(record->id), ec);
+  if (ec) return Status::error("creating " + dir(record->id) + ": " + ec.message());
+  return save(*record);
+}
+
+Status ContainerStore::save(const ContainerRecord& record) const {
+  if (::access(dir(record.id).c_str(), F_OK) != 0) return Status::error("container " + record.id.substr(0, 12) + " was removed");
+  return write_file_atomically(dir(record.id) + "/state.json", to_json(record).dump(2) + "\n");
+}
+
+Status ContainerStore::list(std::vector<ContainerRecord>* out) const {
+  out->clear();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_, ec)) {
+    if (!entry.is_directory()) continue;
+    std::optional<std::string> text = read_whole_file(entry.path().string() + "/state.json");
+    if (!text) continue;  // being created or removed
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_object()) out->push_back(from_json(j));
+  }
+  std::sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return a.created > b.created; });
+  return Status::ok();
+}
+
+Status ContainerStore::find(const std::string& name_or_id, ContainerRecord* out) const {
+  std::vector<ContainerRecord> all;
+  if (Status s = list(&all); !s) return s;
+  std::vector<const ContainerRecord*> matches;
+  for (const ContainerRecord& c : all) {
+    if (c.name == name_or_id || c.id == name_or_id) {
+      *out = c;
+      return Status::ok();
+    }
+    if (name_or_id.size() >= 4 && c.id.rfind(name_or_id, 0) == 0) matches.push_back(&c);
+  }
+  if (matches.size() == 1) {
+    *out = *matches[0];
+    return Status::ok();
+  }
+  if (matches.size() > 1) return Status::error("container ID " + name_or_id + " is ambiguous");
+  return Status::error("no such container: " + name_or_id);
+}
+
+Status ContainerStore::remove(const std::string& name_or_id, bool force, ContainerRecord* removed) {
+  if (Status s = find(name_or_id, removed); !s) return s;
+  if (removed->running()) {
+    if (!force)
+      return Status::error("container " + removed->name + " is running: stop it first, or use rm -f");
+    // Its runner sees the exit, removes the cgroup and records nothing more.
+    ::kill(removed->pid, SIGKILL);
+    for (int i = 0; i < 400 && process_start_time(removed->pid) == removed->pid_start_time; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::error_code ec;
+  fs::remove_all(dir(removed->id), ec);
+  if (ec) return Status::error("removing " + dir(removed->id) + ": " + ec.message());
+  return Status::ok();
+}
+
+}  // namespace stack::runtime

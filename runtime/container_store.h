@@ -1,0 +1,51 @@
+// ContainerStore: the records of single containers under STACK_ROOT/containers/<id>/state.json.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "runtime/status.h"
+
+namespace stack::runtime {
+
+struct ContainerRecord {
+  std::string id, name;
+  std::string image, image_id;  // the reference used, and the image's config digest
+  std::vector<std::string> command;
+  std::string created, finished;  // RFC 3339
+  std::string status = "created";  // created, running, exited
+  pid_t pid = 0;
+  unsigned long long pid_start_time = 0;  // /proc/PID/stat field 22: tells a reused pid apart
+  int exit_code = 0;
+  bool oom_killed = false;
+
+  // Running: its status says so and that very process still exists.
+  bool running() const;
+};
+
+class ContainerStore {
+ public:
+  explicit ContainerStore(std::string root) : root_(std::move(root)) {}
+
+  // Claims the name (unique among containers) and writes the first record.
+  Status create(ContainerRecord* record);
+  Status save(const ContainerRecord& record) const;
+  Status list(std::vector<ContainerRecord>* out) const;
+  // By name, full ID or an ID prefix of at least 4 characters.
+  Status find(const std::string& name_or_id, ContainerRecord* out) const;
+  // Removes the record and its directory. A running container is refused
+  // unless `force`, which kills it first.
+  Status remove(const std::string& name_or_id, bool force, ContainerRecord* removed);
+
+  std::string dir(const std::string& id) const { return root_ + "/" + id; }
+
+ private:
+  std::string root_;
+};
+
+// The start time of a process, from /proc/PID/stat; 0 when it does not exist.
+unsigned long long process_start_time(pid_t pid);
+
+}  // namespace stack::runtime
