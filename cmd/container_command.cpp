@@ -109,6 +109,7 @@ int run(const RunFlags& f) {
   record.image = f.image;
   record.image_id = image.config_digest;
   record.command = spec.process.args;
+  record.remove_on_exit = f.rm;
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   runtime::RunResult result;
   runtime::Status ran = runtime::run_container(spec, paths, f.rm, &result, [&](pid_t pid) {

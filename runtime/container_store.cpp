@@ -93,7 +93,8 @@ Status ContainerStore::create(ContainerRecord* record) {
 
 Status ContainerStore::save(const ContainerRecord& record) const {
   if (::access(dir(record.id).c_str(), F_OK) != 0) return Status::error("container " + record.id.substr(0, 12) + " was removed");
-  return write_file_atomically(dir(record.id) + "/state.json", to_json(record).dump(2) + "\n");
+  return write_file_atomically(dir(record.id) + "/state.json", to_json(record).dump(2) + "\n", 0644,
+                               /*durable=*/!record.remove_on_exit);
 }
 
 Status ContainerStore::list(std::vector<ContainerRecord>* out) const {

@@ -20,6 +20,7 @@ struct ContainerRecord {
   unsigned long long pid_start_time = 0;  // /proc/PID/stat field 22: tells a reused pid apart
   int exit_code = 0;
   bool oom_killed = false;
+  bool remove_on_exit = false;  // --rm: the record need not survive a host crash
 
   // Running: its status says so and that very process still exists.
   bool running() const;

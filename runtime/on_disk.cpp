@@ -40,7 +40,7 @@ Status make_directories(const std::string& path) {
   return Status::ok();
 }
 
-Status write_file_atomically(const std::string& path, const std::string& content, int mode) {
+Status write_file_atomically(const std::string& path, const std::string& content, int mode, bool durable) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Status::from_errno("creating " + tmp);
@@ -49,7 +49,7 @@ Status write_file_atomically(const std::string& path, const std::string& content
     ::unlink(tmp.c_str());
     return s;
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     Status s = Status::from_errno("syncing " + tmp);
     ::unlink(tmp.c_str());
     return s;
@@ -59,6 +59,7 @@ Status write_file_atomically(const std::string& path, const std::string& content
     ::unlink(tmp.c_str());
     return s;
   }
+  if (!durable) return Status::ok();
   std::string dir = path.substr(0, path.find_last_of('/'));
   if (int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);

@@ -9,8 +9,11 @@
 namespace stack::runtime {
 
 // Writes `content` to `path` so that a reader sees the old or the new file,
-// never a part: write a temporary beside it, fsync, rename, fsync the directory.
-Status write_file_atomically(const std::string& path, const std::string& content, int mode = 0644);
+// never a part: write a temporary beside it, fsync, rename, fsync the
+// directory. Without `durable` the fsyncs are skipped (for state that
+// does not need to survive a crash of the host).
+Status write_file_atomically(const std::string& path, const std::string& content, int mode = 0644,
+                             bool durable = true);
 
 // Writes `content` to `path` (created or truncated) without syncing: for
 // files that do not outlive the container they belong to.
