@@ -81,6 +81,36 @@ void add_image_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
   });
 
+  auto load_file = std::make_shared<std::string>();
+  CLI::App* load = image->add_subcommand("load", "Load images from a docker save or OCI archive");
+  load->add_option("-i,--input", *load_file, "Archive (tar, plain or compressed)")->required();
+  load->callback([load_file, &exit_code] {
+    runtime::ImageStore store(images_root());
+    std::vector<runtime::Image> loaded;
+    if (runtime::Status s = store.load_archive(*load_file, &loaded); !s) {
+      exit_code = fail(s);
+      return;
+    }
+    for (const auto& image : loaded) std::cout << "Loaded image: " << image.reference << "\n";
+    exit_code = 0;
+  });
+
+  struct SaveOptions {
+    std::string image, output;
+  };
+  auto save = std::make_shared<SaveOptions>();
+  CLI::App* save_cmd = image->add_subcommand("save", "Write an image as an OCI image archive");
+  save_cmd->add_option("image", save->image, "NAME[:TAG] or ID")->required();
+  save_cmd->add_option("-o,--output", save->output, "Archive to write")->required();
+  save_cmd->callback([save, &exit_code] {
+    runtime::ImageStore store(images_root());
+    if (runtime::Status s = store.save_archive(save->image, save->output); !s) {
+      exit_code = fail(s);
+      return;
+    }
+    exit_code = 0;
+  });
+
   auto ls_format = std::make_shared<std::string>("table");
   CLI::App* ls = image->add_subcommand("ls", "List images");
   ls->alias("list");

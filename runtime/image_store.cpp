@@ -72,23 +72,18 @@ Status ImageStore::read_index(nlohmann::json* index) const {
   return Status::ok();
 }
 
-Status ImageStore::import_rootfs(const std::string& tarball, const ImageReference& ref, const ImageConfig& config,
-                                 Image* out) {
-  if (Status s = prepare(); !s) return s;
-  FileLock lock;
-  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
-
-  // 1. The layer, uncompressed, as a blob named by its diff ID.
+Status ImageStore::add_layer(const std::string& tarball, std::string* diff_id, std::int64_t* size) const {
+  // Decompressed to a blob named by its diff ID and unpacked once: layers
+  // shared by images are not unpacked again. A failure leaves neither the
+  // blob nor a partial directory behind.
   std::string tmp_blob = root_ + "/blobs/sha256/.import-" + random_suffix();
   std::string hex;
-  if (Status s = decompress_layer(tarball, tmp_blob, &hex); !s) return s.with_context("importing " + tarball);
-  std::string diff_id = "sha256:" + hex;
+  if (Status s = decompress_layer(tarball, tmp_blob, &hex); !s) return s;
+  *diff_id = "sha256:" + hex;
   struct stat st {};
   ::stat(tmp_blob.c_str(), &st);
-
-  // 2. Unpacked once: layers shared by images are not unpacked again. A
-  // failure leaves neither the blob nor a partial directory behind.
-  std::string dir = layer_dir(diff_id);
+  *size = st.st_size;
+  std::string dir = layer_dir(*diff_id);
   if (::access(dir.c_str(), F_OK) != 0) {
     std::string tmp_dir = root_ + "/layers/.unpack-" + random_suffix();
     std::error_code ec;
@@ -98,39 +93,35 @@ Status ImageStore::import_rootfs(const std::string& tarball, const ImageReferenc
     if (!s) {
       fs::remove_all(tmp_dir, ec);
       ::unlink(tmp_blob.c_str());
-      return s.with_context("importing " + tarball);
+      return s;
     }
   }
-  if (::rename(tmp_blob.c_str(), blob_path(diff_id).c_str()) != 0) {
-    Status s = Status::from_errno("storing layer " + diff_id);
+  if (::rename(tmp_blob.c_str(), blob_path(*diff_id).c_str()) != 0) {
+    Status s = Status::from_errno("storing layer " + *diff_id);
     ::unlink(tmp_blob.c_str());
     return s;
   }
+  return Status::ok();
+}
 
-  // 3. Configuration and manifest.
-  std::string created = now_rfc3339();
-  nlohmann::json image_config = {
-      {"created", created},
-      {"architecture", "amd64"},
-      {"os", "linux"},
-      {"config", config.to_json()},
-      {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}},
-      {"history", {{{"created", created}, {"created_by", "stack image import " + tarball}}}},
-  };
-  std::string config_text = image_config.dump();
+Status ImageStore::commit_image(const ImageReference& ref, const std::string& config_text,
+                                const std::vector<std::pair<std::string, std::int64_t>>& layers, Image* out) {
   std::string config_digest;
   if (Status s = write_blob(config_text, &config_digest); !s) return s;
+  nlohmann::json layer_list = nlohmann::json::array();
+  for (const auto& [diff_id, size] : layers)
+    layer_list.push_back({{"mediaType", kLayerType}, {"digest", diff_id}, {"size", size}});
   nlohmann::json manifest = {
       {"schemaVersion", 2},
       {"mediaType", kManifestType},
       {"config", {{"mediaType", kConfigType}, {"digest", config_digest}, {"size", config_text.size()}}},
-      {"layers", {{{"mediaType", kLayerType}, {"digest", diff_id}, {"size", st.st_size}}}},
+      {"layers", layer_list},
   };
   std::string manifest_text = manifest.dump();
   std::string manifest_digest;
   if (Status s = write_blob(manifest_text, &manifest_digest); !s) return s;
 
-  // 4. The name, replacing whatever image had it.
+  // The name, replacing whatever image had it.
   nlohmann::json index;
   if (Status s = read_index(&index); !s) return s;
   nlohmann::json manifests = nlohmann::json::array();
@@ -144,6 +135,26 @@ Status ImageStore::import_rootfs(const std::string& tarball, const ImageReferenc
   if (Status s = write_file_atomically(root_ + "/index.json", index.dump(2) + "\n"); !s) return s;
   if (Status s = collect_garbage(index); !s) return s;
   return load_image(ref.str(), manifest_digest, out);
+}
+
+Status ImageStore::import_rootfs(const std::string& tarball, const ImageReference& ref, const ImageConfig& config,
+                                 Image* out) {
+  if (Status s = prepare(); !s) return s;
+  FileLock lock;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  std::string diff_id;
+  std::int64_t size = 0;
+  if (Status s = add_layer(tarball, &diff_id, &size); !s) return s.with_context("importing " + tarball);
+  std::string created = now_rfc3339();
+  nlohmann::json image_config = {
+      {"created", created},
+      {"architecture", "amd64"},
+      {"os", "linux"},
+      {"config", config.to_json()},
+      {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}},
+      {"history", {{{"created", created}, {"created_by", "stack image import " + tarball}}}},
+  };
+  return commit_image(ref, image_config.dump(), {{diff_id, size}}, out);
 }
 
 Status ImageStore::load_image(const std::string& reference, const std::string& manifest_digest, Image* out) const {

@@ -39,6 +39,14 @@ class ImageStore {
   Status import_rootfs(const std::string& tarball, const ImageReference& ref, const ImageConfig& config,
                        Image* out);
 
+  // Loads every image of a `docker save` archive or an OCI image archive
+  // (tar, plain or compressed; layers plain, gzip or zstd). Layers are
+  // checked against the config's diff IDs. `loaded` gets their references.
+  Status load_archive(const std::string& archive, std::vector<Image>* loaded);
+  // Writes `name_or_id` as an OCI image archive (oci-layout, index.json,
+  // blobs) that skopeo and other OCI tools read.
+  Status save_archive(const std::string& name_or_id, const std::string& archive) const;
+
   // By reference ("busybox", "busybox:1", "x@sha256:...") or image ID prefix.
   Status find(const std::string& name_or_id, Image* out) const;
   Status list(std::vector<Image>* out) const;
@@ -58,6 +66,11 @@ class ImageStore {
   Status read_index(nlohmann::json* index) const;
   Status load_image(const std::string& reference, const std::string& manifest_digest, Image* out) const;
   Status collect_garbage(const nlohmann::json& index) const;
+  // Stores one layer tarball (any compression): its diff ID and uncompressed size.
+  Status add_layer(const std::string& tarball, std::string* diff_id, std::int64_t* size) const;
+  // Writes config and manifest blobs and names the image. Caller holds the lock.
+  Status commit_image(const ImageReference& ref, const std::string& config_text,
+                      const std::vector<std::pair<std::string, std::int64_t>>& layers, Image* out);
 };
 
 }  // namespace stack::runtime

@@ -1,4 +1,5 @@
 #include "runtime/image_store.h"
+#include "runtime/layer_unpacker.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -159,6 +160,90 @@ TEST_F(ImageStoreTest, WhiteoutsBecomeOverlayWhiteouts) {
   char value[4] = {};
   ASSERT_EQ(::getxattr((layer + "/var").c_str(), "trusted.overlay.opaque", value, sizeof value), 1);
   EXPECT_EQ(value[0], 'y');
+}
+
+TEST_F(ImageStoreTest, SaveThenLoadKeepsTheImage) {
+  std::string tar = (dir_ / "rootfs.tar").string();
+  write_tar(tar, {{"etc/", "", AE_IFDIR}, {"etc/os-release", "ID=test\n"}});
+  ImageStore a((dir_ / "a").string()), b((dir_ / "b").string());
+  ImageConfig config;
+  ASSERT_TRUE(apply_change(config, "CMD [\"sh\"]"));
+  Image original, loaded_image;
+  ASSERT_TRUE(a.import_rootfs(tar, ref("team/app:1.0"), config, &original));
+  std::string archive = (dir_ / "app.oci.tar").string();
+  Status s = a.save_archive("team/app:1.0", archive);
+  ASSERT_TRUE(s) << s.message();
+  std::vector<Image> loaded;
+  s = b.load_archive(archive, &loaded);
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].reference, "team/app:1.0");
+  EXPECT_EQ(loaded[0].config_digest, original.config_digest);  // the same image ID
+  EXPECT_EQ(loaded[0].diff_ids, original.diff_ids);
+  EXPECT_EQ(slurp(b.layer_dir(loaded[0].diff_ids[0]) + "/etc/os-release"), "ID=test\n");
+}
+
+TEST_F(ImageStoreTest, SkopeoReadsSavedArchivesAndWeLoadItsZstdCopies) {
+  if (std::system("command -v skopeo >/dev/null 2>&1") != 0) GTEST_SKIP() << "skopeo not installed (scripts/setup installs it)";
+  std::string tar = (dir_ / "rootfs.tar").string();
+  write_tar(tar, {{"file", "data"}});
+  ImageStore store((dir_ / "images").string());
+  Image image;
+  ASSERT_TRUE(store.import_rootfs(tar, ref("tool:1"), ImageConfig{}, &image));
+  std::string saved = (dir_ / "saved.tar").string(), copy = (dir_ / "copy.tar").string();
+  ASSERT_TRUE(store.save_archive("tool:1", saved));
+  std::string inspect = "skopeo inspect --raw oci-archive:" + saved + " > " + (dir_ / "raw.json").string();
+  ASSERT_EQ(std::system(inspect.c_str()), 0);
+  EXPECT_NE(slurp((dir_ / "raw.json").string()).find(image.config_digest), std::string::npos);
+  std::string convert = "skopeo copy -q --dest-compress --dest-compress-format zstd oci-archive:" + saved +
+                        " oci-archive:" + copy + ":copied >/dev/null";
+  ASSERT_EQ(std::system(convert.c_str()), 0);
+  std::vector<Image> loaded;
+  Status s = ImageStore((dir_ / "other").string()).load_archive(copy, &loaded);
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].reference, "copied:latest");
+  EXPECT_EQ(loaded[0].diff_ids, image.diff_ids);
+}
+
+TEST_F(ImageStoreTest, LoadsDockerSaveArchivesWithCompressedLayers) {
+  // A docker save archive: manifest.json, a config, one gzip layer.
+  std::string layer = (dir_ / "layer.tar.gz").string();
+  write_tar(layer, {{"hello.txt", "hi\n"}}, /*gzip=*/true);
+  std::string plain = (dir_ / "layer.tar").string();
+  write_tar(plain, {{"hello.txt", "hi\n"}});
+  std::string diff_id;
+  {
+    std::string blob = (dir_ / "blob").string();
+    std::string hex;
+    ASSERT_TRUE(decompress_layer(layer, blob, &hex));
+    diff_id = "sha256:" + hex;
+  }
+  std::string config = nlohmann::json{{"architecture", "amd64"}, {"os", "linux"}, {"config", {{"Cmd", {"cat", "/hello.txt"}}}},
+                                      {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}}}.dump();
+  std::ifstream layer_in(layer, std::ios::binary);
+  std::string layer_bytes((std::istreambuf_iterator<char>(layer_in)), {});
+  std::string manifest = nlohmann::json::array({{{"Config", "config.json"}, {"RepoTags", {"hello:v1", "hello:latest"}},
+                                                 {"Layers", {"abc/layer.tar"}}}}).dump();
+  std::string archive = (dir_ / "save.tar").string();
+  write_tar(archive, {{"manifest.json", manifest}, {"config.json", config}, {"abc/", "", AE_IFDIR},
+                      {"abc/layer.tar", layer_bytes}});
+  ImageStore store((dir_ / "images").string());
+  std::vector<Image> loaded;
+  Status s = store.load_archive(archive, &loaded);
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_EQ(loaded.size(), 2u);
+  EXPECT_EQ(loaded[0].reference, "hello:v1");
+  EXPECT_EQ(loaded[1].reference, "hello:latest");
+  EXPECT_EQ(loaded[0].config.cmd, (std::vector<std::string>{"cat", "/hello.txt"}));
+
+  // A layer that does not match the config's diff ID is refused.
+  std::string wrong = nlohmann::json{{"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + std::string(64, '0')}}}}}.dump();
+  write_tar(archive, {{"manifest.json", manifest}, {"config.json", wrong}, {"abc/", "", AE_IFDIR}, {"abc/layer.tar", layer_bytes}});
+  ImageStore other((dir_ / "other").string());
+  s = other.load_archive(archive, &loaded);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("the config says"), std::string::npos) << s.message();
 }
 
 TEST(ImageReference, ParsesNamesTagsAndDigests) {
