@@ -102,6 +102,7 @@ int run(const RunFlags& f) {
   }
   runtime::RuntimePaths paths;
   paths.containers = stack_root() + "/containers";
+  paths.seccomp_cache = stack_root() + "/seccomp";
   runtime::ContainerStore containers(paths.containers);
   runtime::ContainerRecord record;
   record.id = spec.id;

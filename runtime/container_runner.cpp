@@ -9,6 +9,7 @@
 
 #include "runtime/linux/cgroups.h"
 #include "runtime/linux/container_process.h"
+#include "runtime/linux/seccomp_filter.h"
 #include "runtime/on_disk.h"
 
 namespace fs = std::filesystem;
@@ -76,13 +77,21 @@ Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool 
     return s;
   }
 
+  std::string bpf;
+  Status filter = spec.seccomp == SeccompMode::Default ? linux_::default_seccomp_program(spec.process.capabilities, paths.seccomp_cache, &bpf)
+                  : spec.seccomp == SeccompMode::Profile ? linux_::profile_seccomp_program(spec.seccomp_profile_json, &bpf)
+                                                         : Status::ok();
+  if (!filter) {
+    discard();
+    return filter;
+  }
   linux_::ContainerCgroup cgroup;
   if (Status c = linux_::ContainerCgroup::create(paths.cgroup_root, spec.id, spec.resources, &cgroup); !c) {
     discard();
     return c.with_context("container " + spec.id.substr(0, 12));
   }
   linux_::StartResult started;
-  Status start = linux_::start_container(spec, rootfs, cgroup, &started);
+  Status start = linux_::start_container(spec, rootfs, cgroup, bpf, &started);
   int status = 0;
   if (started.pid > 0) {
     SignalForwarding forwarding(started.pid);

@@ -20,6 +20,7 @@ struct RunResult {
 struct RuntimePaths {
   std::string containers;   // STACK_ROOT/containers: writable layers and /etc files
   std::string cgroup_root = "/sys/fs/cgroup";
+  std::string seccomp_cache;  // compiled default filters; empty: compile every time
 };
 
 // Creates the container, runs it with the caller's stdio until it exits

@@ -28,6 +28,7 @@ struct ChildArgs {
   const RootfsPaths* paths;
   int release_fd;  // read end: the parent writes once the cgroup is joined
   int error_fd;    // write end, O_CLOEXEC: closes on a successful execve
+  const std::string* seccomp_bpf;  // empty: unconfined
 };
 
 // The child never returns into the parent's code: it reports and exits.
@@ -97,11 +98,9 @@ int child_main(void* raw) {
   // Who runs, and with what privileges.
   const ProcessSpec& p = spec.process;
   check(limit_bounding_set(p.capabilities));
-  if (spec.seccomp != SeccompMode::Unconfined && !p.no_new_privileges) {
-    // Without no_new_privs only CAP_SYS_ADMIN may load a filter: now, before dropping it.
-    check(spec.seccomp == SeccompMode::Default ? load_default_seccomp(p.capabilities)
-                                               : load_seccomp_profile(spec.seccomp_profile_json));
-  }
+  const std::string& bpf = *a.seccomp_bpf;
+  // Without no_new_privs only CAP_SYS_ADMIN may load a filter: now, before dropping it.
+  if (!bpf.empty() && !p.no_new_privileges) check(load_seccomp_program(bpf));
   std::vector<gid_t> groups(p.additional_gids.begin(), p.additional_gids.end());
   if (::setgroups(groups.size(), groups.data()) != 0) check(Status::from_errno("setting supplementary groups"));
   ::prctl(PR_SET_KEEPCAPS, 1);
@@ -113,9 +112,7 @@ int child_main(void* raw) {
   std::string program = find_program(p.args[0], p.env);
   if (program.empty())
     fail(a.error_fd, kExitNotFound, "exec: \"" + p.args[0] + "\": executable file not found in $PATH");
-  if (spec.seccomp != SeccompMode::Unconfined && p.no_new_privileges)
-    check(spec.seccomp == SeccompMode::Default ? load_default_seccomp(p.capabilities)
-                                               : load_seccomp_profile(spec.seccomp_profile_json));
+  if (!bpf.empty() && p.no_new_privileges) check(load_seccomp_program(bpf));
 
   std::vector<char*> argv, envp;
   for (const std::string& s : p.args) argv.push_back(const_cast<char*>(s.c_str()));
@@ -131,7 +128,7 @@ int child_main(void* raw) {
 }  // namespace
 
 Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
-                       StartResult* out) {
+                       const std::string& seccomp_bpf, StartResult* out) {
   int release[2], errors[2];
   if (::pipe2(release, O_CLOEXEC) != 0) return Status::from_errno("pipe");
   if (::pipe2(errors, O_CLOEXEC) != 0) {
@@ -139,7 +136,7 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
     ::close(release[1]);
     return Status::from_errno("pipe");
   }
-  ChildArgs args{&spec, &paths, release[0], errors[1]};
+  ChildArgs args{&spec, &paths, release[0], errors[1], &seccomp_bpf};
   constexpr size_t kStackSize = 1 << 20;
   void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return Status::from_errno("allocating the child's stack");

@@ -32,7 +32,8 @@ struct StartResult {
 //   sync 2  the error pipe closes on execve (success) or carries the
 //           error and the exit status (125/126/127) from the child.
 // stdio is inherited. On failure the child has exited; the caller reaps it.
+// `seccomp_bpf` is the compiled filter (see seccomp_filter.h); empty: none.
 Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
-                       StartResult* out);
+                       const std::string& seccomp_bpf, StartResult* out);
 
 }  // namespace stack::runtime::linux_

@@ -3,11 +3,21 @@
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
+#include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "runtime/on_disk.h"
+#include "runtime/sha256.h"
 
 namespace stack::runtime::linux_ {
 namespace {
@@ -83,18 +93,25 @@ Status add(scmp_filter_ctx ctx, uint32_t action, const char* name, unsigned coun
   return Status::ok();
 }
 
-Status load(scmp_filter_ctx ctx) {
-  // no_new_privs is the caller's decision (prctl), not libseccomp's.
-  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-  // seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-  int rc = seccomp_load(ctx);
-  if (rc != 0) return Status::error(std::string("loading the seccomp filter: ") + std::strerror(-rc));
-  return Status::ok();
+Status export_program(scmp_filter_ctx ctx, std::string* bpf) {
+  int fd = ::memfd_create("seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0) return Status::from_errno("memfd for the seccomp program");
+  int rc = seccomp_export_bpf(ctx, fd);
+  Status s;
+  if (rc != 0) s = Status::error(std::string("compiling the seccomp filter: ") + std::strerror(-rc));
+  if (s && ::lseek(fd, 0, SEEK_SET) != 0) s = Status::from_errno("rewinding the seccomp program");
+  bpf->clear();
+  char buf[8192];
+  for (ssize_t n; s && (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0) s = Status::from_errno("reading the seccomp program");
+    else bpf->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (s && (bpf->empty() || bpf->size() % sizeof(sock_filter) != 0)) s = Status::error("empty seccomp program");
+  return s;
 }
 
-}  // namespace
-
-Status load_default_seccomp(const std::vector<std::string>& capabilities) {
+Status build_default(const std::vector<std::string>& capabilities, std::string* bpf) {
   Filter f(SCMP_ACT_ERRNO(EPERM));
   if (!f.ctx) return Status::error("seccomp_init failed");
   bool sys_admin = std::find(capabilities.begin(), capabilities.end(), "SYS_ADMIN") != capabilities.end();
@@ -122,10 +139,46 @@ Status load_default_seccomp(const std::vector<std::string>& capabilities) {
   for (const char* name : {"cachestat", "fchmodat2", "map_shadow_stack", "futex_waitv", "mseal", "listmount"})
     newest = std::max(newest, seccomp_syscall_resolve_name(name));
   for (int nr = newest + 1; nr < newest + 64; ++nr) seccomp_rule_add(f.ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
-  return load(f.ctx);
+  return export_program(f.ctx, bpf);
 }
 
-Status load_seccomp_profile(const std::string& json_text) {
+}  // namespace
+
+Status default_seccomp_program(const std::vector<std::string>& capabilities, const std::string& cache_dir,
+                               std::string* bpf) {
+  bool sys_admin = std::find(capabilities.begin(), capabilities.end(), "SYS_ADMIN") != capabilities.end();
+  // The cache key covers every input: the tables, the one capability that
+  // changes the program, and the libseccomp that compiles it.
+  Sha256 key;
+  for (const char* name : kAllowed) key.update(std::string(name) + ",");
+  for (const char* name : kSysAdmin) key.update(std::string(name) + ";");
+  const scmp_version* v = seccomp_version();
+  key.update("default-v1 sys_admin=" + std::to_string(sys_admin) + " libseccomp=" + std::to_string(v->major) + "." +
+             std::to_string(v->minor) + "." + std::to_string(v->micro));
+  std::string cache = cache_dir.empty() ? "" : cache_dir + "/" + key.hex() + ".bpf";
+  if (!cache.empty())
+    if (auto cached = read_whole_file(cache); cached && !cached->empty() && cached->size() % sizeof(sock_filter) == 0) {
+      *bpf = std::move(*cached);
+      return Status::ok();
+    }
+  if (Status s = build_default(capabilities, bpf); !s) return s;
+  if (!cache.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(cache_dir, ec);
+    write_file_atomically(cache, *bpf, 0644, /*durable=*/false);  // a lost cache is only rebuilt
+  }
+  return Status::ok();
+}
+
+Status load_seccomp_program(const std::string& bpf) {
+  sock_fprog program{static_cast<unsigned short>(bpf.size() / sizeof(sock_filter)),
+                     reinterpret_cast<sock_filter*>(const_cast<char*>(bpf.data()))};
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) != 0)
+    return Status::from_errno("loading the seccomp filter");
+  return Status::ok();
+}
+
+Status profile_seccomp_program(const std::string& json_text, std::string* bpf) {
   nlohmann::json profile = nlohmann::json::parse(json_text, nullptr, false);
   if (!profile.is_object()) return Status::error("seccomp profile: not a JSON object");
   auto action_of = [](const std::string& action, int errno_ret) -> std::optional<uint32_t> {
@@ -160,7 +213,7 @@ Status load_seccomp_profile(const std::string& json_text) {
           !s)
         return s;
   }
-  return load(f.ctx);
+  return export_program(f.ctx, bpf);
 }
 
 }  // namespace stack::runtime::linux_

@@ -8,15 +8,24 @@
 
 namespace stack::runtime::linux_ {
 
-// Loads Docker's default policy into the calling process: EPERM for what
-// it does not list, an allowlist of ordinary syscalls, namespace and mount
-// syscalls only with CAP_SYS_ADMIN among `capabilities`, clone without
-// namespace flags, no AF_ALG/AF_VSOCK sockets, ENOSYS for syscall numbers
-// newer than the filter knows (so that libc falls back, as for clone3).
-Status load_default_seccomp(const std::vector<std::string>& capabilities);
+// Filters are compiled in the parent, before clone, into a BPF program
+// (struct sock_filter records) that the child loads just before execve.
 
-// Loads a profile in Docker's JSON format (defaultAction, syscalls[].names,
+// Docker's default policy: EPERM for what it does not list, an allowlist
+// of ordinary syscalls, namespace and mount syscalls only with
+// CAP_SYS_ADMIN among `capabilities`, clone without namespace flags, no
+// AF_ALG/AF_VSOCK sockets, ENOSYS for syscall numbers newer than the
+// filter knows (so that libc falls back, as for clone3). Compiling takes
+// milliseconds, so the program is cached in `cache_dir` (empty: no
+// cache), named by a hash of everything it is made from.
+Status default_seccomp_program(const std::vector<std::string>& capabilities, const std::string& cache_dir,
+                               std::string* bpf);
+
+// A profile in Docker's JSON format (defaultAction, syscalls[].names,
 // action, errnoRet, args).
-Status load_seccomp_profile(const std::string& json_text);
+Status profile_seccomp_program(const std::string& json_text, std::string* bpf);
+
+// Installs `bpf` on the calling thread (no_new_privs or CAP_SYS_ADMIN needed).
+Status load_seccomp_program(const std::string& bpf);
 
 }  // namespace stack::runtime::linux_
