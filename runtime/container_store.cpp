@@ -23,7 +23,8 @@ nlohmann::json to_json(const ContainerRecord& r) {
   return {{"Id", r.id},           {"Name", r.name},         {"Image", r.image},
           {"ImageId", r.image_id}, {"Command", r.command},   {"Created", r.created},
           {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
-          {"PidStartTime", r.pid_start_time}, {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}};
+          {"PidStartTime", r.pid_start_time}, {"Runner", r.runner}, {"RunnerStartTime", r.runner_start_time},
+          {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}};
 }
 
 ContainerRecord from_json(const nlohmann::json& j) {
@@ -38,6 +39,8 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.status = j.value("Status", "created");
   r.pid = j.value("Pid", 0);
   r.pid_start_time = j.value("PidStartTime", 0ull);
+  r.runner = j.value("Runner", 0);
+  r.runner_start_time = j.value("RunnerStartTime", 0ull);
   r.exit_code = j.value("ExitCode", 0);
   r.oom_killed = j.value("OOMKilled", false);
   return r;
@@ -69,6 +72,10 @@ bool ContainerRecord::running() const {
   return status == "running" && pid > 0 && process_start_time(pid) == pid_start_time;
 }
 
+bool ContainerRecord::starting() const {
+  return status == "created" && runner > 0 && process_start_time(runner) == runner_start_time;
+}
+
 Status ContainerStore::create(ContainerRecord* record) {
   if (!valid_name(record->name))
     return Status::error("invalid container name \"" + record->name + "\" (letters, digits, '_', '.', '-')");
@@ -86,6 +93,8 @@ Status ContainerStore::create(ContainerRecord* record) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   record->created = buf;
+  record->runner = ::getpid();
+  record->runner_start_time = process_start_time(record->runner);
   fs::create_directories(dir(record->id), ec);
   if (ec) return Status::error("creating " + dir(record->id) + ": " + ec.message());
   return save(*record);
@@ -132,6 +141,8 @@ Status ContainerStore::find(const std::string& name_or_id, ContainerRecord* out)
 
 Status ContainerStore::remove(const std::string& name_or_id, bool force, ContainerRecord* removed) {
   if (Status s = find(name_or_id, removed); !s) return s;
+  if (removed->starting())
+    return Status::error("container " + removed->name + " is starting; remove it once it runs or has exited");
   if (removed->running()) {
     if (!force)
       return Status::error("container " + removed->name + " is running: stop it first, or use rm -f");

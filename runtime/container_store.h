@@ -18,12 +18,16 @@ struct ContainerRecord {
   std::string status = "created";  // created, running, exited
   pid_t pid = 0;
   unsigned long long pid_start_time = 0;  // /proc/PID/stat field 22: tells a reused pid apart
+  pid_t runner = 0;                        // the `stack` process that runs it
+  unsigned long long runner_start_time = 0;
   int exit_code = 0;
   bool oom_killed = false;
   bool remove_on_exit = false;  // --rm: the record need not survive a host crash
 
   // Running: its status says so and that very process still exists.
   bool running() const;
+  // Created and its runner is still starting it.
+  bool starting() const;
 };
 
 class ContainerStore {

@@ -271,7 +271,9 @@ TEST_F(Container, KeptContainersAreListedAndRemoved) {
 
 TEST_F(Container, RemovingARunningContainerNeedsForce) {
   std::string stack = "STACK_ROOT=" + quote((root_ / "state").string()) + " " STACK_BINARY;
-  std::string inner = stack + " container run --rm --name runner busybox sleep 30 & pid=$!; sleep 1; " + stack +
+  // Waits until `container ls` shows it running, then tries rm and rm -f.
+  std::string inner = stack + " container run --rm --name runner busybox sleep 30 & pid=$!; " +
+                      "for i in $(seq 100); do " + stack + " container ls | grep -q runner && break; sleep 0.1; done; " + stack +
                       " container rm runner; echo rm=$?; " + stack + " container rm -f runner; wait $pid; echo run=$?";
   Outcome r = shell("timeout -k 5 60 unshare --mount --net --fork -- sh -c " + quote(inner));
   EXPECT_NE(r.out.find("rm=1\n"), std::string::npos) << r.out << r.err;
