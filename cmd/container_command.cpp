@@ -104,6 +104,7 @@ int run(const RunFlags& f) {
   paths.containers = stack_root() + "/containers";
   paths.seccomp_cache = stack_root() + "/seccomp";
   runtime::ContainerStore containers(paths.containers);
+  containers.reclaim_stale(paths.cgroup_root);
   runtime::ContainerRecord record;
   record.id = spec.id;
   record.name = f.name.empty() ? spec.id.substr(0, 12) : f.name;
@@ -152,6 +153,8 @@ void add_container_command(CLI::App& app, int& exit_code) {
   ls->add_option("--format", lf->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   ls->callback([lf, &exit_code] {
     runtime::ContainerStore store(stack_root() + "/containers");
+    for (const std::string& name : store.reclaim_stale("/sys/fs/cgroup"))
+      std::cerr << "cleaned up container " << name << ", whose stack process was killed\n";
     std::vector<runtime::ContainerRecord> records;
     if (runtime::Status s = store.list(&records); !s) {
       std::cerr << "error: " << s.message() << "\n";
@@ -192,6 +195,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
   rm->add_option("containers", rf->names, "NAME or ID")->required();
   rm->callback([rf, &exit_code] {
     runtime::ContainerStore store(stack_root() + "/containers");
+    store.reclaim_stale("/sys/fs/cgroup");
     exit_code = 0;
     for (const std::string& name : rf->names) {
       runtime::ContainerRecord removed;

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "runtime/linux/cgroups.h"
 #include "runtime/on_disk.h"
 
 namespace fs = std::filesystem;
@@ -24,7 +25,7 @@ nlohmann::json to_json(const ContainerRecord& r) {
           {"ImageId", r.image_id}, {"Command", r.command},   {"Created", r.created},
           {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
           {"PidStartTime", r.pid_start_time}, {"Runner", r.runner}, {"RunnerStartTime", r.runner_start_time},
-          {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}};
+          {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit}};
 }
 
 ContainerRecord from_json(const nlohmann::json& j) {
@@ -43,6 +44,7 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.runner_start_time = j.value("RunnerStartTime", 0ull);
   r.exit_code = j.value("ExitCode", 0);
   r.oom_killed = j.value("OOMKilled", false);
+  r.remove_on_exit = j.value("AutoRemove", false);
   return r;
 }
 
@@ -63,8 +65,10 @@ unsigned long long process_start_time(pid_t pid) {
   if (close == std::string::npos) return 0;
   std::istringstream rest(stat->substr(close + 2));
   std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i)
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 3 && (field == "Z" || field == "X")) return 0;  // a zombie no longer runs anything
     if (i == 22) return std::stoull(field);
+  }
   return 0;
 }
 
@@ -74,6 +78,29 @@ bool ContainerRecord::running() const {
 
 bool ContainerRecord::starting() const {
   return status == "created" && runner > 0 && process_start_time(runner) == runner_start_time;
+}
+
+std::vector<std::string> ContainerStore::reclaim_stale(const std::string& cgroup_root) {
+  std::vector<std::string> reclaimed;
+  std::vector<ContainerRecord> records;
+  if (!list(&records)) return reclaimed;
+  for (ContainerRecord& r : records) {
+    if (r.status == "exited" || r.running() || r.starting()) continue;
+    if (r.runner > 0 && process_start_time(r.runner) == r.runner_start_time) continue;  // still cleaning up
+    linux_::ContainerCgroup cgroup = linux_::ContainerCgroup::open_existing(cgroup_root, r.id);
+    cgroup.kill_all();
+    cgroup.remove();
+    std::error_code ec;
+    if (r.remove_on_exit) {
+      fs::remove_all(dir(r.id), ec);
+    } else {
+      r.status = "exited";
+      r.exit_code = -1;
+      save(r);
+    }
+    reclaimed.push_back(r.name);
+  }
+  return reclaimed;
 }
 
 Status ContainerStore::create(ContainerRecord* record) {

@@ -44,13 +44,19 @@ class ContainerStore {
   // unless `force`, which kills it first.
   Status remove(const std::string& name_or_id, bool force, ContainerRecord* removed);
 
+  // Finishes what a `stack` killed mid-run left: for a record whose runner
+  // and container are both gone, kills and removes its cgroup, then removes
+  // it (--rm) or records it as exited with code -1. Returns what it reclaimed.
+  std::vector<std::string> reclaim_stale(const std::string& cgroup_root);
+
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
 
  private:
   std::string root_;
 };
 
-// The start time of a process, from /proc/PID/stat; 0 when it does not exist.
+// The start time of a process, from /proc/PID/stat; 0 when it does not
+// exist or is a zombie.
 unsigned long long process_start_time(pid_t pid);
 
 }  // namespace stack::runtime

@@ -112,6 +112,23 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
   return Status::ok();
 }
 
+ContainerCgroup ContainerCgroup::open_existing(const std::string& root, const std::string& id) {
+  ContainerCgroup cg;
+  if (is_cgroup2(root)) {
+    if (exists(root + "/stack/" + id)) cg.v2_dir_ = root + "/stack/" + id;
+    return cg;
+  }
+  for (const char* controller : {"memory", "cpu", "pids", "freezer"}) {
+    std::string dir = root + "/" + controller + "/stack/" + id;
+    if (!exists(dir)) continue;
+    cg.v1_dirs_.push_back(dir);
+    if (std::string(controller) == "memory") cg.memory_dir_ = dir;
+    if (std::string(controller) == "freezer") cg.freezer_dir_ = dir;
+  }
+  if (exists(root + "/unified/stack/" + id)) cg.v2_dir_ = root + "/unified/stack/" + id;
+  return cg;
+}
+
 Status ContainerCgroup::add_process(pid_t pid) const {
   for (const std::string& dir : v1_dirs_)
     if (Status s = write_value(dir + "/cgroup.procs", std::to_string(pid)); !s) return s;

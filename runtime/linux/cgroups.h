@@ -21,6 +21,9 @@ class ContainerCgroup {
   static Status create(const std::string& root, const std::string& id, const ResourceLimits& limits,
                        ContainerCgroup* out);
 
+  // The cgroup `create` made for `id`, found again (after its runner died).
+  static ContainerCgroup open_existing(const std::string& root, const std::string& id);
+
   Status add_process(pid_t pid) const;
   // SIGKILL to every process inside (cgroup.kill on v2, frozen first on v1).
   void kill_all() const;

@@ -72,7 +72,7 @@ std::string find_program(const std::string& name, const std::vector<std::string>
 int child_main(void* raw) {
   const ChildArgs& a = *static_cast<const ChildArgs*>(raw);
   const ContainerSpec& spec = *a.spec;
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  pid_t parent = ::getppid();
 
   // sync 1: wait until the parent has placed us in the cgroup.
   char go = 0;
@@ -112,6 +112,10 @@ int child_main(void* raw) {
   std::string program = find_program(p.args[0], p.env);
   if (program.empty())
     fail(a.error_fd, kExitNotFound, "exec: \"" + p.args[0] + "\": executable file not found in $PATH");
+  // Changing credentials clears the parent-death signal: set it last, so
+  // that a killed `stack` takes its container with it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) check(Status::from_errno("setting the parent-death signal"));
+  if (::getppid() != parent) ::_exit(kExitRuntimeError);  // the parent died before that
   if (!bpf.empty() && p.no_new_privileges) check(load_seccomp_program(bpf));
 
   std::vector<char*> argv, envp;

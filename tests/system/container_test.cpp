@@ -38,9 +38,11 @@ std::set<std::string> stack_cgroups() {
   std::error_code ec;
   for (const auto& controller : fs::directory_iterator("/sys/fs/cgroup", ec)) {
     fs::path parent = controller.path() / "stack";
-    for (const auto& c : fs::directory_iterator(parent, ec)) out.insert(c.path().string());
+    for (const auto& c : fs::directory_iterator(parent, ec))
+      if (c.is_directory()) out.insert(c.path().string());
   }
-  for (const auto& c : fs::directory_iterator("/sys/fs/cgroup/stack", ec)) out.insert(c.path().string());
+  for (const auto& c : fs::directory_iterator("/sys/fs/cgroup/stack", ec))
+    if (c.is_directory()) out.insert(c.path().string());
   return out;
 }
 
@@ -279,6 +281,18 @@ TEST_F(Container, RemovingARunningContainerNeedsForce) {
   EXPECT_NE(r.out.find("rm=1\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("runner\nrun=137\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.err.find("is running: stop it first, or use rm -f"), std::string::npos) << r.err;
+}
+
+TEST_F(Container, WhatAKilledStackLeftIsReclaimed) {
+  std::string stack = "STACK_ROOT=" + quote((root_ / "state").string()) + " " STACK_BINARY;
+  // SIGKILL the runner: its container dies with it (PDEATHSIG); its cgroup
+  // and writable layer stay until the next command reclaims them.
+  std::string inner = stack + " container run --rm --name victim busybox sleep 30 & pid=$!; " +
+                      "for i in $(seq 100); do " + stack + " container ls | grep -q victim && break; sleep 0.1; done; " +
+                      "kill -KILL $pid; wait $pid; sleep 0.2; " + stack + " container ls -a";
+  Outcome r = shell("timeout -k 5 60 unshare --mount --net --fork -- sh -c " + quote(inner));
+  EXPECT_NE(r.err.find("cleaned up container victim"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.out.find("victim"), std::string::npos) << r.out;
 }
 
 TEST_F(Container, WorksOnAPureCgroupV2Mount) {
