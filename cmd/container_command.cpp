@@ -184,6 +184,27 @@ void add_container_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
   });
 
+  auto inspect_names = std::make_shared<std::vector<std::string>>();
+  CLI::App* inspect = container->add_subcommand("inspect", "Show containers' records as JSON");
+  inspect->add_option("containers", *inspect_names, "NAME or ID")->required();
+  inspect->callback([inspect_names, &exit_code] {
+    runtime::ContainerStore store(stack_root() + "/containers");
+    nlohmann::json out = nlohmann::json::array();
+    exit_code = 0;
+    for (const std::string& name : *inspect_names) {
+      runtime::ContainerRecord r;
+      if (runtime::Status s = store.find(name, &r); !s) {
+        std::cerr << "error: " << s.message() << "\n";
+        exit_code = 1;
+        continue;
+      }
+      nlohmann::json j = r.to_json();
+      j["Running"] = r.running();
+      out.push_back(j);
+    }
+    std::cout << out.dump(2) << "\n";
+  });
+
   struct RmFlags {
     bool force = false;
     std::vector<std::string> names;

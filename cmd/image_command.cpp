@@ -34,6 +34,13 @@ nlohmann::json image_json(const runtime::Image& image) {
           {"Config", image.config.to_json()}};
 }
 
+// The first container, running or not, whose image this is.
+const runtime::ContainerRecord* container_using(const std::vector<runtime::ContainerRecord>& records,
+                                                const runtime::Image& image) {
+  auto it = std::find_if(records.begin(), records.end(), [&](const auto& r) { return r.image_id == image.config_digest; });
+  return it == records.end() ? nullptr : &*it;
+}
+
 int fail(const runtime::Status& s) {
   std::cerr << "error: " << s.message() << "\n";
   return 1;
@@ -138,6 +145,33 @@ void add_image_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
   });
 
+  auto prune_all = std::make_shared<bool>(false);
+  CLI::App* prune = image->add_subcommand("prune", "Remove untagged images (-a: every image no container uses)");
+  prune->add_flag("-a,--all", *prune_all, "Remove every image no container uses");
+  prune->callback([prune_all, &exit_code] {
+    runtime::ImageStore store(images_root());
+    runtime::ContainerStore containers(stack_root() + "/containers");
+    std::vector<runtime::ContainerRecord> records;
+    containers.list(&records);
+    std::vector<runtime::Image> images;
+    if (runtime::Status s = store.list(&images); !s) {
+      exit_code = fail(s);
+      return;
+    }
+    exit_code = 0;
+    for (const auto& image : images) {
+      bool used = container_using(records, image) != nullptr;
+      bool untagged = image.reference.rfind("untagged:", 0) == 0;
+      if (used || !(untagged || *prune_all)) continue;
+      runtime::Image removed;
+      if (runtime::Status s = store.remove(image.reference, &removed); !s) {
+        exit_code = fail(s);
+        continue;
+      }
+      std::cout << "Deleted: " << removed.reference << " (" << removed.id() << ")\n";
+    }
+  });
+
   auto inspect_names = std::make_shared<std::vector<std::string>>();
   CLI::App* inspect = image->add_subcommand("inspect", "Show an image's configuration as JSON");
   inspect->add_option("images", *inspect_names, "NAME[:TAG] or ID")->required();
@@ -170,9 +204,7 @@ void add_image_command(CLI::App& app, int& exit_code) {
       runtime::Image removed;
       runtime::Image target;
       if (store.find(name, &target)) {
-        auto user = std::find_if(records.begin(), records.end(),
-                                 [&](const auto& r) { return r.image_id == target.config_digest; });
-        if (user != records.end()) {
+        if (const runtime::ContainerRecord* user = container_using(records, target)) {
           std::cerr << "error: image " << target.reference << " is used by container " << user->name
                     << " (" << user->id.substr(0, 12) << "); remove the container first\n";
           exit_code = 1;

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace stack::runtime {
 namespace {
 
-nlohmann::json to_json(const ContainerRecord& r) {
+nlohmann::json record_json(const ContainerRecord& r) {
   return {{"Id", r.id},           {"Name", r.name},         {"Image", r.image},
           {"ImageId", r.image_id}, {"Command", r.command},   {"Created", r.created},
           {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
@@ -71,6 +71,8 @@ unsigned long long process_start_time(pid_t pid) {
   }
   return 0;
 }
+
+nlohmann::json ContainerRecord::to_json() const { return record_json(*this); }
 
 bool ContainerRecord::running() const {
   return status == "running" && pid > 0 && process_start_time(pid) == pid_start_time;
@@ -129,7 +131,7 @@ Status ContainerStore::create(ContainerRecord* record) {
 
 Status ContainerStore::save(const ContainerRecord& record) const {
   if (::access(dir(record.id).c_str(), F_OK) != 0) return Status::error("container " + record.id.substr(0, 12) + " was removed");
-  return write_file_atomically(dir(record.id) + "/state.json", to_json(record).dump(2) + "\n", 0644,
+  return write_file_atomically(dir(record.id) + "/state.json", record.to_json().dump(2) + "\n", 0644,
                                /*durable=*/!record.remove_on_exit);
 }
 
@@ -173,14 +175,17 @@ Status ContainerStore::remove(const std::string& name_or_id, bool force, Contain
   if (removed->running()) {
     if (!force)
       return Status::error("container " + removed->name + " is running: stop it first, or use rm -f");
-    // Its runner sees the exit, removes the cgroup and records nothing more.
+    // Its runner sees the exit and cleans up (cgroup; layer too with --rm):
+    // wait for it (up to 5 s) rather than pull the directory from under it.
     ::kill(removed->pid, SIGKILL);
-    for (int i = 0; i < 400 && process_start_time(removed->pid) == removed->pid_start_time; ++i)
+    for (int i = 0; i < 1000 && removed->runner > 0 &&
+                    process_start_time(removed->runner) == removed->runner_start_time;
+         ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::error_code ec;
   fs::remove_all(dir(removed->id), ec);
-  if (ec) return Status::error("removing " + dir(removed->id) + ": " + ec.message());
+  if (ec && fs::exists(dir(removed->id))) return Status::error("removing " + dir(removed->id) + ": " + ec.message());
   return Status::ok();
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/status.h"
 
 namespace stack::runtime {
@@ -23,6 +25,9 @@ struct ContainerRecord {
   int exit_code = 0;
   bool oom_killed = false;
   bool remove_on_exit = false;  // --rm: the record need not survive a host crash
+
+  // As written to state.json.
+  nlohmann::json to_json() const;
 
   // Running: its status says so and that very process still exists.
   bool running() const;

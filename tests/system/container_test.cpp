@@ -266,6 +266,14 @@ TEST_F(Container, KeptContainersAreListedAndRemoved) {
   r = shell(stack + " image rm busybox");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("is used by container kept"), std::string::npos) << r.err;
+  r = shell(stack + " container inspect kept");
+  EXPECT_NE(r.out.find("\"ExitCode\": 4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"Running\": false"), std::string::npos) << r.out;
+  // prune -a keeps what a container uses and removes the rest.
+  ASSERT_EQ(shell(stack + " image import " + quote((root_ / "rootfs.tar").string()) + " spare --change 'CMD [\"true\"]'").rc, 0);
+  r = shell(stack + " image prune -a");
+  EXPECT_NE(r.out.find("Deleted: spare:latest"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.out.find("busybox"), std::string::npos) << r.out;
   r = shell(stack + " container rm kept");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(shell(stack + " container ls -a").out.find("kept"), std::string::npos);
