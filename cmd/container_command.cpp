@@ -1,6 +1,5 @@
 // `stack container run`: one container from a local image, in the foreground.
 #include <cstdlib>
-#include <ctime>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -124,10 +123,7 @@ int run(const RunFlags& f) {
     record.status = "exited";
     record.exit_code = result.exit_code;
     record.oom_killed = result.oom_killed;
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    record.finished = buf;
+    record.finished = runtime::timestamp_now();
     containers.save(record);  // fails quietly when `rm -f` removed it meanwhile
   }
   if (!ran) return fail(ran.message());
@@ -153,7 +149,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
   ls->add_option("--format", lf->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   ls->callback([lf, &exit_code] {
     runtime::ContainerStore store(stack_root() + "/containers");
-    for (const std::string& name : store.reclaim_stale("/sys/fs/cgroup"))
+    for (const std::string& name : store.reclaim_stale(runtime::RuntimePaths().cgroup_root))
       std::cerr << "cleaned up container " << name << ", whose stack process was killed\n";
     std::vector<runtime::ContainerRecord> records;
     if (runtime::Status s = store.list(&records); !s) {
@@ -216,7 +212,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
   rm->add_option("containers", rf->names, "NAME or ID")->required();
   rm->callback([rf, &exit_code] {
     runtime::ContainerStore store(stack_root() + "/containers");
-    store.reclaim_stale("/sys/fs/cgroup");
+    store.reclaim_stale(runtime::RuntimePaths().cgroup_root);
     exit_code = 0;
     for (const std::string& name : rf->names) {
       runtime::ContainerRecord removed;

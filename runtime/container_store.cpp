@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -118,10 +117,7 @@ Status ContainerStore::create(ContainerRecord* record) {
   for (const ContainerRecord& c : existing)
     if (c.name == record->name)
       return Status::error("the container name \"" + record->name + "\" is already in use by container " + c.id.substr(0, 12));
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  record->created = buf;
+  record->created = timestamp_now();
   record->runner = ::getpid();
   record->runner_start_time = process_start_time(record->runner);
   fs::create_directories(dir(record->id), ec);

@@ -3,8 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -22,13 +20,6 @@ constexpr const char* kManifestType = "application/vnd.oci.image.manifest.v1+jso
 constexpr const char* kConfigType = "application/vnd.oci.image.config.v1+json";
 constexpr const char* kLayerType = "application/vnd.oci.image.layer.v1.tar";
 constexpr const char* kRefAnnotation = "org.opencontainers.image.ref.name";
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 std::string random_suffix() { return std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()); }
 
@@ -145,7 +136,7 @@ Status ImageStore::import_rootfs(const std::string& tarball, const ImageReferenc
   std::string diff_id;
   std::int64_t size = 0;
   if (Status s = add_layer(tarball, &diff_id, &size); !s) return s.with_context("importing " + tarball);
-  std::string created = now_rfc3339();
+  std::string created = timestamp_now();
   nlohmann::json image_config = {
       {"created", created},
       {"architecture", "amd64"},

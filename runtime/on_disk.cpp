@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <random>
 
 namespace stack::runtime {
@@ -23,6 +24,13 @@ Status write_all(int fd, const std::string& content, const std::string& path) {
 }
 
 }  // namespace
+
+std::string timestamp_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
 
 Status make_directories(const std::string& path) {
   std::string partial;
