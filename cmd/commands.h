@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/global_options.h"
+#include "runtime/container_runner.h"
 
 namespace stack::cmd {
 
@@ -12,9 +13,13 @@ void add_config_command(CLI::App& app, const GlobalOptions& global, int& exit_co
 void add_version_command(CLI::App& app, int& exit_code);
 void add_image_command(CLI::App& app, int& exit_code);
 void add_container_command(CLI::App& app, int& exit_code);
+// stop, kill, logs, exec: under `stack container`.
+void add_container_process_commands(CLI::App& container, int& exit_code);
 
 // STACK_ROOT, or /var/lib/stack: where images, volumes and project state live.
 std::string stack_root();
 std::string images_root();
+// Where containers' layers, cgroups and compiled seccomp filters live.
+runtime::RuntimePaths runtime_paths();
 
 }  // namespace stack::cmd

@@ -1,23 +1,29 @@
-// `stack container run`: one container from a local image, in the foreground.
+// `stack container run|ls|inspect|rm`: single containers from local images.
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <random>
 
 #include "cmd/commands.h"
-#include "runtime/container_runner.h"
+#include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/default_spec.h"
 #include "runtime/on_disk.h"
+#include "runtime/signal_names.h"
 #include "runtime/user_lookup.h"
 #include "schema/units.h"
 
 namespace stack::cmd {
 namespace {
 
+// Debian's tini, linked statically so that it runs in any image.
+constexpr const char* kInitBinary = "/usr/bin/tini-static";
+
 struct RunFlags {
-  bool rm = false, privileged = false, read_only = false, tty = false, interactive = false;
-  std::string name, user, workdir, hostname, memory, entrypoint, shm_size;
+  bool rm = false, privileged = false, read_only = false, tty = false, interactive = false, detach = false,
+       init = false;
+  std::string name, user, workdir, hostname, memory, entrypoint, shm_size, stop_signal;
+  int stop_timeout = 10;
   std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt;
   double cpus = 0;
   int64_t pids_limit = 0;
@@ -75,6 +81,12 @@ int run(const RunFlags& f) {
   }
   if (f.cpus > 0) o.cpus = f.cpus;
   if (f.pids_limit != 0) o.pids_limit = f.pids_limit;
+  if (f.init) {
+    o.init_path = kInitBinary;
+    if (::access(o.init_path.c_str(), X_OK) != 0) return fail(std::string("--init needs ") + kInitBinary + " (Debian package tini)");
+  }
+  std::string stop_signal = !f.stop_signal.empty() ? f.stop_signal : !image.config.stop_signal.empty() ? image.config.stop_signal : "SIGTERM";
+  if (!runtime::signal_number(stop_signal)) return fail("stop signal " + stop_signal + ": not a signal");
 
   runtime::ContainerSpec spec;
   auto lookup = [](const std::string& k) -> std::optional<std::string> {
@@ -87,6 +99,7 @@ int run(const RunFlags& f) {
   auto resolved = runtime::resolve_user(user.empty() ? "0" : user, image_file(lower_dirs, "/etc/passwd"),
                                         image_file(lower_dirs, "/etc/group"), &error);
   if (!resolved) return fail(error);
+  spec.process.terminal = f.tty;
   spec.process.uid = resolved->uid;
   spec.process.gid = resolved->gid;
   // Like Docker, the primary group is among the supplementary ones.
@@ -99,9 +112,7 @@ int run(const RunFlags& f) {
     if (!text) return fail("seccomp profile " + spec.seccomp_profile_json + " cannot be read");
     spec.seccomp_profile_json = *text;
   }
-  runtime::RuntimePaths paths;
-  paths.containers = stack_root() + "/containers";
-  paths.seccomp_cache = stack_root() + "/seccomp";
+  runtime::RuntimePaths paths = runtime_paths();
   runtime::ContainerStore containers(paths.containers);
   containers.reclaim_stale(paths.cgroup_root);
   runtime::ContainerRecord record;
@@ -110,23 +121,26 @@ int run(const RunFlags& f) {
   record.image = f.image;
   record.image_id = image.config_digest;
   record.command = spec.process.args;
+  if (f.init) record.command.erase(record.command.begin(), record.command.begin() + 2);  // the init and its "--"
   record.remove_on_exit = f.rm;
+  record.stop_signal = stop_signal;
+  record.stop_timeout = f.stop_timeout;
+  record.detached = f.detach;
+  record.tty = f.tty;
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
-  runtime::RunResult result;
-  runtime::Status ran = runtime::run_container(spec, paths, f.rm, &result, [&](pid_t pid) {
-    record.status = "running";
-    record.pid = pid;
-    record.pid_start_time = runtime::process_start_time(pid);
-    containers.save(record);
-  });
-  if (!f.rm) {
-    record.status = "exited";
-    record.exit_code = result.exit_code;
-    record.oom_killed = result.oom_killed;
-    record.finished = runtime::timestamp_now();
-    containers.save(record);  // fails quietly when `rm -f` removed it meanwhile
+  // For `exec`, which runs its processes the way the init was run.
+  if (runtime::Status s = runtime::write_file(containers.spec_path(spec.id), runtime::spec_to_json(spec).dump() + "\n", 0600); !s) {
+    containers.remove(spec.id, false, &record);
+    return fail(s.message());
   }
+  runtime::RunResult result;
+  runtime::Status ran = f.detach ? runtime::run_detached(spec, paths, containers, &record, f.tty, &result)
+                                 : runtime::run_attached(spec, paths, containers, &record, {f.interactive, f.tty}, &result);
   if (!ran) return fail(ran.message());
+  if (f.detach && result.error.empty()) {
+    std::cout << spec.id << "\n";
+    return 0;
+  }
   if (!result.error.empty()) std::cerr << "error: container " << spec.id.substr(0, 12) << ": " << result.error << "\n";
   if (result.oom_killed) std::cerr << "container " << spec.id.substr(0, 12) << " was OOM-killed\n";
   return result.exit_code;
@@ -137,6 +151,7 @@ int run(const RunFlags& f) {
 void add_container_command(CLI::App& app, int& exit_code) {
   CLI::App* container = app.add_subcommand("container", "Run single containers");
   container->require_subcommand(1);
+  add_container_process_commands(*container, exit_code);
 
   struct ListFlags {
     bool all = false;
@@ -149,7 +164,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
   ls->add_option("--format", lf->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   ls->callback([lf, &exit_code] {
     runtime::ContainerStore store(stack_root() + "/containers");
-    for (const std::string& name : store.reclaim_stale(runtime::RuntimePaths().cgroup_root))
+    for (const std::string& name : store.reclaim_stale(runtime_paths().cgroup_root))
       std::cerr << "cleaned up container " << name << ", whose stack process was killed\n";
     std::vector<runtime::ContainerRecord> records;
     if (runtime::Status s = store.list(&records); !s) {
@@ -174,7 +189,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
                        {"ExitCode", r.exit_code}});
       else
         std::printf("%-14s %-20s %-30s %-22s %s   %s\n", r.id.substr(0, 12).c_str(), r.image.c_str(),
-                    ("\"" + command + "\"").c_str(), r.created.c_str(), status.c_str(), r.name.c_str());
+                    ("\"" + command + "\"").c_str(), r.created.substr(0, 19).c_str(), status.c_str(), r.name.c_str());
     }
     if (lf->format == "json") std::cout << out.dump(2) << "\n";
     exit_code = 0;
@@ -212,7 +227,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
   rm->add_option("containers", rf->names, "NAME or ID")->required();
   rm->callback([rf, &exit_code] {
     runtime::ContainerStore store(stack_root() + "/containers");
-    store.reclaim_stale(runtime::RuntimePaths().cgroup_root);
+    store.reclaim_stale(runtime_paths().cgroup_root);
     exit_code = 0;
     for (const std::string& name : rf->names) {
       runtime::ContainerRecord removed;
@@ -227,6 +242,12 @@ void add_container_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<RunFlags>();
   CLI::App* run_cmd = container->add_subcommand("run", "Create and run a container from a local image");
   run_cmd->add_flag("--rm", f->rm, "Remove the container when it exits");
+  run_cmd->add_flag("-d,--detach", f->detach, "Run in the background, output to its log; print its ID");
+  run_cmd->add_flag("-i,--interactive", f->interactive, "Keep stdin open (the container reads ours)");
+  run_cmd->add_flag("-t,--tty", f->tty, "Give the container a terminal of its own");
+  run_cmd->add_flag("--init", f->init, "Run an init as PID 1 that passes signals on and reaps orphans");
+  run_cmd->add_option("--stop-signal", f->stop_signal, "Signal `stop` sends first (default: the image's, or SIGTERM)");
+  run_cmd->add_option("--stop-timeout", f->stop_timeout, "Seconds `stop` waits before killing (default 10)");
   run_cmd->add_option("--name", f->name, "Container name");
   run_cmd->add_option("-e,--env", f->env, "KEY=VALUE, or KEY to pass this shell's value")->allow_extra_args(false);
   run_cmd->add_option("-v,--volume", f->volumes, "/HOST:/CONTAINER[:ro]")->allow_extra_args(false);

@@ -16,6 +16,13 @@ std::string stack_root() {
   return root && *root ? root : "/var/lib/stack";
 }
 
+runtime::RuntimePaths runtime_paths() {
+  runtime::RuntimePaths paths;
+  paths.containers = stack_root() + "/containers";
+  paths.seccomp_cache = stack_root() + "/seccomp";
+  return paths;
+}
+
 void add_version_command(CLI::App& app, int& exit_code) {
   auto format = std::make_shared<std::string>("text");
   CLI::App* sub = app.add_subcommand("version", "Print the version of stack");

@@ -7,8 +7,6 @@
 #include <atomic>
 #include <filesystem>
 
-#include "runtime/linux/cgroups.h"
-#include "runtime/linux/container_process.h"
 #include "runtime/linux/seccomp_filter.h"
 #include "runtime/on_disk.h"
 
@@ -26,35 +24,36 @@ void forward_signal(int sig) {
 
 const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-// Installs forwarding for the life of the object.
-class SignalForwarding {
- public:
-  explicit SignalForwarding(pid_t pid) {
-    g_forward_to = pid;
-    struct sigaction sa {};
-    sa.sa_handler = forward_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    for (size_t i = 0; i < std::size(kForwarded); ++i) ::sigaction(kForwarded[i], &sa, &saved_[i]);
-  }
-  ~SignalForwarding() {
-    for (size_t i = 0; i < std::size(kForwarded); ++i) ::sigaction(kForwarded[i], &saved_[i], nullptr);
-    g_forward_to = 0;
-  }
-
- private:
-  struct sigaction saved_[std::size(kForwarded)] {};
-};
-
 std::string hosts_file(const std::string& hostname) {
   return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n";
 }
 
 }  // namespace
 
-Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out,
-                     const std::function<void(pid_t)>& on_started) {
-  std::string dir = paths.containers + "/" + spec.id;
+struct SignalForwarding::Saved {
+  struct sigaction actions[std::size(kForwarded)] {};
+};
+
+SignalForwarding::SignalForwarding(pid_t pid) : saved_(std::make_unique<Saved>()) {
+  g_forward_to = pid;
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (size_t i = 0; i < std::size(kForwarded); ++i) ::sigaction(kForwarded[i], &sa, &saved_->actions[i]);
+}
+
+SignalForwarding::~SignalForwarding() {
+  for (size_t i = 0; i < std::size(kForwarded); ++i) ::sigaction(kForwarded[i], &saved_->actions[i], nullptr);
+  g_forward_to = 0;
+}
+
+Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths, bool remove,
+                           const linux_::ContainerStdio& stdio, std::unique_ptr<ContainerRun>* out) {
+  std::unique_ptr<ContainerRun> run(new ContainerRun);
+  run->dir_ = paths.containers + "/" + spec.id;
+  run->remove_ = remove;
+  const std::string& dir = run->dir_;
   linux_::RootfsPaths rootfs{dir + "/upper", dir + "/work", dir + "/merged", dir + "/etc"};
   std::error_code ec;
   for (const std::string& d : {rootfs.upper, rootfs.work, rootfs.merged, rootfs.etc_dir}) {
@@ -85,34 +84,50 @@ Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool 
     discard();
     return filter;
   }
-  linux_::ContainerCgroup cgroup;
-  if (Status c = linux_::ContainerCgroup::create(paths.cgroup_root, spec.id, spec.resources, &cgroup); !c) {
+  if (Status c = linux_::ContainerCgroup::create(paths.cgroup_root, spec.id, spec.resources, &run->cgroup_); !c) {
     discard();
     return c.with_context("container " + spec.id.substr(0, 12));
   }
   linux_::StartResult started;
-  Status start = linux_::start_container(spec, rootfs, cgroup, bpf, &started);
-  int status = 0;
-  if (started.pid > 0) {
-    SignalForwarding forwarding(started.pid);
-    if (start && on_started) on_started(started.pid);
-    while (::waitpid(started.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  // The pid namespace dies with its init; anything left in the cgroup goes too.
-  cgroup.kill_all();
-  out->oom_killed = cgroup.oom_killed();
-  Status removed = cgroup.remove();
-  discard();
+  Status start = linux_::start_container(spec, rootfs, run->cgroup_, bpf, stdio, &started);
+  run->pid_ = started.pid;
   if (!start) {
-    out->exit_code = started.failure_exit ? started.failure_exit : linux_::kExitRuntimeError;
-    out->error = start.message();
+    run->start_error_ = start.message();
+    run->failure_exit_ = started.failure_exit ? started.failure_exit : linux_::kExitRuntimeError;
+  }
+  *out = std::move(run);
+  return Status::ok();
+}
+
+Status ContainerRun::wait(RunResult* out) {
+  int status = 0;
+  if (pid_ > 0)
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  // The pid namespace dies with its init; anything left in the cgroup goes too.
+  cgroup_.kill_all();
+  out->oom_killed = cgroup_.oom_killed();
+  Status removed = cgroup_.remove();
+  std::error_code ec;
+  if (remove_) fs::remove_all(dir_, ec);
+  if (!start_error_.empty()) {
+    out->exit_code = failure_exit_;
+    out->error = start_error_;
     return Status::ok();
   }
   if (WIFEXITED(status)) out->exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status)) out->exit_code = 128 + WTERMSIG(status);
   if (out->oom_killed) out->exit_code = 137;
   return removed;
+}
+
+Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out,
+                     const std::function<void(pid_t)>& on_started) {
+  std::unique_ptr<ContainerRun> run;
+  if (Status s = ContainerRun::start(spec, paths, remove, {}, &run); !s) return s;
+  SignalForwarding forwarding(run->pid());
+  if (run->start_error().empty() && on_started) on_started(run->pid());
+  return run->wait(out);
 }
 
 }  // namespace stack::runtime

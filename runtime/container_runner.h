@@ -1,12 +1,15 @@
-// ContainerRunner: runs one container in the foreground: state directory, cgroup, create sequence, wait, clean up.
+// ContainerRun: one container from create to cleanup: state directory, cgroup, create sequence, reaping, removal.
 #pragma once
 
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "runtime/container_spec.h"
+#include "runtime/linux/cgroups.h"
+#include "runtime/linux/container_process.h"
 #include "runtime/status.h"
 
 namespace stack::runtime {
@@ -23,13 +26,53 @@ struct RuntimePaths {
   std::string seccomp_cache;  // compiled default filters; empty: compile every time
 };
 
-// Creates the container, runs it with the caller's stdio until it exits
-// (forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 to it),
-// then removes its cgroup and, when `remove`, its writable layer. Whatever
-// fails, nothing it made is left behind but the writable layer of a kept
+// A container whose init was started. Whatever fails, nothing it made is
+// left behind once wait() returns but the writable layer of a kept
 // container.
-// `on_started` is called with the container's init pid once it runs.
+class ContainerRun {
+ public:
+  // Writes the /etc files, compiles the seccomp filter, creates the cgroup
+  // and starts the init with `stdio`. An error: nothing was made. Otherwise
+  // the init may still have failed to run its command: see start_error().
+  static Status start(const ContainerSpec& spec, const RuntimePaths& paths, bool remove,
+                      const linux_::ContainerStdio& stdio, std::unique_ptr<ContainerRun>* out);
+
+  pid_t pid() const { return pid_; }
+  // Why the command never ran, with its 125/126/127 exit; empty when it runs.
+  const std::string& start_error() const { return start_error_; }
+  int failure_exit() const { return failure_exit_; }
+
+  // Reaps the init, kills whatever is left in the cgroup, removes the
+  // cgroup and, when `remove`, the writable layer.
+  Status wait(RunResult* out);
+
+ private:
+  ContainerRun() = default;
+  std::string dir_;
+  bool remove_ = false;
+  linux_::ContainerCgroup cgroup_;
+  pid_t pid_ = -1;
+  std::string start_error_;
+  int failure_exit_ = 0;
+};
+
+// Runs a container with the caller's stdio until it exits, forwarding
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 to it. `on_started` is
+// called with the init's pid once its command runs.
 Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out,
                      const std::function<void(pid_t)>& on_started = {});
+
+// Forwards the signals above to `pid` for the life of the object.
+class SignalForwarding {
+ public:
+  explicit SignalForwarding(pid_t pid);
+  ~SignalForwarding();
+  SignalForwarding(const SignalForwarding&) = delete;
+  SignalForwarding& operator=(const SignalForwarding&) = delete;
+
+ private:
+  struct Saved;
+  std::unique_ptr<Saved> saved_;
+};
 
 }  // namespace stack::runtime

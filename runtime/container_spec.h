@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace stack::runtime {
 
 struct MountSpec {
@@ -50,5 +52,10 @@ struct ContainerSpec {
   ResourceLimits resources;
   uint64_t shm_size = 64ull << 20;
 };
+
+// The spec as written next to the container (spec.json), so that `exec`
+// runs its processes the way the init was run.
+nlohmann::json spec_to_json(const ContainerSpec& spec);
+ContainerSpec spec_from_json(const nlohmann::json& j);
 
 }  // namespace stack::runtime

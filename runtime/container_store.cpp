@@ -13,6 +13,7 @@
 
 #include "runtime/linux/cgroups.h"
 #include "runtime/on_disk.h"
+#include "runtime/signal_names.h"
 
 namespace fs = std::filesystem;
 
@@ -24,7 +25,8 @@ nlohmann::json record_json(const ContainerRecord& r) {
           {"ImageId", r.image_id}, {"Command", r.command},   {"Created", r.created},
           {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
           {"PidStartTime", r.pid_start_time}, {"Runner", r.runner}, {"RunnerStartTime", r.runner_start_time},
-          {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit}};
+          {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit},
+          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}};
 }
 
 ContainerRecord from_json(const nlohmann::json& j) {
@@ -44,6 +46,10 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.exit_code = j.value("ExitCode", 0);
   r.oom_killed = j.value("OOMKilled", false);
   r.remove_on_exit = j.value("AutoRemove", false);
+  r.stop_signal = j.value("StopSignal", "SIGTERM");
+  r.stop_timeout = j.value("StopTimeout", 10);
+  r.detached = j.value("Detached", false);
+  r.tty = j.value("Tty", false);
   return r;
 }
 
@@ -102,6 +108,37 @@ std::vector<std::string> ContainerStore::reclaim_stale(const std::string& cgroup
     reclaimed.push_back(r.name);
   }
   return reclaimed;
+}
+
+Status signal_container(const ContainerRecord& record, int signal) {
+  if (!record.running()) return Status::error("container " + record.name + " is not running");
+  if (::kill(record.pid, signal) != 0) return Status::from_errno("signalling container " + record.name);
+  return Status::ok();
+}
+
+void ContainerStore::wait_until_finished(const ContainerRecord& record, int timeout_ms) const {
+  auto finished = [&] {
+    if (record.runner <= 0 || process_start_time(record.runner) != record.runner_start_time) return true;
+    std::optional<std::string> text = read_whole_file(dir(record.id) + "/state.json");
+    if (!text) return true;
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    return j.is_object() && j.value("Status", "") == "exited";
+  };
+  for (int waited = 0; waited < timeout_ms && !finished(); waited += 5)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+Status ContainerStore::stop(const ContainerRecord& record, int timeout_s, const std::string& cgroup_root) const {
+  if (!record.running()) return Status::ok();
+  int signal = signal_number(record.stop_signal).value_or(SIGTERM);
+  if (timeout_s > 0 && ::kill(record.pid, signal) == 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (record.running() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (record.running()) linux_::ContainerCgroup::open_existing(cgroup_root, record.id).kill_all();
+  wait_until_finished(record, 10000);
+  return Status::ok();
 }
 
 Status ContainerStore::create(ContainerRecord* record) {
@@ -172,12 +209,9 @@ Status ContainerStore::remove(const std::string& name_or_id, bool force, Contain
     if (!force)
       return Status::error("container " + removed->name + " is running: stop it first, or use rm -f");
     // Its runner sees the exit and cleans up (cgroup; layer too with --rm):
-    // wait for it (up to 5 s) rather than pull the directory from under it.
+    // wait for it rather than pull the directory from under it.
     ::kill(removed->pid, SIGKILL);
-    for (int i = 0; i < 1000 && removed->runner > 0 &&
-                    process_start_time(removed->runner) == removed->runner_start_time;
-         ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    wait_until_finished(*removed, 5000);
   }
   std::error_code ec;
   fs::remove_all(dir(removed->id), ec);

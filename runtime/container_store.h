@@ -25,6 +25,10 @@ struct ContainerRecord {
   int exit_code = 0;
   bool oom_killed = false;
   bool remove_on_exit = false;  // --rm: the record need not survive a host crash
+  std::string stop_signal = "SIGTERM";  // what `stop` sends first
+  int stop_timeout = 10;                 // seconds `stop` waits before killing
+  bool detached = false;                 // run by a shim, its output in the log
+  bool tty = false;
 
   // As written to state.json.
   nlohmann::json to_json() const;
@@ -54,11 +58,26 @@ class ContainerStore {
   // it (--rm) or records it as exited with code -1. Returns what it reclaimed.
   std::vector<std::string> reclaim_stale(const std::string& cgroup_root);
 
+  // Stops a running container as `docker stop` does: its stop signal, up
+  // to `timeout_s` seconds for it to exit, then SIGKILL to everything in its
+  // cgroup. Returns once its runner recorded the end. A container that is
+  // not running is left as it is.
+  Status stop(const ContainerRecord& record, int timeout_s, const std::string& cgroup_root) const;
+
+  // Waits (up to `timeout_ms`) until the process that runs the container
+  // has finished with it: cgroup removed, end recorded or record removed.
+  void wait_until_finished(const ContainerRecord& record, int timeout_ms) const;
+
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
+  std::string log_path(const std::string& id) const { return dir(id) + "/log"; }
+  std::string spec_path(const std::string& id) const { return dir(id) + "/spec.json"; }
 
  private:
   std::string root_;
 };
+
+// Sends `signal` to the container's init; an error when it is not running.
+Status signal_container(const ContainerRecord& record, int signal);
 
 // The start time of a process, from /proc/PID/stat; 0 when it does not
 // exist or is a zombie.

@@ -60,6 +60,10 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
   spec.process.args = entrypoint;
   spec.process.args.insert(spec.process.args.end(), cmd.begin(), cmd.end());
   if (spec.process.args.empty()) return Status::error("no command specified (the image has no Cmd or Entrypoint)");
+  if (!o.init_path.empty()) {
+    // As Docker's --init: the init reaps orphans and passes signals on to the command.
+    spec.process.args.insert(spec.process.args.begin(), {kInitDestination, "--"});
+  }
 
   spec.process.env = image.config.env;
   if (std::none_of(spec.process.env.begin(), spec.process.env.end(), [](const std::string& e) { return e.rfind("PATH=", 0) == 0; }))
@@ -156,6 +160,7 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
     }
     spec.mounts.push_back({dest, "tmpfs", "tmpfs", options});
   }
+  if (!o.init_path.empty()) spec.mounts.push_back({kInitDestination, "bind", o.init_path, {"bind", "ro"}});
   if (!o.privileged) {
     spec.masked_paths = {"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
                          "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",

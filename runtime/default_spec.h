@@ -25,7 +25,11 @@ struct RunOptions {
   bool privileged = false, read_only = false;
   std::vector<std::string> security_opt;        // seccomp=unconfined|FILE, no-new-privileges[:bool]
   std::optional<uint64_t> shm_size;
+  std::string init_path;  // --init: a static init on the host (tini-static), run as PID 1
 };
+
+// Where the --init binary appears inside the container.
+inline constexpr const char* kInitDestination = "/sbin/stack-init";
 
 // Docker's 14 default capabilities.
 const std::vector<std::string>& default_capabilities();

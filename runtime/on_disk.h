@@ -21,7 +21,8 @@ Status write_file(const std::string& path, const std::string& content, int mode 
 
 std::optional<std::string> read_whole_file(const std::string& path);
 
-// The current UTC time as RFC 3339 ("2026-11-24T14:13:14Z"), as records store it.
+// The current UTC time as RFC 3339 with nanoseconds ("2026-11-24T14:13:14.123456789Z"):
+// fixed width, so that records sort by it as strings.
 std::string timestamp_now();
 
 // mkdir -p (mode 0755); an absolute path.

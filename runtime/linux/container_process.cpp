@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -27,8 +29,10 @@ struct ChildArgs {
   const ContainerSpec* spec;
   const RootfsPaths* paths;
   int release_fd;  // read end: the parent writes once the cgroup is joined
+  int release_write_fd;  // the parent's end, closed at once so that its death reads as EOF
   int error_fd;    // write end, O_CLOEXEC: closes on a successful execve
   const std::string* seccomp_bpf;  // empty: unconfined
+  const ContainerStdio* stdio;
 };
 
 // The child never returns into the parent's code: it reports and exits.
@@ -75,6 +79,7 @@ int child_main(void* raw) {
   pid_t parent = ::getppid();
 
   // sync 1: wait until the parent has placed us in the cgroup.
+  ::close(a.release_write_fd);
   char go = 0;
   if (::read(a.release_fd, &go, 1) != 1) ::_exit(kExitRuntimeError);
   ::close(a.release_fd);
@@ -95,10 +100,62 @@ int child_main(void* raw) {
     check(Status::from_errno("setting the hostname"));
   if (::chdir(cwd.c_str()) != 0) check(Status::from_errno("working directory " + cwd));
 
-  // Who runs, and with what privileges.
-  const ProcessSpec& p = spec.process;
+  exec_container_process(spec.process, *a.seccomp_bpf, *a.stdio, a.error_fd, parent);
+}
+
+// A new pseudo-terminal from the container's own /dev/pts, its slave made
+// our controlling terminal and stdio, its master sent to the parent.
+Status attach_new_terminal(const ProcessSpec& p, int console_socket) {
+  int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return Status::from_errno("opening /dev/ptmx");
+  char name[64];
+  int slave = -1;
+  Status s;
+  if (::unlockpt(master) != 0 || ::ptsname_r(master, name, sizeof name) != 0) s = Status::from_errno("unlocking the terminal");
+  if (s && (slave = ::open(name, O_RDWR | O_NOCTTY)) < 0) s = Status::from_errno(std::string("opening ") + name);
+  if (s && ::fchown(slave, p.uid, p.gid) != 0) s = Status::from_errno(std::string("chown ") + name);
+  if (s) {
+    char byte = 't';
+    iovec data{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+    msghdr message{};
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &master, sizeof(int));
+    if (::sendmsg(console_socket, &message, MSG_NOSIGNAL) != 1) s = Status::from_errno("sending the terminal");
+  }
+  ::close(master);
+  ::close(console_socket);
+  if (s && ::setsid() < 0) s = Status::from_errno("setsid");
+  if (s && ::ioctl(slave, TIOCSCTTY, 0) != 0) s = Status::from_errno("setting the controlling terminal");
+  for (int fd = 0; s && fd <= 2; ++fd)
+    if (::dup2(slave, fd) < 0) s = Status::from_errno("dup2");
+  if (slave > 2) ::close(slave);
+  return s;
+}
+
+Status attach_stdio(const ContainerStdio& stdio) {
+  const int fds[] = {stdio.in, stdio.out, stdio.err};
+  for (int target = 0; target <= 2; ++target)
+    if (fds[target] != target && ::dup2(fds[target], target) < 0) return Status::from_errno("dup2");
+  return Status::ok();
+}
+
+}  // namespace
+
+[[noreturn]] void exec_container_process(const ProcessSpec& p, const std::string& bpf, const ContainerStdio& stdio,
+                                         int error_fd, pid_t parent) {
+  auto check = [&](const Status& s) {
+    if (!s) fail(error_fd, kExitRuntimeError, s.message());
+  };
+  check(p.terminal && stdio.console_socket >= 0 ? attach_new_terminal(p, stdio.console_socket) : attach_stdio(stdio));
   check(limit_bounding_set(p.capabilities));
-  const std::string& bpf = *a.seccomp_bpf;
   // Without no_new_privs only CAP_SYS_ADMIN may load a filter: now, before dropping it.
   if (!bpf.empty() && !p.no_new_privileges) check(load_seccomp_program(bpf));
   std::vector<gid_t> groups(p.additional_gids.begin(), p.additional_gids.end());
@@ -111,9 +168,9 @@ int child_main(void* raw) {
     check(Status::from_errno("setting no_new_privs"));
   std::string program = find_program(p.args[0], p.env);
   if (program.empty())
-    fail(a.error_fd, kExitNotFound, "exec: \"" + p.args[0] + "\": executable file not found in $PATH");
+    fail(error_fd, kExitNotFound, "exec: \"" + p.args[0] + "\": executable file not found in $PATH");
   // Changing credentials clears the parent-death signal: set it last, so
-  // that a killed `stack` takes its container with it.
+  // that a killed parent takes the container with it.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) check(Status::from_errno("setting the parent-death signal"));
   if (::getppid() != parent) ::_exit(kExitRuntimeError);  // the parent died before that
   if (!bpf.empty() && p.no_new_privileges) check(load_seccomp_program(bpf));
@@ -125,14 +182,30 @@ int child_main(void* raw) {
   envp.push_back(nullptr);
   ::execve(program.c_str(), argv.data(), envp.data());
   int err = errno;
-  fail(a.error_fd, err == ENOENT ? kExitNotFound : kExitNotExecutable,
-       "exec " + program + ": " + std::strerror(err));
+  fail(error_fd, err == ENOENT ? kExitNotFound : kExitNotExecutable, "exec " + program + ": " + std::strerror(err));
 }
 
-}  // namespace
+int receive_console(int socket) {
+  char byte;
+  iovec data{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  cmsghdr* header = n == 1 ? CMSG_FIRSTHDR(&message) : nullptr;
+  if (!header || header->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(header), sizeof(int));
+  return fd;
+}
 
 Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
-                       const std::string& seccomp_bpf, StartResult* out) {
+                       const std::string& seccomp_bpf, const ContainerStdio& stdio, StartResult* out) {
   int release[2], errors[2];
   if (::pipe2(release, O_CLOEXEC) != 0) return Status::from_errno("pipe");
   if (::pipe2(errors, O_CLOEXEC) != 0) {
@@ -140,7 +213,7 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
     ::close(release[1]);
     return Status::from_errno("pipe");
   }
-  ChildArgs args{&spec, &paths, release[0], errors[1], &seccomp_bpf};
+  ChildArgs args{&spec, &paths, release[0], release[1], errors[1], &seccomp_bpf, &stdio};
   constexpr size_t kStackSize = 1 << 20;
   void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return Status::from_errno("allocating the child's stack");

@@ -17,6 +17,15 @@ constexpr int kExitRuntimeError = 125;
 constexpr int kExitNotExecutable = 126;
 constexpr int kExitNotFound = 127;
 
+// What the container's init gets as stdin, stdout and stderr. With
+// `console_socket` (a connected unix socket) and `terminal` in the process
+// spec, it gets a new pseudo-terminal of its own /dev/pts instead and the
+// master end is sent over the socket (SCM_RIGHTS), as runc does.
+struct ContainerStdio {
+  int in = 0, out = 1, err = 2;
+  int console_socket = -1;
+};
+
 struct StartResult {
   pid_t pid = -1;
   int failure_exit = 0;  // 125/126/127 when the command could not start
@@ -31,9 +40,21 @@ struct StartResult {
 //           capabilities, no_new_privs, seccomp, execve
 //   sync 2  the error pipe closes on execve (success) or carries the
 //           error and the exit status (125/126/127) from the child.
-// stdio is inherited. On failure the child has exited; the caller reaps it.
+// On failure the child has exited; the caller reaps it.
 // `seccomp_bpf` is the compiled filter (see seccomp_filter.h); empty: none.
 Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
-                       const std::string& seccomp_bpf, StartResult* out);
+                       const std::string& seccomp_bpf, const ContainerStdio& stdio, StartResult* out);
+
+// The end of every create or exec sequence, in a child already inside the
+// container's namespaces, root and working directory: stdio (or a new
+// terminal), groups, user, capabilities, no_new_privs, seccomp, then execve.
+// Failures are written to `error_fd` as "EXIT:message" before exiting with
+// EXIT. `parent` is the pid expected to stay our parent: the parent-death
+// signal is armed last, and if the parent already died we exit.
+[[noreturn]] void exec_container_process(const ProcessSpec& process, const std::string& seccomp_bpf,
+                                         const ContainerStdio& stdio, int error_fd, pid_t parent);
+
+// Receives the terminal master a child sent over `socket`; -1 on failure.
+int receive_console(int socket);
 
 }  // namespace stack::runtime::linux_

@@ -1,0 +1,282 @@
+#include "runtime/container_session.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <cstdlib>
+#include <iostream>
+
+#include "runtime/container_log.h"
+#include "runtime/linux/exec_process.h"
+#include "runtime/linux/seccomp_filter.h"
+#include "runtime/on_disk.h"
+
+namespace stack::runtime {
+namespace {
+
+// The pipes or terminal a container's stdio is made of, and our ends of them.
+class ContainerIo {
+ public:
+  ~ContainerIo() {
+    close_container_ends();
+    for (int fd : {out_, err_, console_}) close_fd(fd);
+  }
+
+  Status make(bool interactive, bool terminal, bool relayed) {
+    if (!interactive) {
+      stdio_.in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (stdio_.in < 0) return Status::from_errno("opening /dev/null");
+      owned_in_ = stdio_.in;
+    }
+    if (terminal) {
+      int pair[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return Status::from_errno("socketpair");
+      console_socket_ = pair[0];
+      stdio_.console_socket = pair[1];
+      return Status::ok();
+    }
+    if (!relayed) return Status::ok();
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return Status::from_errno("pipe");
+    out_ = out[0];
+    stdio_.out = out[1];
+    if (::pipe2(err, O_CLOEXEC) != 0) return Status::from_errno("pipe");
+    err_ = err[0];
+    stdio_.err = err[1];
+    return Status::ok();
+  }
+
+  const linux_::ContainerStdio& stdio() const { return stdio_; }
+
+  // After the start: only the container holds its ends now.
+  void close_container_ends() {
+    close_fd(owned_in_);
+    if (stdio_.out > 2) close_fd(stdio_.out);
+    if (stdio_.err > 2) close_fd(stdio_.err);
+    close_fd(stdio_.console_socket);
+    stdio_ = {};
+  }
+
+  // The terminal master the container sent, when it has one.
+  void receive_console() {
+    if (console_socket_ < 0) return;
+    console_ = linux_::receive_console(console_socket_);
+    close_fd(console_socket_);
+  }
+
+  OutputRelay relay(LogWriter* log) const {
+    OutputRelay r;
+    r.out = console_ >= 0 ? console_ : out_;
+    r.err = console_ >= 0 ? -1 : err_;
+    r.log = log;
+    return r;
+  }
+  int console() const { return console_; }
+
+ private:
+  static void close_fd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  linux_::ContainerStdio stdio_;
+  int owned_in_ = -1, out_ = -1, err_ = -1, console_socket_ = -1, console_ = -1;
+};
+
+// Our terminal in raw mode while the container's is relayed to it.
+class RawTerminal {
+ public:
+  explicit RawTerminal(int fd) : fd_(fd) {
+    if (!::isatty(fd) || ::tcgetattr(fd, &saved_) != 0) return;
+    termios raw = saved_;
+    ::cfmakeraw(&raw);
+    active_ = ::tcsetattr(fd, TCSANOW, &raw) == 0;
+  }
+  ~RawTerminal() {
+    if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
+  }
+
+ private:
+  int fd_;
+  termios saved_{};
+  bool active_ = false;
+};
+
+void record_started(const ContainerStore& store, ContainerRecord* record, pid_t pid) {
+  record->status = "running";
+  record->pid = pid;
+  record->pid_start_time = process_start_time(pid);
+  store.save(*record);
+}
+
+void record_exit(const ContainerStore& store, ContainerRecord* record, const RunResult& result) {
+  if (record->remove_on_exit) {
+    std::error_code ec;
+    std::filesystem::remove_all(store.dir(record->id), ec);
+    return;
+  }
+  record->status = "exited";
+  record->exit_code = result.exit_code;
+  record->oom_killed = result.oom_killed;
+  record->finished = timestamp_now();
+  store.save(*record);  // fails quietly when `rm -f` removed it meanwhile
+}
+
+// Relays a started process's terminal or pipes until they close.
+void relay_attached(ContainerIo& io, LogWriter* log, const Attachment& attach) {
+  OutputRelay relay = io.relay(log);
+  relay.tee_out = STDOUT_FILENO;
+  relay.tee_err = STDERR_FILENO;
+  if (io.console() >= 0) {
+    winsize size{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0) ::ioctl(io.console(), TIOCSWINSZ, &size);
+    if (attach.interactive) {
+      relay.input = STDIN_FILENO;
+      relay.input_to = io.console();
+    }
+  }
+  RawTerminal raw(attach.terminal && attach.interactive ? STDIN_FILENO : -1);
+  relay_output(relay);
+}
+
+Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                      ContainerRecord* record, const Attachment& attach, RunResult* out) {
+  bool relayed = attach.terminal || !record->remove_on_exit;
+  ContainerIo io;
+  if (Status s = io.make(attach.interactive, attach.terminal, relayed); !s) return s;
+  LogWriter log;
+  if (relayed && !record->remove_on_exit)
+    if (Status s = log.open(store.log_path(record->id)); !s) return s;
+  std::unique_ptr<ContainerRun> run;
+  if (Status s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), &run); !s) return s;
+  io.close_container_ends();
+  SignalForwarding forwarding(run->pid());
+  if (run->start_error().empty()) {
+    io.receive_console();
+    record_started(store, record, run->pid());
+  }
+  if (relayed) relay_attached(io, record->remove_on_exit ? nullptr : &log, attach);
+  return run->wait(out);
+}
+
+}  // namespace
+
+Status run_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                    ContainerRecord* record, const Attachment& attach, RunResult* out) {
+  Status s = start_attached(spec, paths, store, record, attach, out);
+  if (!s) out->exit_code = linux_::kExitRuntimeError;
+  record_exit(store, record, *out);
+  return s;
+}
+
+Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, const RuntimePaths& paths,
+                     const ContainerRecord& record, const Attachment& attach, RunResult* out) {
+  std::string bpf;
+  Status filter = spec.seccomp == SeccompMode::Default ? linux_::default_seccomp_program(process.capabilities, paths.seccomp_cache, &bpf)
+                  : spec.seccomp == SeccompMode::Profile ? linux_::profile_seccomp_program(spec.seccomp_profile_json, &bpf)
+                                                         : Status::ok();
+  if (!filter) return filter;
+  ContainerIo io;
+  if (Status s = io.make(attach.interactive, attach.terminal, false); !s) return s;
+  linux_::ContainerCgroup cgroup = linux_::ContainerCgroup::open_existing(paths.cgroup_root, record.id);
+  linux_::StartResult started;
+  Status start = linux_::exec_in_container(record.pid, cgroup, process, bpf, io.stdio(), &started);
+  io.close_container_ends();
+  SignalForwarding forwarding(started.pid);
+  if (start) {
+    io.receive_console();
+    if (attach.terminal) relay_attached(io, nullptr, attach);
+  }
+  int status = 0;
+  if (started.pid > 0)
+    while (::waitpid(started.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  if (!start) {
+    out->exit_code = started.failure_exit ? started.failure_exit : linux_::kExitRuntimeError;
+    out->error = start.message();
+    return Status::ok();
+  }
+  out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 0;
+  return Status::ok();
+}
+
+Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                    ContainerRecord* record, bool terminal, RunResult* out) {
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return Status::from_errno("pipe");
+  std::cout.flush();
+  std::fflush(nullptr);
+  pid_t first = ::fork();
+  if (first < 0) return Status::from_errno("fork");
+  if (first == 0) {
+    ::close(report[0]);
+    ::setsid();
+    pid_t shim = ::fork();
+    if (shim != 0) ::_exit(shim < 0 ? 1 : 0);
+    // The shim: nothing of ours reaches the caller's terminal.
+    ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGHUP, SIG_IGN);
+    if (::chdir("/") != 0) ::_exit(1);
+    int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+    if (null > 2) ::close(null);
+    auto tell = [&](int code, const std::string& message) {
+      std::string line = std::to_string(code) + ":" + message;
+      (void)!::write(report[1], line.data(), line.size());
+      ::close(report[1]);
+    };
+    record->runner = ::getpid();
+    record->runner_start_time = process_start_time(record->runner);
+    store.save(*record);
+    ContainerIo io;
+    LogWriter log;
+    std::unique_ptr<ContainerRun> run;
+    Status s = io.make(false, terminal, true);
+    if (s) s = log.open(store.log_path(record->id));
+    if (s) s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), &run);
+    RunResult result;
+    if (!s) {
+      result.exit_code = linux_::kExitRuntimeError;
+      tell(result.exit_code, s.message());
+      record_exit(store, record, result);
+      ::_exit(0);
+    }
+    io.close_container_ends();
+    if (run->start_error().empty()) {
+      io.receive_console();
+      record_started(store, record, run->pid());
+      tell(0, "");
+      relay_output(io.relay(&log));
+    } else {
+      tell(run->failure_exit(), run->start_error());
+    }
+    run->wait(&result);
+    record_exit(store, record, result);
+    ::_exit(0);
+  }
+  ::close(report[1]);
+  int status;
+  while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::string line;
+  char buf[512];
+  for (ssize_t n; (n = ::read(report[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  ::close(report[0]);
+  size_t colon = line.find(':');
+  if (colon == std::string::npos) return Status::error("the shim of container " + record->name + " died while starting it");
+  out->exit_code = std::atoi(line.c_str());
+  out->error = line.substr(colon + 1);
+  return Status::ok();
+}
+
+}  // namespace stack::runtime

@@ -1,0 +1,35 @@
+// ContainerSession: how a container's processes run and are connected: attached to our stdio, under a detached shim, or exec'd into it.
+#pragma once
+
+#include "runtime/container_runner.h"
+#include "runtime/container_store.h"
+
+namespace stack::runtime {
+
+struct Attachment {
+  bool interactive = false;  // -i: the container reads our stdin
+  bool terminal = false;     // -t: it gets a terminal of its own, relayed to ours
+};
+
+// Runs a container whose record `store` holds, in the foreground: its
+// output goes to our stdout and stderr and to its log (straight to our
+// stdio, with no log, for a --rm container without a terminal: the fast
+// path). The record says running once the command runs, and exited with
+// its exit code and OOM flag after (unless --rm).
+Status run_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                    ContainerRecord* record, const Attachment& attach, RunResult* out);
+
+// Starts a detached shim (its own session, reparented to init) that runs
+// the container with its output going to the log, records its end and
+// removes it if --rm. Returns once the command runs; when it cannot, `out`
+// holds the failure (125/126/127) as run_attached would.
+Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                    ContainerRecord* record, bool terminal, RunResult* out);
+
+// Runs `process` in the running container of `record` (namespaces, cgroup,
+// and the capabilities, seccomp filter and no_new_privs of `spec`),
+// attached to our stdio, and waits for it. Signals are forwarded to it.
+Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, const RuntimePaths& paths,
+                     const ContainerRecord& record, const Attachment& attach, RunResult* out);
+
+}  // namespace stack::runtime

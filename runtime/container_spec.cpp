@@ -1,0 +1,70 @@
+#include "runtime/container_spec.h"
+
+#include <nlohmann/json.hpp>
+
+namespace stack::runtime {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountSpec, destination, type, source, options)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessSpec, args, env, cwd, uid, gid, additional_gids, capabilities,
+                                                no_new_privileges, terminal)
+
+namespace {
+
+template <typename T>
+void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
+}
+
+template <typename T>
+void get(const nlohmann::json& j, const char* key, std::optional<T>& v) {
+  if (auto it = j.find(key); it != j.end() && !it->is_null()) v = it->get<T>();
+}
+
+}  // namespace
+
+nlohmann::json spec_to_json(const ContainerSpec& s) {
+  nlohmann::json resources = {{"cpu_period_us", s.resources.cpu_period_us}};
+  put(resources, "memory_bytes", s.resources.memory_bytes);
+  put(resources, "cpu_quota_us", s.resources.cpu_quota_us);
+  put(resources, "pids_max", s.resources.pids_max);
+  const char* seccomp = s.seccomp == SeccompMode::Default ? "default" : s.seccomp == SeccompMode::Profile ? "profile" : "unconfined";
+  return {{"id", s.id},
+          {"hostname", s.hostname},
+          {"process", s.process},
+          {"lower_dirs", s.lower_dirs},
+          {"readonly_rootfs", s.readonly_rootfs},
+          {"mounts", s.mounts},
+          {"masked_paths", s.masked_paths},
+          {"readonly_paths", s.readonly_paths},
+          {"seccomp", seccomp},
+          {"seccomp_profile_json", s.seccomp_profile_json},
+          {"privileged", s.privileged},
+          {"resources", resources},
+          {"shm_size", s.shm_size}};
+}
+
+ContainerSpec spec_from_json(const nlohmann::json& j) {
+  ContainerSpec s;
+  s.id = j.value("id", "");
+  s.hostname = j.value("hostname", "");
+  if (j.contains("process")) s.process = j["process"].get<ProcessSpec>();
+  s.lower_dirs = j.value("lower_dirs", std::vector<std::string>{});
+  s.readonly_rootfs = j.value("readonly_rootfs", false);
+  if (j.contains("mounts")) s.mounts = j["mounts"].get<std::vector<MountSpec>>();
+  s.masked_paths = j.value("masked_paths", std::vector<std::string>{});
+  s.readonly_paths = j.value("readonly_paths", std::vector<std::string>{});
+  std::string seccomp = j.value("seccomp", "default");
+  s.seccomp = seccomp == "profile" ? SeccompMode::Profile : seccomp == "unconfined" ? SeccompMode::Unconfined : SeccompMode::Default;
+  s.seccomp_profile_json = j.value("seccomp_profile_json", "");
+  s.privileged = j.value("privileged", false);
+  if (auto r = j.find("resources"); r != j.end()) {
+    get(*r, "memory_bytes", s.resources.memory_bytes);
+    get(*r, "cpu_quota_us", s.resources.cpu_quota_us);
+    get(*r, "pids_max", s.resources.pids_max);
+    s.resources.cpu_period_us = r->value("cpu_period_us", int64_t{100000});
+  }
+  s.shm_size = j.value("shm_size", uint64_t{64} << 20);
+  return s;
+}
+
+}  // namespace stack::runtime
