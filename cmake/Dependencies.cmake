@@ -5,7 +5,7 @@
 # alone has 21k relocations). With STACK_STATIC_DEPS (the default) the
 # libraries Debian ships as archives are linked in, and only what is used of
 # them; the rest (libacl, libzstd, libc) stay shared.
-option(STACK_STATIC_DEPS "Link libcrypto, libarchive, libseccomp, libyaml and yaml-cpp statically" ON)
+option(STACK_STATIC_DEPS "Link libcrypto, libarchive, libseccomp, libnl, libyaml and yaml-cpp statically" ON)
 
 if(STACK_STATIC_DEPS)
   set(OPENSSL_USE_STATIC_LIBS TRUE)
@@ -17,6 +17,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBYAML REQUIRED IMPORTED_TARGET yaml-0.1)
 pkg_check_modules(LIBSECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 find_package(fmt REQUIRED)
+pkg_check_modules(LIBNL REQUIRED IMPORTED_TARGET libnl-route-3.0)
 
 # spdlog and fmt compiled into the users, header-only: their shared
 # libraries would bring libstdc++.so back in (stack links it statically).
@@ -49,11 +50,15 @@ if(STACK_STATIC_DEPS)
   # writer, xar's (libxml2) among them: unreachable code, dropped here.
   target_link_options(stack::libarchive INTERFACE -Wl,--gc-sections)
   stack_static_library(seccomp seccomp)
+  find_library(STACK_nl_ARCHIVE NAMES libnl-3.a REQUIRED)
+  stack_static_library(libnl nl-route-3 ${STACK_nl_ARCHIVE} pthread)
+  target_include_directories(stack::libnl INTERFACE ${LIBNL_INCLUDE_DIRS})
   stack_static_library(libyaml yaml)
   stack_static_library(yaml-cpp yaml-cpp)
 else()
   add_library(stack::libarchive ALIAS LibArchive::LibArchive)
   add_library(stack::seccomp ALIAS PkgConfig::LIBSECCOMP)
+  add_library(stack::libnl ALIAS PkgConfig::LIBNL)
   add_library(stack::libyaml ALIAS PkgConfig::LIBYAML)
   add_library(stack::yaml-cpp ALIAS yaml-cpp)
 endif()

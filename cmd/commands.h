@@ -13,6 +13,7 @@ void add_config_command(CLI::App& app, const GlobalOptions& global, int& exit_co
 void add_version_command(CLI::App& app, int& exit_code);
 void add_image_command(CLI::App& app, int& exit_code);
 void add_container_command(CLI::App& app, int& exit_code);
+void add_network_command(CLI::App& app, int& exit_code);
 // stop, kill, logs, exec: under `stack container`.
 void add_container_process_commands(CLI::App& container, int& exit_code);
 

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "cmd/commands.h"
+#include "cmd/container_networks.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/default_spec.h"
@@ -24,7 +25,8 @@ struct RunFlags {
        init = false;
   std::string name, user, workdir, hostname, memory, entrypoint, shm_size, stop_signal;
   int stop_timeout = 10;
-  std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt;
+  std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt, networks, network_aliases;
+  std::string ip;
   double cpus = 0;
   int64_t pids_limit = 0;
   std::string image;
@@ -87,6 +89,17 @@ int run(const RunFlags& f) {
   }
   std::string stop_signal = !f.stop_signal.empty() ? f.stop_signal : !image.config.stop_signal.empty() ? image.config.stop_signal : "SIGTERM";
   if (!runtime::signal_number(stop_signal)) return fail("stop signal " + stop_signal + ": not a signal");
+  std::vector<netbridge::NetworkJoin> joins;
+  for (const std::string& n : f.networks) {
+    if (n == "none") continue;
+    netbridge::NetworkRecord network;
+    if (netbridge::Status s = network_store().find(n, &network); !s) return fail(s.message());
+    joins.push_back({n, f.network_aliases, std::nullopt});
+  }
+  if (!f.ip.empty()) {
+    if (joins.empty()) return fail("--ip needs --network");
+    if (!(joins[0].ipv4_address = netbridge::Ipv4Address::parse(f.ip))) return fail("--ip " + f.ip + ": expected an IPv4 address");
+  }
 
   runtime::ContainerSpec spec;
   auto lookup = [](const std::string& k) -> std::optional<std::string> {
@@ -114,7 +127,7 @@ int run(const RunFlags& f) {
   }
   runtime::RuntimePaths paths = runtime_paths();
   runtime::ContainerStore containers(paths.containers);
-  containers.reclaim_stale(paths.cgroup_root);
+  reclaim_containers(containers, false);
   runtime::ContainerRecord record;
   record.id = spec.id;
   record.name = f.name.empty() ? spec.id.substr(0, 12) : f.name;
@@ -127,6 +140,7 @@ int run(const RunFlags& f) {
   record.stop_timeout = f.stop_timeout;
   record.detached = f.detach;
   record.tty = f.tty;
+  for (const auto& j : joins) record.networks.push_back(j.network);
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   // For `exec`, which runs its processes the way the init was run.
   if (runtime::Status s = runtime::write_file(containers.spec_path(spec.id), runtime::spec_to_json(spec).dump() + "\n", 0600); !s) {
@@ -134,8 +148,9 @@ int run(const RunFlags& f) {
     return fail(s.message());
   }
   runtime::RunResult result;
-  runtime::Status ran = f.detach ? runtime::run_detached(spec, paths, containers, &record, f.tty, &result)
-                                 : runtime::run_attached(spec, paths, containers, &record, {f.interactive, f.tty}, &result);
+  runtime::ContainerHooks hooks = network_hooks(record, joins);
+  runtime::Status ran = f.detach ? runtime::run_detached(spec, paths, containers, &record, f.tty, hooks, &result)
+                                 : runtime::run_attached(spec, paths, containers, &record, {f.interactive, f.tty}, hooks, &result);
   if (!ran) return fail(ran.message());
   if (f.detach && result.error.empty()) {
     std::cout << spec.id << "\n";
@@ -164,8 +179,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
   ls->add_option("--format", lf->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   ls->callback([lf, &exit_code] {
     runtime::ContainerStore store(stack_root() + "/containers");
-    for (const std::string& name : store.reclaim_stale(runtime_paths().cgroup_root))
-      std::cerr << "cleaned up container " << name << ", whose stack process was killed\n";
+    reclaim_containers(store, true);
     std::vector<runtime::ContainerRecord> records;
     if (runtime::Status s = store.list(&records); !s) {
       std::cerr << "error: " << s.message() << "\n";
@@ -227,7 +241,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
   rm->add_option("containers", rf->names, "NAME or ID")->required();
   rm->callback([rf, &exit_code] {
     runtime::ContainerStore store(stack_root() + "/containers");
-    store.reclaim_stale(runtime_paths().cgroup_root);
+    reclaim_containers(store, false);
     exit_code = 0;
     for (const std::string& name : rf->names) {
       runtime::ContainerRecord removed;
@@ -248,6 +262,10 @@ void add_container_command(CLI::App& app, int& exit_code) {
   run_cmd->add_flag("--init", f->init, "Run an init as PID 1 that passes signals on and reaps orphans");
   run_cmd->add_option("--stop-signal", f->stop_signal, "Signal `stop` sends first (default: the image's, or SIGTERM)");
   run_cmd->add_option("--stop-timeout", f->stop_timeout, "Seconds `stop` waits before killing (default 10)");
+  run_cmd->add_option("--network", f->networks, "Join a network (repeatable: eth0, eth1...; default: loopback only)")
+      ->allow_extra_args(false);
+  run_cmd->add_option("--network-alias", f->network_aliases, "Another name peers find it by")->allow_extra_args(false);
+  run_cmd->add_option("--ip", f->ip, "IPv4 address on the first network");
   run_cmd->add_option("--name", f->name, "Container name");
   run_cmd->add_option("-e,--env", f->env, "KEY=VALUE, or KEY to pass this shell's value")->allow_extra_args(false);
   run_cmd->add_option("-v,--volume", f->volumes, "/HOST:/CONTAINER[:ro]")->allow_extra_args(false);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cmd/commands.h"
+#include "cmd/container_networks.h"
 #include "runtime/container_log.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
@@ -26,7 +27,7 @@ runtime::ContainerStore container_store() { return runtime::ContainerStore(runti
 template <typename Action>
 int for_each_container(const std::vector<std::string>& names, Action act) {
   runtime::ContainerStore store = container_store();
-  store.reclaim_stale(runtime_paths().cgroup_root);
+  reclaim_containers(store, false);
   int rc = 0;
   for (const std::string& name : names) {
     runtime::ContainerRecord record;

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   stack::cmd::add_config_command(app, global, exit_code);
   stack::cmd::add_container_command(app, exit_code);
   stack::cmd::add_image_command(app, exit_code);
+  stack::cmd::add_network_command(app, exit_code);
   stack::cmd::add_version_command(app, exit_code);
   app.parse_complete_callback([&global] { stack::cmd::apply_log_level(global); });
   try {

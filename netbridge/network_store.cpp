@@ -18,7 +18,8 @@ namespace {
 
 nlohmann::json to_json(const NetworkRecord& r) {
   nlohmann::json leases = nlohmann::json::object();
-  for (const auto& [endpoint, address] : r.leases) leases[endpoint] = address.to_string();
+  for (const auto& [endpoint, lease] : r.leases)
+    leases[endpoint] = {{"Address", lease.address.to_string()}, {"Names", lease.names}};
   nlohmann::json j = {{"Name", r.name},         {"Id", r.id},           {"Bridge", r.bridge},
                       {"Subnet", r.subnet.to_string()}, {"Gateway", r.gateway.to_string()},
                       {"Internal", r.internal}, {"MTU", r.mtu},         {"Labels", r.labels},
@@ -43,8 +44,11 @@ std::optional<NetworkRecord> from_json(const nlohmann::json& j) {
   r.labels = j.value("Labels", std::map<std::string, std::string>{});
   r.created = j.value("Created", "");
   if (auto leases = j.find("Leases"); leases != j.end() && leases->is_object())
-    for (const auto& [endpoint, address] : leases->items())
-      if (auto a = Ipv4Address::parse(address.is_string() ? address.get<std::string>() : "")) r.leases[endpoint] = *a;
+    for (const auto& [endpoint, lease] : leases->items()) {
+      if (!lease.is_object()) continue;
+      if (auto a = Ipv4Address::parse(lease.value("Address", "")))
+        r.leases[endpoint] = {*a, lease.value("Names", std::vector<std::string>{})};
+    }
   return r;
 }
 
@@ -151,18 +155,21 @@ Status NetworkStore::remove(const std::string& name) {
 }
 
 Status NetworkStore::lease(const std::string& network, const std::string& endpoint,
-                           const std::optional<Ipv4Address>& wanted, Ipv4Address* out) {
+                           const std::optional<Ipv4Address>& wanted, const std::vector<std::string>& names,
+                           Ipv4Address* out) {
   runtime::FileLock lock;
   if (Status s = runtime::FileLock::acquire(root_ + "/lock", &lock); !s) return s;
   NetworkRecord r;
   if (Status s = find(network, &r); !s) return s;
-  if (auto it = r.leases.find(endpoint); it != r.leases.end() && (!wanted || *wanted == it->second)) {
-    *out = it->second;
-    return Status::ok();
+  if (auto it = r.leases.find(endpoint); it != r.leases.end() && (!wanted || *wanted == it->second.address)) {
+    *out = it->second.address;
+    if (it->second.names == names) return Status::ok();
+    it->second.names = names;
+    return save(r);
   }
   r.leases.erase(endpoint);
   std::set<Ipv4Address> used;
-  for (const auto& [_, address] : r.leases) used.insert(address);
+  for (const auto& [_, lease] : r.leases) used.insert(lease.address);
   if (wanted) {
     if (Status s = check_static_address(*wanted, r.subnet, r.gateway, used); !s) return s.with_context("network " + network);
     *out = *wanted;
@@ -171,7 +178,7 @@ Status NetworkStore::lease(const std::string& network, const std::string& endpoi
     if (!chosen) return Status::error("network " + network + ": no free address left in " + r.subnet.to_string());
     *out = *chosen;
   }
-  r.leases[endpoint] = *out;
+  r.leases[endpoint] = {*out, names};
   return save(r);
 }
 

@@ -23,6 +23,12 @@ struct NetworkOptions {
   std::map<std::string, std::string> labels;
 };
 
+// An endpoint's address and the names peers find it by (container name, aliases).
+struct Lease {
+  Ipv4Address address;
+  std::vector<std::string> names;
+};
+
 struct NetworkRecord {
   std::string name, id;
   std::string bridge;  // "stk-" + 11 characters of the ID: under IFNAMSIZ
@@ -33,7 +39,7 @@ struct NetworkRecord {
   int mtu = 0;
   std::map<std::string, std::string> labels;
   std::string created;
-  std::map<std::string, Ipv4Address> leases;  // endpoint (container ID, network) -> address
+  std::map<std::string, Lease> leases;  // by endpoint: the container's ID
 };
 
 class NetworkStore {
@@ -52,9 +58,9 @@ class NetworkStore {
   Status remove(const std::string& name);
 
   // The address of `endpoint` on `network`: the one it already has, the
-  // static one asked for, or the lowest free one.
+  // static one asked for, or the lowest free one; `names` replace its names.
   Status lease(const std::string& network, const std::string& endpoint, const std::optional<Ipv4Address>& wanted,
-               Ipv4Address* out);
+               const std::vector<std::string>& names, Ipv4Address* out);
   Status release(const std::string& network, const std::string& endpoint);
 
  private:

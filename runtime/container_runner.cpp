@@ -24,11 +24,12 @@ void forward_signal(int sig) {
 
 const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
+
+}  // namespace
+
 std::string hosts_file(const std::string& hostname) {
   return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n";
 }
-
-}  // namespace
 
 struct SignalForwarding::Saved {
   struct sigaction actions[std::size(kForwarded)] {};
@@ -49,8 +50,10 @@ SignalForwarding::~SignalForwarding() {
 }
 
 Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths, bool remove,
-                           const linux_::ContainerStdio& stdio, std::unique_ptr<ContainerRun>* out) {
+                           const linux_::ContainerStdio& stdio, const ContainerHooks& hooks,
+                           std::unique_ptr<ContainerRun>* out) {
   std::unique_ptr<ContainerRun> run(new ContainerRun);
+  run->hooks_ = hooks;
   run->dir_ = paths.containers + "/" + spec.id;
   run->remove_ = remove;
   const std::string& dir = run->dir_;
@@ -89,7 +92,7 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
     return c.with_context("container " + spec.id.substr(0, 12));
   }
   linux_::StartResult started;
-  Status start = linux_::start_container(spec, rootfs, run->cgroup_, bpf, stdio, &started);
+  Status start = linux_::start_container(spec, rootfs, run->cgroup_, bpf, stdio, hooks.prestart, &started);
   run->pid_ = started.pid;
   if (!start) {
     run->start_error_ = start.message();
@@ -108,6 +111,7 @@ Status ContainerRun::wait(RunResult* out) {
   cgroup_.kill_all();
   out->oom_killed = cgroup_.oom_killed();
   Status removed = cgroup_.remove();
+  if (hooks_.poststop) hooks_.poststop();
   std::error_code ec;
   if (remove_) fs::remove_all(dir_, ec);
   if (!start_error_.empty()) {
@@ -119,15 +123,6 @@ Status ContainerRun::wait(RunResult* out) {
   else if (WIFSIGNALED(status)) out->exit_code = 128 + WTERMSIG(status);
   if (out->oom_killed) out->exit_code = 137;
   return removed;
-}
-
-Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out,
-                     const std::function<void(pid_t)>& on_started) {
-  std::unique_ptr<ContainerRun> run;
-  if (Status s = ContainerRun::start(spec, paths, remove, {}, &run); !s) return s;
-  SignalForwarding forwarding(run->pid());
-  if (run->start_error().empty() && on_started) on_started(run->pid());
-  return run->wait(out);
 }
 
 }  // namespace stack::runtime

@@ -26,6 +26,18 @@ struct RuntimePaths {
   std::string seccomp_cache;  // compiled default filters; empty: compile every time
 };
 
+// A container's /etc/hosts before it joins networks: localhost and its own name.
+std::string hosts_file(const std::string& hostname);
+
+// What the caller does around a container's life, as OCI hooks: `prestart`
+// runs once the init exists, in its namespaces and cgroup, before it goes
+// on (networks are joined there: a failure stops the start); `poststop`
+// once it is gone and its cgroup removed.
+struct ContainerHooks {
+  std::function<Status(pid_t)> prestart;
+  std::function<void()> poststop;
+};
+
 // A container whose init was started. Whatever fails, nothing it made is
 // left behind once wait() returns but the writable layer of a kept
 // container.
@@ -35,7 +47,8 @@ class ContainerRun {
   // and starts the init with `stdio`. An error: nothing was made. Otherwise
   // the init may still have failed to run its command: see start_error().
   static Status start(const ContainerSpec& spec, const RuntimePaths& paths, bool remove,
-                      const linux_::ContainerStdio& stdio, std::unique_ptr<ContainerRun>* out);
+                      const linux_::ContainerStdio& stdio, const ContainerHooks& hooks,
+                      std::unique_ptr<ContainerRun>* out);
 
   pid_t pid() const { return pid_; }
   // Why the command never ran, with its 125/126/127 exit; empty when it runs.
@@ -43,26 +56,23 @@ class ContainerRun {
   int failure_exit() const { return failure_exit_; }
 
   // Reaps the init, kills whatever is left in the cgroup, removes the
-  // cgroup and, when `remove`, the writable layer.
+  // cgroup, runs the poststop hook and, when `remove`, removes the
+  // writable layer.
   Status wait(RunResult* out);
 
  private:
   ContainerRun() = default;
   std::string dir_;
   bool remove_ = false;
+  ContainerHooks hooks_;
   linux_::ContainerCgroup cgroup_;
   pid_t pid_ = -1;
   std::string start_error_;
   int failure_exit_ = 0;
 };
 
-// Runs a container with the caller's stdio until it exits, forwarding
-// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 to it. `on_started` is
-// called with the init's pid once its command runs.
-Status run_container(const ContainerSpec& spec, const RuntimePaths& paths, bool remove, RunResult* out,
-                     const std::function<void(pid_t)>& on_started = {});
-
-// Forwards the signals above to `pid` for the life of the object.
+// Forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to `pid`
+// for the life of the object.
 class SignalForwarding {
  public:
   explicit SignalForwarding(pid_t pid);

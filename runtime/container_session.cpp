@@ -146,7 +146,8 @@ void relay_attached(ContainerIo& io, LogWriter* log, const Attachment& attach) {
 }
 
 Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
-                      ContainerRecord* record, const Attachment& attach, RunResult* out) {
+                      ContainerRecord* record, const Attachment& attach, const ContainerHooks& hooks,
+                      RunResult* out) {
   bool relayed = attach.terminal || !record->remove_on_exit;
   ContainerIo io;
   if (Status s = io.make(attach.interactive, attach.terminal, relayed); !s) return s;
@@ -154,7 +155,7 @@ Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, cons
   if (relayed && !record->remove_on_exit)
     if (Status s = log.open(store.log_path(record->id)); !s) return s;
   std::unique_ptr<ContainerRun> run;
-  if (Status s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), &run); !s) return s;
+  if (Status s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), hooks, &run); !s) return s;
   io.close_container_ends();
   SignalForwarding forwarding(run->pid());
   if (run->start_error().empty()) {
@@ -168,8 +169,8 @@ Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, cons
 }  // namespace
 
 Status run_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
-                    ContainerRecord* record, const Attachment& attach, RunResult* out) {
-  Status s = start_attached(spec, paths, store, record, attach, out);
+                    ContainerRecord* record, const Attachment& attach, const ContainerHooks& hooks, RunResult* out) {
+  Status s = start_attached(spec, paths, store, record, attach, hooks, out);
   if (!s) out->exit_code = linux_::kExitRuntimeError;
   record_exit(store, record, *out);
   return s;
@@ -207,7 +208,7 @@ Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, cons
 }
 
 Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
-                    ContainerRecord* record, bool terminal, RunResult* out) {
+                    ContainerRecord* record, bool terminal, const ContainerHooks& hooks, RunResult* out) {
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return Status::from_errno("pipe");
   std::cout.flush();
@@ -239,7 +240,7 @@ Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const 
     std::unique_ptr<ContainerRun> run;
     Status s = io.make(false, terminal, true);
     if (s) s = log.open(store.log_path(record->id));
-    if (s) s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), &run);
+    if (s) s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), hooks, &run);
     RunResult result;
     if (!s) {
       result.exit_code = linux_::kExitRuntimeError;

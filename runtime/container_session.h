@@ -17,14 +17,14 @@ struct Attachment {
 // path). The record says running once the command runs, and exited with
 // its exit code and OOM flag after (unless --rm).
 Status run_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
-                    ContainerRecord* record, const Attachment& attach, RunResult* out);
+                    ContainerRecord* record, const Attachment& attach, const ContainerHooks& hooks, RunResult* out);
 
 // Starts a detached shim (its own session, reparented to init) that runs
 // the container with its output going to the log, records its end and
 // removes it if --rm. Returns once the command runs; when it cannot, `out`
 // holds the failure (125/126/127) as run_attached would.
 Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
-                    ContainerRecord* record, bool terminal, RunResult* out);
+                    ContainerRecord* record, bool terminal, const ContainerHooks& hooks, RunResult* out);
 
 // Runs `process` in the running container of `record` (namespaces, cgroup,
 // and the capabilities, seccomp filter and no_new_privs of `spec`),

@@ -26,7 +26,7 @@ nlohmann::json record_json(const ContainerRecord& r) {
           {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
           {"PidStartTime", r.pid_start_time}, {"Runner", r.runner}, {"RunnerStartTime", r.runner_start_time},
           {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit},
-          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}};
+          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}};
 }
 
 ContainerRecord from_json(const nlohmann::json& j) {
@@ -50,6 +50,7 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.stop_timeout = j.value("StopTimeout", 10);
   r.detached = j.value("Detached", false);
   r.tty = j.value("Tty", false);
+  r.networks = j.value("Networks", std::vector<std::string>{});
   return r;
 }
 
@@ -87,8 +88,8 @@ bool ContainerRecord::starting() const {
   return status == "created" && runner > 0 && process_start_time(runner) == runner_start_time;
 }
 
-std::vector<std::string> ContainerStore::reclaim_stale(const std::string& cgroup_root) {
-  std::vector<std::string> reclaimed;
+std::vector<ContainerRecord> ContainerStore::reclaim_stale(const std::string& cgroup_root) {
+  std::vector<ContainerRecord> reclaimed;
   std::vector<ContainerRecord> records;
   if (!list(&records)) return reclaimed;
   for (ContainerRecord& r : records) {
@@ -105,7 +106,7 @@ std::vector<std::string> ContainerStore::reclaim_stale(const std::string& cgroup
       r.exit_code = -1;
       save(r);
     }
-    reclaimed.push_back(r.name);
+    reclaimed.push_back(r);
   }
   return reclaimed;
 }

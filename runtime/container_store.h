@@ -29,6 +29,7 @@ struct ContainerRecord {
   int stop_timeout = 10;                 // seconds `stop` waits before killing
   bool detached = false;                 // run by a shim, its output in the log
   bool tty = false;
+  std::vector<std::string> networks;     // joined in order: eth0, eth1...
 
   // As written to state.json.
   nlohmann::json to_json() const;
@@ -55,8 +56,9 @@ class ContainerStore {
 
   // Finishes what a `stack` killed mid-run left: for a record whose runner
   // and container are both gone, kills and removes its cgroup, then removes
-  // it (--rm) or records it as exited with code -1. Returns what it reclaimed.
-  std::vector<std::string> reclaim_stale(const std::string& cgroup_root);
+  // it (--rm) or records it as exited with code -1. Returns what it
+  // reclaimed, for the caller to undo what it set up (networks).
+  std::vector<ContainerRecord> reclaim_stale(const std::string& cgroup_root);
 
   // Stops a running container as `docker stop` does: its stop signal, up
   // to `timeout_s` seconds for it to exit, then SIGKILL to everything in its

@@ -205,7 +205,8 @@ int receive_console(int socket) {
 }
 
 Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
-                       const std::string& seccomp_bpf, const ContainerStdio& stdio, StartResult* out) {
+                       const std::string& seccomp_bpf, const ContainerStdio& stdio,
+                       const std::function<Status(pid_t)>& prestart, StartResult* out) {
   int release[2], errors[2];
   if (::pipe2(release, O_CLOEXEC) != 0) return Status::from_errno("pipe");
   if (::pipe2(errors, O_CLOEXEC) != 0) {
@@ -231,6 +232,8 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
   out->pid = pid;
   // sync 1
   Status joined = cgroup.add_process(pid);
+  if (!joined) joined = joined.with_context("joining the cgroup");
+  if (joined && prestart) joined = prestart(pid);
   if (joined) (void)!::write(release[1], "1", 1);
   ::close(release[1]);  // without the byte, the child exits
   // sync 2
@@ -245,7 +248,7 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
   ::munmap(stack, kStackSize);
   if (!joined) {
     out->failure_exit = kExitRuntimeError;
-    return joined.with_context("joining the cgroup");
+    return joined;
   }
   if (!report.empty()) {
     size_t colon = report.find(':');

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 #include "runtime/container_spec.h"
@@ -33,7 +34,9 @@ struct StartResult {
 
 // The create sequence, top to bottom:
 //   parent: pipes; clone(new pid, mount, uts, ipc, net, cgroup namespaces)
-//   sync 1  parent puts the child in its cgroup, then releases it
+//   sync 1  parent puts the child in its cgroup, runs `prestart` (which
+//           may join the child's network namespace to networks), then
+//           releases it
 //   child:  unshare the cgroup namespace (so it sees its own cgroup as /),
 //           loopback up, rootfs (overlay, mounts, devices, /etc files),
 //           pivot_root, masked/read-only paths, hostname, user and groups,
@@ -43,7 +46,8 @@ struct StartResult {
 // On failure the child has exited; the caller reaps it.
 // `seccomp_bpf` is the compiled filter (see seccomp_filter.h); empty: none.
 Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
-                       const std::string& seccomp_bpf, const ContainerStdio& stdio, StartResult* out);
+                       const std::string& seccomp_bpf, const ContainerStdio& stdio,
+                       const std::function<Status(pid_t)>& prestart, StartResult* out);
 
 // The end of every create or exec sequence, in a child already inside the
 // container's namespaces, root and working directory: stdio (or a new

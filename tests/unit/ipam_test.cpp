@@ -121,16 +121,16 @@ TEST_F(NetworkStoreTest, LeasesAreStablePerEndpointAndReleased) {
   NetworkRecord n;
   ASSERT_TRUE(store.create(named("net", subnet("192.168.50.0/24")), &n));
   Ipv4Address a, b, again;
-  ASSERT_TRUE(store.lease("net", "c1", std::nullopt, &a));
-  ASSERT_TRUE(store.lease("net", "c2", std::nullopt, &b));
-  ASSERT_TRUE(store.lease("net", "c1", std::nullopt, &again));
+  ASSERT_TRUE(store.lease("net", "c1", std::nullopt, {}, &a));
+  ASSERT_TRUE(store.lease("net", "c2", std::nullopt, {}, &b));
+  ASSERT_TRUE(store.lease("net", "c1", std::nullopt, {}, &again));
   EXPECT_EQ(a.to_string(), "192.168.50.2");
   EXPECT_EQ(b.to_string(), "192.168.50.3");
   EXPECT_EQ(again, a);
   Ipv4Address fixed;
-  ASSERT_TRUE(store.lease("net", "c3", address("192.168.50.77"), &fixed));
+  ASSERT_TRUE(store.lease("net", "c3", address("192.168.50.77"), {}, &fixed));
   EXPECT_EQ(fixed.to_string(), "192.168.50.77");
-  EXPECT_EQ(store.lease("net", "c4", address("192.168.50.77"), &fixed).message(),
+  EXPECT_EQ(store.lease("net", "c4", address("192.168.50.77"), {}, &fixed).message(),
             "network net: address 192.168.50.77 is already in use");
   EXPECT_EQ(store.remove("net").message(), "network net has 3 endpoint(s) attached (c1...)");
   for (const char* c : {"c1", "c2", "c3"}) ASSERT_TRUE(store.release("net", c));
@@ -148,7 +148,7 @@ TEST_F(NetworkStoreTest, TwentyConcurrentProcessesGetTwentyAddresses) {
     if (pid == 0) {
       NetworkStore mine(root_.string(), kRoutes);
       Ipv4Address a;
-      ::_exit(mine.lease("busy", "endpoint-" + std::to_string(i), std::nullopt, &a) ? 0 : 1);
+      ::_exit(mine.lease("busy", "endpoint-" + std::to_string(i), std::nullopt, {}, &a) ? 0 : 1);
     }
     children.push_back(pid);
   }
@@ -159,7 +159,7 @@ TEST_F(NetworkStoreTest, TwentyConcurrentProcessesGetTwentyAddresses) {
   }
   ASSERT_TRUE(store.find("busy", &n));
   std::set<Ipv4Address> distinct;
-  for (const auto& [endpoint, address] : n.leases) distinct.insert(address);
+  for (const auto& [endpoint, lease] : n.leases) distinct.insert(lease.address);
   EXPECT_EQ(n.leases.size(), 20u);
   EXPECT_EQ(distinct.size(), 20u);
 }

@@ -1,0 +1,88 @@
+#include "cmd/container_networks.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <set>
+
+#include "cmd/commands.h"
+#include "runtime/on_disk.h"
+
+namespace stack::cmd {
+namespace {
+
+// Every container on any of `networks` gets its /etc/hosts written again
+// (in place: it is bind-mounted, and a rename would not be seen).
+void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string>& networks) {
+  std::set<std::string> endpoints;
+  for (const std::string& name : networks) {
+    netbridge::NetworkRecord n;
+    if (store.find(name, &n))
+      for (const auto& [endpoint, lease] : n.leases) endpoints.insert(endpoint);
+  }
+  std::vector<netbridge::NetworkRecord> all;
+  store.list(&all);
+  for (const std::string& endpoint : endpoints) {
+    std::vector<std::string> joined;
+    for (const auto& n : all)
+      if (n.leases.count(endpoint)) joined.push_back(n.name);
+    std::string etc = runtime_paths().containers + "/" + endpoint + "/etc";
+    std::string hostname = runtime::read_whole_file(etc + "/hostname").value_or("");
+    while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+    if (hostname.empty()) continue;  // not a container of ours, or being removed
+    runtime::write_file(etc + "/hosts", runtime::hosts_file(hostname) + netbridge::peer_hosts(store, joined));
+  }
+}
+
+}  // namespace
+
+netbridge::NetworkStore network_store() {
+  return netbridge::NetworkStore(stack_root() + "/networks", runtime::read_whole_file("/proc/net/route").value_or(""));
+}
+
+runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
+                                      const std::vector<netbridge::NetworkJoin>& joins) {
+  if (joins.empty()) return {};
+  std::string id = record.id, name = record.name;
+  std::vector<std::string> names;
+  for (const auto& j : joins) names.push_back(j.network);
+  runtime::ContainerHooks hooks;
+  hooks.prestart = [id, name, joins, names](pid_t pid) -> runtime::Status {
+    std::string ns = "/proc/" + std::to_string(pid) + "/ns/net";
+    int fd = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return runtime::Status::from_errno("opening " + ns);
+    netbridge::NetworkStore store = network_store();
+    std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
+    netbridge::Endpoints endpoints(store, *links);
+    std::vector<netbridge::Ipv4Address> addresses;
+    runtime::Status s = endpoints.attach(id, name, fd, joins, &addresses);
+    ::close(fd);
+    if (s) refresh_hosts(store, names);
+    return s;
+  };
+  hooks.poststop = [id, names] {
+    netbridge::NetworkStore store = network_store();
+    std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
+    netbridge::Endpoints(store, *links).detach(id, names);
+    refresh_hosts(store, names);
+  };
+  return hooks;
+}
+
+void release_networks(const runtime::ContainerRecord& record) {
+  if (record.networks.empty()) return;
+  netbridge::NetworkStore store = network_store();
+  std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
+  netbridge::Endpoints(store, *links).detach(record.id, record.networks);
+  refresh_hosts(store, record.networks);
+}
+
+void reclaim_containers(runtime::ContainerStore& store, bool report) {
+  for (const runtime::ContainerRecord& r : store.reclaim_stale(runtime_paths().cgroup_root)) {
+    release_networks(r);
+    if (report) std::cerr << "cleaned up container " << r.name << ", whose stack process was killed\n";
+  }
+}
+
+}  // namespace stack::cmd

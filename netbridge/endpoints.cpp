@@ -1,0 +1,73 @@
+#include "netbridge/endpoints.h"
+
+#include <set>
+
+namespace stack::netbridge {
+
+std::string Endpoints::host_link_name(const std::string& id, size_t index) {
+  return "vstk" + id.substr(0, 9) + std::to_string(index);  // 14 characters for up to 10 networks
+}
+
+Status Endpoints::attach(const std::string& id, const std::string& name, int netns_fd,
+                         const std::vector<NetworkJoin>& joins, std::vector<Ipv4Address>* addresses) {
+  addresses->clear();
+  std::vector<std::string> joined;
+  auto undo = [&](const Status& s) {
+    detach(id, joined);
+    return s;
+  };
+  if (joins.size() > 10) return Status::error("a container joins at most 10 networks");
+  for (size_t i = 0; i < joins.size(); ++i) {
+    const NetworkJoin& j = joins[i];
+    NetworkRecord network;
+    if (Status s = store_.find(j.network, &network); !s) return undo(s);
+    std::vector<std::string> names = {name};
+    names.insert(names.end(), j.aliases.begin(), j.aliases.end());
+    Ipv4Address address;
+    if (Status s = store_.lease(j.network, id, j.ipv4_address, names, &address); !s) return undo(s);
+    joined.push_back(j.network);
+    if (Status s = links_.ensure_bridge(network.bridge, network.gateway, network.subnet.prefix, network.mtu); !s)
+      return undo(s.with_context("network " + j.network));
+    EndpointLink link;
+    link.host_name = host_link_name(id, i);
+    link.bridge = network.bridge;
+    link.netns_fd = netns_fd;
+    link.container_name = "eth" + std::to_string(i);
+    link.address = address;
+    link.prefix = network.subnet.prefix;
+    if (i == 0 && !network.internal) link.gateway = network.gateway;
+    link.mtu = network.mtu;
+    if (Status s = links_.add_endpoint(link); !s) return undo(s.with_context("network " + j.network));
+    addresses->push_back(address);
+  }
+  return Status::ok();
+}
+
+Status Endpoints::detach(const std::string& id, const std::vector<std::string>& networks) {
+  Status first;
+  for (size_t i = 0; i < networks.size(); ++i) {
+    Status s = links_.remove_link(host_link_name(id, i));
+    if (s) s = store_.release(networks[i], id);
+    NetworkRecord network;
+    if (s && store_.find(networks[i], &network) && network.leases.empty()) s = links_.remove_link(network.bridge);
+    if (!s && first) first = s;
+  }
+  return first;
+}
+
+std::string peer_hosts(const NetworkStore& store, const std::vector<std::string>& networks) {
+  std::string out;
+  std::set<std::string> seen;
+  for (const std::string& name : networks) {
+    NetworkRecord network;
+    if (!store.find(name, &network)) continue;
+    for (const auto& [endpoint, lease] : network.leases) {
+      std::string line = lease.address.to_string();
+      for (const std::string& n : lease.names) line += "\t" + n;
+      if (seen.insert(line).second) out += line + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace stack::netbridge

@@ -1,0 +1,46 @@
+// Endpoints: a container joined to its networks and taken off them: leases, bridges, veth pairs, host names.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netbridge/links.h"
+#include "netbridge/network_store.h"
+
+namespace stack::netbridge {
+
+// One network a container joins, as `--network` / a service's `networks:` asks.
+struct NetworkJoin {
+  std::string network;
+  std::vector<std::string> aliases;
+  std::optional<Ipv4Address> ipv4_address;
+};
+
+class Endpoints {
+ public:
+  Endpoints(NetworkStore& store, Links& links) : store_(store), links_(links) {}
+
+  // Joins container `id` (peers find it as `name` and the aliases) to
+  // `joins` in order, as eth0, eth1...; the first network's gateway is its
+  // default route. Bridges are made on first use. On failure what was done
+  // is undone.
+  Status attach(const std::string& id, const std::string& name, int netns_fd, const std::vector<NetworkJoin>& joins,
+                std::vector<Ipv4Address>* addresses);
+
+  // Releases the container's leases and removes its host ends (the peers
+  // die with the namespace), then every bridge no endpoint uses any more.
+  Status detach(const std::string& id, const std::vector<std::string>& networks);
+
+  // The host end of a container's veth pair on its `index`th network.
+  static std::string host_link_name(const std::string& id, size_t index);
+
+ private:
+  NetworkStore& store_;
+  Links& links_;
+};
+
+// Every endpoint on `networks` by each of its names: /etc/hosts lines.
+std::string peer_hosts(const NetworkStore& store, const std::vector<std::string>& networks);
+
+}  // namespace stack::netbridge
