@@ -35,6 +35,15 @@ void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string
   }
 }
 
+// Takes container `id` off `networks` and tells the peers.
+void leave_networks(const std::string& id, const std::vector<std::string>& networks) {
+  netbridge::NetworkStore store = network_store();
+  std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
+  std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
+  netbridge::Endpoints(store, *links, *firewall).detach(id, networks);
+  refresh_hosts(store, networks);
+}
+
 }  // namespace
 
 netbridge::NetworkStore network_store() {
@@ -54,28 +63,20 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
     if (fd < 0) return runtime::Status::from_errno("opening " + ns);
     netbridge::NetworkStore store = network_store();
     std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
-    netbridge::Endpoints endpoints(store, *links);
+    std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
+    netbridge::Endpoints endpoints(store, *links, *firewall);
     std::vector<netbridge::Ipv4Address> addresses;
     runtime::Status s = endpoints.attach(id, name, fd, joins, &addresses);
     ::close(fd);
     if (s) refresh_hosts(store, names);
     return s;
   };
-  hooks.poststop = [id, names] {
-    netbridge::NetworkStore store = network_store();
-    std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
-    netbridge::Endpoints(store, *links).detach(id, names);
-    refresh_hosts(store, names);
-  };
+  hooks.poststop = [id, names] { leave_networks(id, names); };
   return hooks;
 }
 
 void release_networks(const runtime::ContainerRecord& record) {
-  if (record.networks.empty()) return;
-  netbridge::NetworkStore store = network_store();
-  std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
-  netbridge::Endpoints(store, *links).detach(record.id, record.networks);
-  refresh_hosts(store, record.networks);
+  if (!record.networks.empty()) leave_networks(record.id, record.networks);
 }
 
 void reclaim_containers(runtime::ContainerStore& store, bool report) {

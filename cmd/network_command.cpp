@@ -6,6 +6,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
+#include "netbridge/firewall.h"
 #include "netbridge/links.h"
 
 namespace stack::cmd {
@@ -125,12 +126,14 @@ void add_network_command(CLI::App& app, int& exit_code) {
     reclaim_containers(containers, false);
     netbridge::NetworkStore store = network_store();
     std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
+    std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
     exit_code = 0;
     for (const std::string& name : *rm_names) {
       netbridge::NetworkRecord n;
       netbridge::Status s = store.find(name, &n);
       if (s) s = store.remove(name);
       if (s) s = links->remove_link(n.bridge);
+      if (s) s = firewall->remove_network(n);
       if (!s) {
         std::cerr << "error: " << s.message() << "\n";
         exit_code = 1;

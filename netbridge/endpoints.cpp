@@ -28,6 +28,7 @@ Status Endpoints::attach(const std::string& id, const std::string& name, int net
     joined.push_back(j.network);
     if (Status s = links_.ensure_bridge(network.bridge, network.gateway, network.subnet.prefix, network.mtu); !s)
       return undo(s.with_context("network " + j.network));
+    if (Status s = firewall_.add_network(network); !s) return undo(s);
     EndpointLink link;
     link.host_name = host_link_name(id, i);
     link.bridge = network.bridge;
@@ -49,7 +50,11 @@ Status Endpoints::detach(const std::string& id, const std::vector<std::string>& 
     Status s = links_.remove_link(host_link_name(id, i));
     if (s) s = store_.release(networks[i], id);
     NetworkRecord network;
-    if (s && store_.find(networks[i], &network) && network.leases.empty()) s = links_.remove_link(network.bridge);
+    if (s && store_.find(networks[i], &network) && network.leases.empty()) {
+      s = links_.remove_link(network.bridge);
+      Status rules = firewall_.remove_network(network);
+      if (s) s = rules;
+    }
     if (!s && first) first = s;
   }
   return first;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "netbridge/firewall.h"
 #include "netbridge/links.h"
 #include "netbridge/network_store.h"
 
@@ -19,17 +20,19 @@ struct NetworkJoin {
 
 class Endpoints {
  public:
-  Endpoints(NetworkStore& store, Links& links) : store_(store), links_(links) {}
+  Endpoints(NetworkStore& store, Links& links, Firewall& firewall)
+      : store_(store), links_(links), firewall_(firewall) {}
 
   // Joins container `id` (peers find it as `name` and the aliases) to
   // `joins` in order, as eth0, eth1...; the first network's gateway is its
-  // default route. Bridges are made on first use. On failure what was done
-  // is undone.
+  // default route. Bridges, and their firewall rules, are made on first
+  // use. On failure what was done is undone.
   Status attach(const std::string& id, const std::string& name, int netns_fd, const std::vector<NetworkJoin>& joins,
                 std::vector<Ipv4Address>* addresses);
 
   // Releases the container's leases and removes its host ends (the peers
-  // die with the namespace), then every bridge no endpoint uses any more.
+  // die with the namespace), then every bridge no endpoint uses any more,
+  // with its firewall rules.
   Status detach(const std::string& id, const std::vector<std::string>& networks);
 
   // The host end of a container's veth pair on its `index`th network.
@@ -38,6 +41,7 @@ class Endpoints {
  private:
   NetworkStore& store_;
   Links& links_;
+  Firewall& firewall_;
 };
 
 // Every endpoint on `networks` by each of its names: /etc/hosts lines.
