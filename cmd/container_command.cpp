@@ -25,7 +25,7 @@ struct RunFlags {
        init = false;
   std::string name, user, workdir, hostname, memory, entrypoint, shm_size, stop_signal;
   int stop_timeout = 10;
-  std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt, networks, network_aliases;
+  std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt, networks, network_aliases, publish;
   std::string ip;
   double cpus = 0;
   int64_t pids_limit = 0;
@@ -96,6 +96,10 @@ int run(const RunFlags& f) {
     if (netbridge::Status s = network_store().find(n, &network); !s) return fail(s.message());
     joins.push_back({n, f.network_aliases, std::nullopt});
   }
+  std::vector<netbridge::PortMapping> mappings;
+  for (const std::string& p : f.publish)
+    if (netbridge::Status s = netbridge::parse_port_mappings(p, &mappings); !s) return fail(s.message());
+  if (!mappings.empty() && joins.empty()) return fail("publishing ports needs --network");
   if (!f.ip.empty()) {
     if (joins.empty()) return fail("--ip needs --network");
     if (!(joins[0].ipv4_address = netbridge::Ipv4Address::parse(f.ip))) return fail("--ip " + f.ip + ": expected an IPv4 address");
@@ -141,14 +145,22 @@ int run(const RunFlags& f) {
   record.detached = f.detach;
   record.tty = f.tty;
   for (const auto& j : joins) record.networks.push_back(j.network);
+  for (const auto& m : mappings) record.ports.push_back(m.to_string());
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   // For `exec`, which runs its processes the way the init was run.
   if (runtime::Status s = runtime::write_file(containers.spec_path(spec.id), runtime::spec_to_json(spec).dump() + "\n", 0600); !s) {
-    containers.remove(spec.id, false, &record);
+    containers.discard(record);
     return fail(s.message());
   }
   runtime::RunResult result;
-  runtime::ContainerHooks hooks = network_hooks(record, joins);
+  std::unique_ptr<netbridge::PortProxy> bound;
+  if (!mappings.empty()) {
+    if (netbridge::Status s = netbridge::PortProxy::bind(mappings, &bound); !s) {
+      containers.discard(record);
+      return fail("container " + record.name + ": " + s.message());
+    }
+  }
+  runtime::ContainerHooks hooks = network_hooks(record, joins, std::move(bound));
   runtime::Status ran = f.detach ? runtime::run_detached(spec, paths, containers, &record, f.tty, hooks, &result)
                                  : runtime::run_attached(spec, paths, containers, &record, {f.interactive, f.tty}, hooks, &result);
   if (!ran) return fail(ran.message());
@@ -230,6 +242,38 @@ void add_container_command(CLI::App& app, int& exit_code) {
     std::cout << out.dump(2) << "\n";
   });
 
+  struct PortFlags {
+    std::string name, port;
+  };
+  auto pf = std::make_shared<PortFlags>();
+  CLI::App* port = container->add_subcommand("port", "Show a container's published ports");
+  port->add_option("container", pf->name, "NAME or ID")->required();
+  port->add_option("port", pf->port, "PRIVATE_PORT[/PROTO]: only this one");
+  port->callback([pf, &exit_code] {
+    runtime::ContainerStore store(stack_root() + "/containers");
+    runtime::ContainerRecord r;
+    if (runtime::Status s = store.find(pf->name, &r); !s) {
+      std::cerr << "error: " << s.message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::string wanted = pf->port.empty() ? "" : "->" + pf->port + (pf->port.find('/') == std::string::npos ? "/tcp" : "");
+    exit_code = 0;
+    bool any = false;
+    for (const std::string& p : r.ports) {
+      if (!wanted.empty() && p.size() >= wanted.size() && p.compare(p.size() - wanted.size(), wanted.size(), wanted) != 0)
+        continue;
+      // As `docker port`: "80/tcp -> 0.0.0.0:8080", or just the host side when one port was asked for.
+      size_t arrow = p.find("->");
+      std::cout << (wanted.empty() ? p.substr(arrow + 2) + " -> " : "") << p.substr(0, arrow) << "\n";
+      any = true;
+    }
+    if (!any && !wanted.empty()) {
+      std::cerr << "error: no public port " << pf->port << " published for " << r.name << "\n";
+      exit_code = 1;
+    }
+  });
+
   struct RmFlags {
     bool force = false;
     std::vector<std::string> names;
@@ -266,6 +310,8 @@ void add_container_command(CLI::App& app, int& exit_code) {
       ->allow_extra_args(false);
   run_cmd->add_option("--network-alias", f->network_aliases, "Another name peers find it by")->allow_extra_args(false);
   run_cmd->add_option("--ip", f->ip, "IPv4 address on the first network");
+  run_cmd->add_option("-p,--publish", f->publish, "[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/udp], ranges too")
+      ->allow_extra_args(false);
   run_cmd->add_option("--name", f->name, "Container name");
   run_cmd->add_option("-e,--env", f->env, "KEY=VALUE, or KEY to pass this shell's value")->allow_extra_args(false);
   run_cmd->add_option("-v,--volume", f->volumes, "/HOST:/CONTAINER[:ro]")->allow_extra_args(false);

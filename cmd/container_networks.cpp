@@ -51,13 +51,14 @@ netbridge::NetworkStore network_store() {
 }
 
 runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
-                                      const std::vector<netbridge::NetworkJoin>& joins) {
+                                      const std::vector<netbridge::NetworkJoin>& joins,
+                                      std::shared_ptr<netbridge::PortProxy> ports) {
   if (joins.empty()) return {};
   std::string id = record.id, name = record.name;
   std::vector<std::string> names;
   for (const auto& j : joins) names.push_back(j.network);
   runtime::ContainerHooks hooks;
-  hooks.prestart = [id, name, joins, names](pid_t pid) -> runtime::Status {
+  hooks.prestart = [id, name, joins, names, ports](pid_t pid) -> runtime::Status {
     std::string ns = "/proc/" + std::to_string(pid) + "/ns/net";
     int fd = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return runtime::Status::from_errno("opening " + ns);
@@ -69,9 +70,13 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
     runtime::Status s = endpoints.attach(id, name, fd, joins, &addresses);
     ::close(fd);
     if (s) refresh_hosts(store, names);
+    if (s && ports) ports->start(addresses[0]);
     return s;
   };
-  hooks.poststop = [id, names] { leave_networks(id, names); };
+  hooks.poststop = [id, names, ports] {
+    if (ports) ports->stop();
+    leave_networks(id, names);
+  };
   return hooks;
 }
 

@@ -6,6 +6,7 @@
 
 #include "netbridge/endpoints.h"
 #include "netbridge/network_store.h"
+#include "netbridge/port_proxy.h"
 #include "runtime/container_runner.h"
 #include "runtime/container_store.h"
 
@@ -13,11 +14,14 @@ namespace stack::cmd {
 
 netbridge::NetworkStore network_store();
 
-// prestart: joins the container's network namespace to `joins` and
-// rewrites the /etc/hosts of everyone on them; poststop: leaves them and
-// rewrites the peers' again. No joins: no hooks (loopback only).
+// prestart: joins the container's network namespace to `joins`, rewrites
+// the /etc/hosts of everyone on them, and starts `ports` (bound already)
+// forwarding to its address on the first network; poststop: stops them,
+// leaves the networks and rewrites the peers' hosts again. No joins: no
+// hooks (loopback only).
 runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
-                                      const std::vector<netbridge::NetworkJoin>& joins);
+                                      const std::vector<netbridge::NetworkJoin>& joins,
+                                      std::shared_ptr<netbridge::PortProxy> ports);
 
 // Leaves the networks of a container whose runner could not (it was killed).
 void release_networks(const runtime::ContainerRecord& record);

@@ -26,7 +26,7 @@ nlohmann::json record_json(const ContainerRecord& r) {
           {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
           {"PidStartTime", r.pid_start_time}, {"Runner", r.runner}, {"RunnerStartTime", r.runner_start_time},
           {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit},
-          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}};
+          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}, {"Ports", r.ports}};
 }
 
 ContainerRecord from_json(const nlohmann::json& j) {
@@ -51,6 +51,7 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.detached = j.value("Detached", false);
   r.tty = j.value("Tty", false);
   r.networks = j.value("Networks", std::vector<std::string>{});
+  r.ports = j.value("Ports", std::vector<std::string>{});
   return r;
 }
 
@@ -161,6 +162,11 @@ Status ContainerStore::create(ContainerRecord* record) {
   fs::create_directories(dir(record->id), ec);
   if (ec) return Status::error("creating " + dir(record->id) + ": " + ec.message());
   return save(*record);
+}
+
+void ContainerStore::discard(const ContainerRecord& record) {
+  std::error_code ec;
+  fs::remove_all(dir(record.id), ec);
 }
 
 Status ContainerStore::save(const ContainerRecord& record) const {

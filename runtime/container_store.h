@@ -30,6 +30,7 @@ struct ContainerRecord {
   bool detached = false;                 // run by a shim, its output in the log
   bool tty = false;
   std::vector<std::string> networks;     // joined in order: eth0, eth1...
+  std::vector<std::string> ports;        // published: "0.0.0.0:8080->80/tcp"
 
   // As written to state.json.
   nlohmann::json to_json() const;
@@ -53,6 +54,10 @@ class ContainerStore {
   // Removes the record and its directory. A running container is refused
   // unless `force`, which kills it first.
   Status remove(const std::string& name_or_id, bool force, ContainerRecord* removed);
+
+  // Removes the record and directory of a container its creator gives up on
+  // before starting it.
+  void discard(const ContainerRecord& record);
 
   // Finishes what a `stack` killed mid-run left: for a record whose runner
   // and container are both gone, kills and removes its cgroup, then removes

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,8 +45,25 @@ static int fork_bomb(int limit) {
   return 0;
 }
 
+// Sends every datagram back where it came from: busybox has no UDP server.
+int udp_echo(int port) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(static_cast<uint16_t>(port));
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) return 1;
+  char buf[2048];
+  for (;;) {
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n >= 0) sendto(fd, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "fork") == 0) return fork_bomb(atoi(argv[2]));
+  if (argc == 3 && strcmp(argv[1], "udp-echo") == 0) return udp_echo(atoi(argv[2]));
   printf("keyctl=%s\n", result(syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0)));
   printf("unshare=%s\n", result(unshare(CLONE_NEWNS)));
   printf("mount=%s\n", result(mount("none", "/tmp", "tmpfs", 0, nullptr)));

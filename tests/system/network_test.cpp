@@ -88,5 +88,26 @@ TEST_F(Container, StaticAddressesAreCheckedAndFailuresLeaveNothing) {
   EXPECT_NE(r.err.find("no such network: nowhere"), std::string::npos) << r.err;
 }
 
+TEST_F(Container, PublishedTcpAndUdpPortsAreReachedFromLoopback) {
+  Outcome r = in_sandbox(
+      "ip link set lo up; $S network create pub >/dev/null; "
+      "$S container run -d --name srv --network pub -p 8080:80 -p 127.0.0.1:9000:9000/udp busybox sh -c "
+      "'echo published > /tmp/index.html; httpd -p 80 -h /tmp; exec checker udp-echo 9000' >/dev/null; "
+      "for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/index.html 2>/dev/null && break; sleep 0.1; done; "
+      "python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3); "
+      "s.sendto(b\"echoed\", (\"127.0.0.1\", 9000)); print(s.recvfrom(64)[0].decode())'; "
+      "ss -Hlun | grep -c '127.0.0.1:9000 '; "
+      "$S container port srv; "
+      // The port is taken: the second container fails cleanly and leaves nothing.
+      "$S container run -d --name clash --network pub -p 8080:80 busybox sleep 30; echo clash=$?; "
+      "$S container ls -a | grep -c clash; ip -br link | grep -c '^vstk'; "
+      "$S container rm -f srv >/dev/null; ss -Hltun | grep -cE ':(8080|9000) '; "
+      "$S network rm pub >/dev/null");
+  EXPECT_EQ(r.out, "published\nechoed\n1\n80/tcp -> 0.0.0.0:8080\n9000/udp -> 127.0.0.1:9000\nclash=125\n0\n1\n0\n")
+      << r.err;
+  EXPECT_NE(r.err.find("container clash: publishing port 8080/tcp on 0.0.0.0: Address already in use"), std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace stack_system_test

@@ -1,0 +1,61 @@
+// PortProxy: published ports: host sockets bound up front, and forwarded to the container by a userland proxy.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "netbridge/ipv4.h"
+#include "runtime/status.h"
+
+namespace stack::netbridge {
+
+using runtime::Status;
+
+struct PortMapping {
+  Ipv4Address host_ip;  // 0.0.0.0: every address, as in Compose
+  uint16_t host_port = 0;
+  uint16_t container_port = 0;
+  std::string protocol = "tcp";  // or "udp"
+
+  // "0.0.0.0:8080->80/tcp", as `docker port` prints it.
+  std::string to_string() const;
+};
+
+// `[HOST_IP:][HOST_PORT[-END]:]CONTAINER_PORT[-END][/tcp|udp]`, ranges
+// expanded; a host port left out is the container port.
+Status parse_port_mappings(const std::string& text, std::vector<PortMapping>* out);
+
+class PortProxy {
+ public:
+  ~PortProxy();
+
+  // Binds (and for TCP listens on) every mapping's host address and port:
+  // this is the reservation, so a port already taken fails here, named.
+  static Status bind(const std::vector<PortMapping>& mappings, std::unique_ptr<PortProxy>* out);
+
+  // Forwards to `container` from now on, in threads of the calling process
+  // (which may be a fork of the one that bound the ports):
+  // TCP connections are spliced both ways with half-close; UDP datagrams go
+  // through one session per client address, dropped after 30 s idle.
+  void start(Ipv4Address container);
+  // Stops accepting, ends every forwarding and closes the sockets.
+  void stop();
+
+ private:
+  PortProxy() = default;
+  void serve_tcp(size_t index);
+  void serve_udp(size_t index);
+
+  std::vector<PortMapping> mappings_;
+  std::vector<int> sockets_;
+  Ipv4Address container_;
+  int stop_pipe_[2] = {-1, -1};
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace stack::netbridge
