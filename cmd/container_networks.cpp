@@ -12,6 +12,20 @@
 namespace stack::cmd {
 namespace {
 
+// Writes `content` over a file that exists, never creating it: a container
+// being removed meanwhile must not get its files back (its directory would
+// then not be removable).
+void rewrite_existing(const std::string& path, const std::string& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return;
+  for (size_t done = 0; done < content.size();) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+}
+
 // Every container on any of `networks` gets its /etc/hosts written again
 // (in place: it is bind-mounted, and a rename would not be seen).
 void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string>& networks) {
@@ -31,7 +45,7 @@ void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string
     std::string hostname = runtime::read_whole_file(etc + "/hostname").value_or("");
     while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
     if (hostname.empty()) continue;  // not a container of ours, or being removed
-    runtime::write_file(etc + "/hosts", runtime::hosts_file(hostname) + netbridge::peer_hosts(store, joined));
+    rewrite_existing(etc + "/hosts", runtime::hosts_file(hostname) + netbridge::peer_hosts(store, joined));
   }
 }
 

@@ -11,9 +11,11 @@ std::string Endpoints::host_link_name(const std::string& id, size_t index) {
 Status Endpoints::attach(const std::string& id, const std::string& name, int netns_fd,
                          const std::vector<NetworkJoin>& joins, std::vector<Ipv4Address>* addresses) {
   addresses->clear();
+  runtime::FileLock lock;
+  if (Status s = store_.lock_links(&lock); !s) return s;
   std::vector<std::string> joined;
   auto undo = [&](const Status& s) {
-    detach(id, joined);
+    leave(id, joined);
     return s;
   };
   if (joins.size() > 10) return Status::error("a container joins at most 10 networks");
@@ -45,6 +47,12 @@ Status Endpoints::attach(const std::string& id, const std::string& name, int net
 }
 
 Status Endpoints::detach(const std::string& id, const std::vector<std::string>& networks) {
+  runtime::FileLock lock;
+  if (Status s = store_.lock_links(&lock); !s) return s;
+  return leave(id, networks);
+}
+
+Status Endpoints::leave(const std::string& id, const std::vector<std::string>& networks) {
   Status first;
   for (size_t i = 0; i < networks.size(); ++i) {
     Status s = links_.remove_link(host_link_name(id, i));

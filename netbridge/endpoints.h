@@ -39,6 +39,9 @@ class Endpoints {
   static std::string host_link_name(const std::string& id, size_t index);
 
  private:
+  // detach, with the links lock held.
+  Status leave(const std::string& id, const std::vector<std::string>& networks);
+
   NetworkStore& store_;
   Links& links_;
   Firewall& firewall_;

@@ -182,6 +182,11 @@ Status NetworkStore::lease(const std::string& network, const std::string& endpoi
   return save(r);
 }
 
+Status NetworkStore::lock_links(runtime::FileLock* out) const {
+  if (Status s = runtime::make_directories(root_); !s) return s;
+  return runtime::FileLock::acquire(root_ + "/links.lock", out);
+}
+
 Status NetworkStore::release(const std::string& network, const std::string& endpoint) {
   runtime::FileLock lock;
   if (Status s = runtime::FileLock::acquire(root_ + "/lock", &lock); !s) return s;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "netbridge/ipv4.h"
+#include "runtime/on_disk.h"
 #include "runtime/status.h"
 
 namespace stack::netbridge {
@@ -62,6 +63,11 @@ class NetworkStore {
   Status lease(const std::string& network, const std::string& endpoint, const std::optional<Ipv4Address>& wanted,
                const std::vector<std::string>& names, Ipv4Address* out);
   Status release(const std::string& network, const std::string& endpoint);
+
+  // Serializes changes to the kernel side of networks (bridges, their
+  // firewall rules, veth pairs) across processes: one process must not
+  // remove a bridge another is attaching to, nor two add the same rules.
+  Status lock_links(runtime::FileLock* out) const;
 
  private:
   std::string path(const std::string& name) const { return root_ + "/" + name + ".json"; }

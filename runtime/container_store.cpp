@@ -89,13 +89,28 @@ bool ContainerRecord::starting() const {
   return status == "created" && runner > 0 && process_start_time(runner) == runner_start_time;
 }
 
+namespace {
+
+// Left behind: neither it nor its runner runs, and its end was not recorded.
+bool stale(const ContainerRecord& r) {
+  if (r.status == "exited" || r.running() || r.starting()) return false;
+  return !(r.runner > 0 && process_start_time(r.runner) == r.runner_start_time);  // else: still cleaning up
+}
+
+}  // namespace
+
 std::vector<ContainerRecord> ContainerStore::reclaim_stale(const std::string& cgroup_root) {
   std::vector<ContainerRecord> reclaimed;
   std::vector<ContainerRecord> records;
   if (!list(&records)) return reclaimed;
-  for (ContainerRecord& r : records) {
-    if (r.status == "exited" || r.running() || r.starting()) continue;
-    if (r.runner > 0 && process_start_time(r.runner) == r.runner_start_time) continue;  // still cleaning up
+  for (ContainerRecord& listed : records) {
+    if (!stale(listed)) continue;
+    // Again under the lock, from disk: a runner may have recorded the end,
+    // or `rm` removed the container, since the list was read.
+    FileLock lock;
+    if (!FileLock::acquire(root_ + "/lock", &lock)) continue;
+    ContainerRecord r;
+    if (!find(listed.id, &r) || !stale(r)) continue;
     linux_::ContainerCgroup cgroup = linux_::ContainerCgroup::open_existing(cgroup_root, r.id);
     cgroup.kill_all();
     cgroup.remove();
@@ -220,6 +235,9 @@ Status ContainerStore::remove(const std::string& name_or_id, bool force, Contain
     ::kill(removed->pid, SIGKILL);
     wait_until_finished(*removed, 5000);
   }
+  // Under the lock: reclaim_stale must not write a record back meanwhile.
+  FileLock lock;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
   std::error_code ec;
   fs::remove_all(dir(removed->id), ec);
   if (ec && fs::exists(dir(removed->id))) return Status::error("removing " + dir(removed->id) + ": " + ec.message());

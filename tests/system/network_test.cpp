@@ -88,6 +88,19 @@ TEST_F(Container, StaticAddressesAreCheckedAndFailuresLeaveNothing) {
   EXPECT_NE(r.err.find("no such network: nowhere"), std::string::npos) << r.err;
 }
 
+TEST_F(Container, TwentyConcurrentRunsGetTwentyAddresses) {
+  Outcome r = in_sandbox(
+      "ip link set lo up; $S network create --mtu 1400 crowd >/dev/null; "
+      "for i in $(seq 20); do $S container run -d --name c$i --network crowd busybox sleep 30 >/dev/null & done; wait; "
+      "$S network inspect crowd | grep -o '\"IPv4Address\": \"[0-9.]*' | sort -u | wc -l; "
+      "ip -br link | grep -c '^vstk'; "
+      "$S container exec c7 cat /sys/class/net/eth0/mtu; "
+      "$S container exec c1 ping -c1 -W2 c20 | grep -c '1 packets received'; "
+      "for i in $(seq 20); do $S container rm -f c$i >/dev/null & done; wait; "
+      "ip -br link | grep -vc '^lo'; $S network rm crowd >/dev/null");
+  EXPECT_EQ(r.out, "20\n20\n1400\n1\n0\n") << r.err;
+}
+
 TEST_F(Container, PublishedTcpAndUdpPortsAreReachedFromLoopback) {
   Outcome r = in_sandbox(
       "ip link set lo up; $S network create pub >/dev/null; "
