@@ -24,7 +24,7 @@ TEST_F(Container, NetworksMakeAndRemoveBridgesAndVethPairs) {
       "$S container rm -f one two >/dev/null; "
       "ip -br link | grep -vc '^lo'; iptables-save | grep -c stk-; "
       "$S network rm front; ls $STACK_ROOT/networks");
-  EXPECT_EQ(r.out, "0\n1\n2\ninet 10.89.0.2/24\ndefault via 10.89.0.1 dev eth0 \n0\n0\nfront\nlock\n") << r.err;
+  EXPECT_EQ(r.out, "0\n1\n2\ninet 10.89.0.2/24\ndefault via 10.89.0.1 dev eth0 \n0\n0\nfront\nlinks.lock\nlock\n") << r.err;
 }
 
 TEST_F(Container, PeersReachEachOtherByNameAndAlias) {
