@@ -238,9 +238,14 @@ Status ContainerStore::remove(const std::string& name_or_id, bool force, Contain
   // Under the lock: reclaim_stale must not write a record back meanwhile.
   FileLock lock;
   if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  // A --rm runner may still be deleting the same tree: entries vanishing
+  // under us are fine, so try again until it is gone.
   std::error_code ec;
-  fs::remove_all(dir(removed->id), ec);
-  if (ec && fs::exists(dir(removed->id))) return Status::error("removing " + dir(removed->id) + ": " + ec.message());
+  for (int i = 0; i < 200 && fs::exists(dir(removed->id)); ++i) {
+    fs::remove_all(dir(removed->id), ec);
+    if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (fs::exists(dir(removed->id))) return Status::error("removing " + dir(removed->id) + ": " + ec.message());
   return Status::ok();
 }
 
