@@ -147,12 +147,12 @@ int run(const RunFlags& f) {
   for (const auto& j : joins) record.networks.push_back(j.network);
   for (const auto& m : mappings) record.ports.push_back(m.to_string());
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
-  // For `exec`, which runs its processes the way the init was run.
+  if (!joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
+  // For `exec` and `start`, which run its processes the way the init was run.
   if (runtime::Status s = runtime::write_file(containers.spec_path(spec.id), runtime::spec_to_json(spec).dump() + "\n", 0600); !s) {
     containers.discard(record);
     return fail(s.message());
   }
-  runtime::RunResult result;
   std::unique_ptr<netbridge::PortProxy> bound;
   if (!mappings.empty()) {
     if (netbridge::Status s = netbridge::PortProxy::bind(mappings, &bound); !s) {
@@ -160,7 +160,14 @@ int run(const RunFlags& f) {
       return fail("container " + record.name + ": " + s.message());
     }
   }
-  runtime::ContainerHooks hooks = network_hooks(record, joins, std::move(bound));
+  if (!joins.empty()) {
+    if (runtime::Status s = join_networks(record, joins); !s) {
+      containers.discard(record);
+      return fail("container " + record.name + ": " + s.message());
+    }
+  }
+  runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
+  runtime::RunResult result;
   runtime::Status ran = f.detach ? runtime::run_detached(spec, paths, containers, &record, f.tty, hooks, &result)
                                  : runtime::run_attached(spec, paths, containers, &record, {f.interactive, f.tty}, hooks, &result);
   if (!ran) return fail(ran.message());
@@ -171,6 +178,58 @@ int run(const RunFlags& f) {
   if (!result.error.empty()) std::cerr << "error: container " << spec.id.substr(0, 12) << ": " << result.error << "\n";
   if (result.oom_killed) std::cerr << "container " << spec.id.substr(0, 12) << " was OOM-killed\n";
   return result.exit_code;
+}
+
+struct StartFlags {
+  bool attach = false, interactive = false;
+  std::vector<std::string> names;
+};
+
+// Starts a stopped container again: same spec, writable layer, networks
+// (and so addresses) and published ports.
+int start(const StartFlags& f, const std::string& name) {
+  auto fail = [&](const std::string& message) {
+    std::cerr << "error: " << message << "\n";
+    return f.attach ? 125 : 1;
+  };
+  runtime::RuntimePaths paths = runtime_paths();
+  runtime::ContainerStore containers(paths.containers);
+  runtime::ContainerRecord record;
+  if (runtime::Status s = containers.find(name, &record); !s) return fail(s.message());
+  if (record.running() || record.starting()) return fail("container " + record.name + " is already running");
+  std::optional<std::string> text = runtime::read_whole_file(containers.spec_path(record.id));
+  nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (!j.is_object()) return fail("container " + record.name + ": its spec.json is missing or damaged");
+  runtime::ContainerSpec spec = runtime::spec_from_json(j);
+  std::vector<netbridge::PortMapping> mappings;
+  for (std::string published : record.ports) {
+    // As recorded, "0.0.0.0:8080->80/tcp": back to the -p form.
+    if (size_t arrow = published.find("->"); arrow != std::string::npos) published.replace(arrow, 2, ":");
+    if (netbridge::Status s = netbridge::parse_port_mappings(published, &mappings); !s) return fail(s.message());
+  }
+  std::unique_ptr<netbridge::PortProxy> bound;
+  if (!mappings.empty())
+    if (netbridge::Status s = netbridge::PortProxy::bind(mappings, &bound); !s)
+      return fail("container " + record.name + ": " + s.message());
+  record.status = "created";
+  record.exit_code = 0;
+  record.oom_killed = false;
+  record.finished.clear();
+  record.runner = ::getpid();
+  record.runner_start_time = runtime::process_start_time(record.runner);
+  if (runtime::Status s = containers.save(record); !s) return fail(s.message());
+  runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
+  runtime::RunResult result;
+  runtime::Status ran = f.attach ? runtime::run_attached(spec, paths, containers, &record, {f.interactive, record.tty}, hooks, &result)
+                                 : runtime::run_detached(spec, paths, containers, &record, record.tty, hooks, &result);
+  if (!ran) return fail(ran.message());
+  if (!result.error.empty()) {
+    std::cerr << "error: container " << record.name << ": " << result.error << "\n";
+    return f.attach ? result.exit_code : 1;
+  }
+  if (f.attach) return result.exit_code;
+  std::cout << name << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -242,6 +301,19 @@ void add_container_command(CLI::App& app, int& exit_code) {
     std::cout << out.dump(2) << "\n";
   });
 
+  auto sf = std::make_shared<StartFlags>();
+  CLI::App* start_cmd = container->add_subcommand("start", "Start stopped containers again (same layer, addresses, ports)");
+  start_cmd->add_flag("-a,--attach", sf->attach, "Stay attached to its output; exit with its code");
+  start_cmd->add_flag("-i,--interactive", sf->interactive, "With -a: it reads our stdin");
+  start_cmd->add_option("containers", sf->names, "NAME or ID")->required();
+  start_cmd->callback([sf, &exit_code] {
+    runtime::ContainerStore store(runtime_paths().containers);
+    reclaim_containers(store, false);
+    exit_code = 0;
+    for (const std::string& name : sf->names)
+      if (int rc = start(*sf, name); rc != 0) exit_code = rc;
+  });
+
   struct PortFlags {
     std::string name, port;
   };
@@ -294,6 +366,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
         exit_code = 1;
         continue;
       }
+      release_networks(removed);
       std::cout << removed.name << "\n";
     }
   });

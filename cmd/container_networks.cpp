@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cmd/commands.h"
+#include "runtime/linux/network_namespace.h"
 #include "runtime/on_disk.h"
 
 namespace stack::cmd {
@@ -64,43 +65,63 @@ netbridge::NetworkStore network_store() {
   return netbridge::NetworkStore(stack_root() + "/networks", runtime::read_whole_file("/proc/net/route").value_or(""));
 }
 
-runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
-                                      const std::vector<netbridge::NetworkJoin>& joins,
-                                      std::shared_ptr<netbridge::PortProxy> ports) {
-  if (joins.empty()) return {};
-  std::string id = record.id, name = record.name;
+runtime::Status join_networks(const runtime::ContainerRecord& record, const std::vector<netbridge::NetworkJoin>& joins) {
+  std::string path = runtime::ContainerStore(runtime_paths().containers).network_namespace_path(record.id);
+  if (runtime::Status s = runtime::linux_::create_network_namespace(path); !s) return s;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    runtime::Status s = runtime::Status::from_errno("opening " + path);
+    runtime::linux_::remove_network_namespace(path);
+    return s;
+  }
+  netbridge::NetworkStore store = network_store();
+  std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
+  std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
+  std::vector<netbridge::Ipv4Address> addresses;
+  runtime::Status s = netbridge::Endpoints(store, *links, *firewall).attach(record.id, record.name, fd, joins, &addresses);
+  ::close(fd);
+  if (!s) {
+    runtime::linux_::remove_network_namespace(path);
+    return s;
+  }
   std::vector<std::string> names;
   for (const auto& j : joins) names.push_back(j.network);
+  refresh_hosts(store, names);
+  return s;
+}
+
+runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
+                                      std::shared_ptr<netbridge::PortProxy> ports) {
+  if (record.networks.empty()) return {};
   runtime::ContainerHooks hooks;
-  hooks.prestart = [id, name, joins, names, ports](pid_t pid) -> runtime::Status {
-    std::string ns = "/proc/" + std::to_string(pid) + "/ns/net";
-    int fd = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return runtime::Status::from_errno("opening " + ns);
+  hooks.prestart = [record, ports](pid_t) -> runtime::Status {
     netbridge::NetworkStore store = network_store();
-    std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
-    std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
-    netbridge::Endpoints endpoints(store, *links, *firewall);
-    std::vector<netbridge::Ipv4Address> addresses;
-    runtime::Status s = endpoints.attach(id, name, fd, joins, &addresses);
-    ::close(fd);
-    if (s) refresh_hosts(store, names);
-    if (s && ports) ports->start(addresses[0]);
-    return s;
+    refresh_hosts(store, record.networks);
+    if (!ports) return runtime::Status::ok();
+    netbridge::NetworkRecord first;
+    if (runtime::Status s = store.find(record.networks[0], &first); !s) return s;
+    auto lease = first.leases.find(record.id);
+    if (lease == first.leases.end()) return runtime::Status::error("container " + record.name + " has no address on " + first.name);
+    ports->start(lease->second.address);
+    return runtime::Status::ok();
   };
-  hooks.poststop = [id, names, ports] {
+  hooks.poststop = [record, ports] {
     if (ports) ports->stop();
-    leave_networks(id, names);
+    if (record.remove_on_exit) release_networks(record);
   };
   return hooks;
 }
 
 void release_networks(const runtime::ContainerRecord& record) {
-  if (!record.networks.empty()) leave_networks(record.id, record.networks);
+  if (record.networks.empty()) return;
+  runtime::linux_::remove_network_namespace(
+      runtime::ContainerStore(runtime_paths().containers).network_namespace_path(record.id));
+  leave_networks(record.id, record.networks);
 }
 
 void reclaim_containers(runtime::ContainerStore& store, bool report) {
   for (const runtime::ContainerRecord& r : store.reclaim_stale(runtime_paths().cgroup_root)) {
-    release_networks(r);
+    if (r.remove_on_exit) release_networks(r);  // a kept one keeps its networks, as a stopped one does
     if (report) std::cerr << "cleaned up container " << r.name << ", whose stack process was killed\n";
   }
 }

@@ -1,6 +1,7 @@
-// ContainerNetworks: what `container run` does with netbridge: join networks at prestart, leave at poststop, keep /etc/hosts current.
+// ContainerNetworks: what `container run|start|rm` do with netbridge: a kept network namespace joined to networks, ports, /etc/hosts kept current.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,20 +15,25 @@ namespace stack::cmd {
 
 netbridge::NetworkStore network_store();
 
-// prestart: joins the container's network namespace to `joins`, rewrites
-// the /etc/hosts of everyone on them, and starts `ports` (bound already)
-// forwarding to its address on the first network; poststop: stops them,
-// leaves the networks and rewrites the peers' hosts again. No joins: no
-// hooks (loopback only).
+// Makes the container's network namespace and joins it to `joins` (in
+// order: eth0, eth1...), then rewrites the /etc/hosts of everyone on them.
+// It stays joined across stops and starts until the container is removed,
+// so its addresses stay too. On failure nothing is left.
+runtime::Status join_networks(const runtime::ContainerRecord& record, const std::vector<netbridge::NetworkJoin>& joins);
+
+// For each start: prestart rewrites the hosts files of its networks (its
+// own was written anew) and starts `ports` (bound already) forwarding to
+// its address on the first network; poststop stops them and, for a --rm
+// container, leaves its networks. No networks: no hooks.
 runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
-                                      const std::vector<netbridge::NetworkJoin>& joins,
                                       std::shared_ptr<netbridge::PortProxy> ports);
 
-// Leaves the networks of a container whose runner could not (it was killed).
+// Leaves the container's networks and removes its network namespace (when
+// it is removed, or a --rm one was left behind by a killed runner).
 void release_networks(const runtime::ContainerRecord& record);
 
-// ContainerStore::reclaim_stale, then the networks of what it reclaimed;
-// with `report`, says on stderr what was cleaned up.
+// ContainerStore::reclaim_stale, then the networks of the --rm containers
+// it removed; with `report`, says on stderr what was cleaned up.
 void reclaim_containers(runtime::ContainerStore& store, bool report);
 
 }  // namespace stack::cmd

@@ -40,7 +40,8 @@ nlohmann::json spec_to_json(const ContainerSpec& s) {
           {"seccomp_profile_json", s.seccomp_profile_json},
           {"privileged", s.privileged},
           {"resources", resources},
-          {"shm_size", s.shm_size}};
+          {"shm_size", s.shm_size},
+          {"network_namespace", s.network_namespace}};
 }
 
 ContainerSpec spec_from_json(const nlohmann::json& j) {
@@ -64,6 +65,7 @@ ContainerSpec spec_from_json(const nlohmann::json& j) {
     s.resources.cpu_period_us = r->value("cpu_period_us", int64_t{100000});
   }
   s.shm_size = j.value("shm_size", uint64_t{64} << 20);
+  s.network_namespace = j.value("network_namespace", "");
   return s;
 }
 

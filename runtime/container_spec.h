@@ -51,6 +51,9 @@ struct ContainerSpec {
   bool privileged = false;
   ResourceLimits resources;
   uint64_t shm_size = 64ull << 20;
+  // A kept network namespace (see linux/network_namespace.h) the init
+  // joins; empty: a new one of its own, with loopback only.
+  std::string network_namespace;
 };
 
 // The spec as written next to the container (spec.json), so that `exec`

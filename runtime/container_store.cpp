@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "runtime/linux/cgroups.h"
+#include "runtime/linux/network_namespace.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
 
@@ -116,6 +117,7 @@ std::vector<ContainerRecord> ContainerStore::reclaim_stale(const std::string& cg
     cgroup.remove();
     std::error_code ec;
     if (r.remove_on_exit) {
+      linux_::remove_network_namespace(network_namespace_path(r.id));
       fs::remove_all(dir(r.id), ec);
     } else {
       r.status = "exited";
@@ -180,6 +182,7 @@ Status ContainerStore::create(ContainerRecord* record) {
 }
 
 void ContainerStore::discard(const ContainerRecord& record) {
+  linux_::remove_network_namespace(network_namespace_path(record.id));
   std::error_code ec;
   fs::remove_all(dir(record.id), ec);
 }
@@ -238,6 +241,7 @@ Status ContainerStore::remove(const std::string& name_or_id, bool force, Contain
   // Under the lock: reclaim_stale must not write a record back meanwhile.
   FileLock lock;
   if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  if (Status s = linux_::remove_network_namespace(network_namespace_path(removed->id)); !s) return s;
   // A --rm runner may still be deleting the same tree: entries vanishing
   // under us are fine, so try again until it is gone.
   std::error_code ec;

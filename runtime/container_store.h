@@ -78,6 +78,9 @@ class ContainerStore {
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
   std::string log_path(const std::string& id) const { return dir(id) + "/log"; }
   std::string spec_path(const std::string& id) const { return dir(id) + "/spec.json"; }
+  // Its kept network namespace, when it joined networks (bind-mounted: it is
+  // unmounted before the directory is removed).
+  std::string network_namespace_path(const std::string& id) const { return dir(id) + "/netns"; }
 
  private:
   std::string root_;

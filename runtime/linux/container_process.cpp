@@ -88,7 +88,14 @@ int child_main(void* raw) {
   auto check = [&](const Status& s) {
     if (!s) fail(a.error_fd, kExitRuntimeError, s.message());
   };
-  check(loopback_up());
+  if (!spec.network_namespace.empty()) {
+    int ns = ::open(spec.network_namespace.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0)
+      check(Status::from_errno("joining the network namespace " + spec.network_namespace));
+    ::close(ns);
+  } else {
+    check(loopback_up());
+  }
   check(prepare_rootfs(spec, *a.paths));
   check(enter_rootfs(a.paths->merged));
   // Docker creates a missing working directory, before the root turns read-only.
@@ -218,7 +225,8 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
   constexpr size_t kStackSize = 1 << 20;
   void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return Status::from_errno("allocating the child's stack");
-  int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD;
+  int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+  if (spec.network_namespace.empty()) flags |= CLONE_NEWNET;
   pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStackSize, flags, &args);
   int clone_errno = errno;
   ::close(release[0]);

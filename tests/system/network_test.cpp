@@ -88,6 +88,23 @@ TEST_F(Container, StaticAddressesAreCheckedAndFailuresLeaveNothing) {
   EXPECT_NE(r.err.find("no such network: nowhere"), std::string::npos) << r.err;
 }
 
+TEST_F(Container, AStartedAgainContainerKeepsItsAddressLayerAndPorts) {
+  Outcome r = in_sandbox(
+      "ip link set lo up; $S network create keep >/dev/null; "
+      "$S container run -d --name r --network keep -p 8080:80 busybox sh -c "
+      "'echo run >> /count; echo up > /tmp/i.html; httpd -p 80 -h /tmp; exec sleep 30' >/dev/null; "
+      "$S container run -d --name peer --network keep busybox sleep 30 >/dev/null; "
+      "$S container exec r ip -o -4 addr show eth0 | grep -o 'inet [0-9.]*'; "
+      "$S container stop -t 0 r >/dev/null; $S container exec peer grep -cw r /etc/hosts; "
+      "$S container start r; "
+      "$S container exec r sh -c 'ip -o -4 addr show eth0 | grep -o \"inet [0-9.]*\"; cat /count'; "
+      "for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/i.html 2>/dev/null && break; sleep 0.1; done; "
+      "$S container start r; echo again=$?; "
+      "$S container rm -f r peer >/dev/null; ip -br link | grep -vc '^lo'; $S network rm keep >/dev/null");
+  EXPECT_EQ(r.out, "inet 10.89.0.2\n1\nr\ninet 10.89.0.2\nrun\nrun\nup\nagain=1\n0\n") << r.err;
+  EXPECT_NE(r.err.find("container r is already running"), std::string::npos) << r.err;
+}
+
 TEST_F(Container, TwentyConcurrentRunsGetTwentyAddresses) {
   Outcome r = in_sandbox(
       "ip link set lo up; $S network create --mtu 1400 crowd >/dev/null; "

@@ -1,0 +1,51 @@
+#include "runtime/linux/network_namespace.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace stack::runtime::linux_ {
+
+Status create_network_namespace(const std::string& path) {
+  int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (file < 0) return Status::from_errno("creating " + path);
+  ::close(file);
+  int own = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0) {
+    ::unlink(path.c_str());
+    return Status::from_errno("opening our network namespace");
+  }
+  Status s;
+  if (::unshare(CLONE_NEWNET) != 0) s = Status::from_errno("creating a network namespace");
+  if (s && ::mount("/proc/self/ns/net", path.c_str(), nullptr, MS_BIND, nullptr) != 0)
+    s = Status::from_errno("keeping the network namespace at " + path);
+  if (s) {
+    int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq request{};
+    std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    if (sock < 0 || ::ioctl(sock, SIOCGIFFLAGS, &request) != 0) s = Status::from_errno("reading lo flags");
+    request.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (s && ::ioctl(sock, SIOCSIFFLAGS, &request) != 0) s = Status::from_errno("bringing lo up");
+    if (sock >= 0) ::close(sock);
+  }
+  // Back to ours whatever happened: the rest of this process runs there.
+  if (::setns(own, CLONE_NEWNET) != 0 && s) s = Status::from_errno("returning to our network namespace");
+  ::close(own);
+  if (!s) remove_network_namespace(path);
+  return s;
+}
+
+Status remove_network_namespace(const std::string& path) {
+  if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+    return Status::from_errno("unmounting " + path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Status::from_errno("removing " + path);
+  return Status::ok();
+}
+
+}  // namespace stack::runtime::linux_
