@@ -6,6 +6,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
+#include "cmd/heap_reserve.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/default_spec.h"
@@ -49,6 +50,8 @@ std::string image_file(const std::vector<std::string>& lower_dirs, const std::st
 }
 
 int run(const RunFlags& f) {
+  // What a start allocates, faulted in at once rather than page by page.
+  reserve_heap(1u << 20);
   auto fail = [](const std::string& message) {
     std::cerr << "error: " << message << "\n";
     return 125;

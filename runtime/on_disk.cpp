@@ -38,18 +38,14 @@ std::string timestamp_now() {
 }
 
 Status make_directories(const std::string& path) {
-  std::string partial;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (!part.empty()) {
-      partial += "/" + part;
-      if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return Status::from_errno("creating " + partial);
-    }
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
+  // The whole path first: it usually has a parent already, and every
+  // component tried is a system call on a container's start path.
+  if (path.empty() || ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return Status::ok();
+  if (errno != ENOENT) return Status::from_errno("creating " + path);
+  size_t slash = path.find_last_of('/', path.find_last_not_of('/'));
+  if (slash == std::string::npos || slash == 0) return Status::from_errno("creating " + path);
+  if (Status s = make_directories(path.substr(0, slash)); !s) return s;
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return Status::from_errno("creating " + path);
   return Status::ok();
 }
 
