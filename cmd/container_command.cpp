@@ -152,7 +152,7 @@ int run(const RunFlags& f) {
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   if (!joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
   // For `exec` and `start`, which run its processes the way the init was run.
-  if (runtime::Status s = runtime::write_file(containers.spec_path(spec.id), runtime::spec_to_json(spec).dump() + "\n", 0600); !s) {
+  if (runtime::Status s = containers.save_spec(spec); !s) {
     containers.discard(record);
     return fail(s.message());
   }
@@ -200,10 +200,8 @@ int start(const StartFlags& f, const std::string& name) {
   runtime::ContainerRecord record;
   if (runtime::Status s = containers.find(name, &record); !s) return fail(s.message());
   if (record.running() || record.starting()) return fail("container " + record.name + " is already running");
-  std::optional<std::string> text = runtime::read_whole_file(containers.spec_path(record.id));
-  nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-  if (!j.is_object()) return fail("container " + record.name + ": its spec.json is missing or damaged");
-  runtime::ContainerSpec spec = runtime::spec_from_json(j);
+  runtime::ContainerSpec spec;
+  if (runtime::Status s = containers.load_spec(record, &spec); !s) return fail(s.message());
   std::vector<netbridge::PortMapping> mappings;
   for (std::string published : record.ports) {
     // As recorded, "0.0.0.0:8080->80/tcp": back to the -p form.

@@ -138,10 +138,8 @@ int exec(const ExecFlags& f) {
   runtime::ContainerRecord record;
   if (runtime::Status s = store.find(f.name, &record); !s) return fail(s.message());
   if (!record.running()) return fail("container " + record.name + " is not running");
-  std::optional<std::string> text = runtime::read_whole_file(store.spec_path(record.id));
-  nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-  if (!j.is_object()) return fail("container " + record.name + ": its spec.json is missing or damaged");
-  runtime::ContainerSpec spec = runtime::spec_from_json(j);
+  runtime::ContainerSpec spec;
+  if (runtime::Status s = store.load_spec(record, &spec); !s) return fail(s.message());
   runtime::ProcessSpec process = spec.process;
   process.args = f.command;
   process.terminal = f.tty;

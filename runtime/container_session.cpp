@@ -252,7 +252,7 @@ Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const 
     if (run->start_error().empty()) {
       io.receive_console();
       record_started(store, record, run->pid());
-      tell(0, "");
+      tell(0, "running");
       relay_output(io.relay(&log));
     } else {
       tell(run->failure_exit(), run->start_error());
@@ -265,18 +265,14 @@ Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const 
   int status;
   while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
   }
-  std::string line;
-  char buf[512];
-  for (ssize_t n; (n = ::read(report[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    line.append(buf, static_cast<size_t>(n));
-  }
+  // The shim always reports, as the init does when it fails: "0:running"
+  // or "EXIT:why"; nothing at all means it died.
+  linux_::StartResult started;
+  Status reported = linux_::read_start_report(report[0], &started);
   ::close(report[0]);
-  size_t colon = line.find(':');
-  if (colon == std::string::npos) return Status::error("the shim of container " + record->name + " died while starting it");
-  out->exit_code = std::atoi(line.c_str());
-  out->error = line.substr(colon + 1);
+  if (reported) return Status::error("the shim of container " + record->name + " died while starting it");
+  out->exit_code = started.failure_exit;
+  if (started.failure_exit != 0) out->error = reported.message();
   return Status::ok();
 }
 

@@ -181,6 +181,18 @@ Status ContainerStore::create(ContainerRecord* record) {
   return save(*record);
 }
 
+Status ContainerStore::save_spec(const ContainerSpec& spec) const {
+  return write_file(spec_path(spec.id), spec_to_json(spec).dump() + "\n", 0600);
+}
+
+Status ContainerStore::load_spec(const ContainerRecord& record, ContainerSpec* out) const {
+  std::optional<std::string> text = read_whole_file(spec_path(record.id));
+  nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (!j.is_object()) return Status::error("container " + record.name + ": its spec.json is missing or damaged");
+  *out = spec_from_json(j);
+  return Status::ok();
+}
+
 void ContainerStore::discard(const ContainerRecord& record) {
   linux_::remove_network_namespace(network_namespace_path(record.id));
   std::error_code ec;

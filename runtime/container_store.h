@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/container_spec.h"
 #include "runtime/status.h"
 
 namespace stack::runtime {
@@ -54,6 +55,10 @@ class ContainerStore {
   // Removes the record and its directory. A running container is refused
   // unless `force`, which kills it first.
   Status remove(const std::string& name_or_id, bool force, ContainerRecord* removed);
+
+  // The spec it was created with (spec.json), which `exec` and `start` run by.
+  Status save_spec(const ContainerSpec& spec) const;
+  Status load_spec(const ContainerRecord& record, ContainerSpec* out) const;
 
   // Removes the record and directory of a container its creator gives up on
   // before starting it.

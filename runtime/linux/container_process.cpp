@@ -244,26 +244,28 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
   if (joined && prestart) joined = prestart(pid);
   if (joined) (void)!::write(release[1], "1", 1);
   ::close(release[1]);  // without the byte, the child exits
-  // sync 2
-  std::string report;
-  char buf[512];
-  for (ssize_t n; (n = ::read(errors[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    report.append(buf, static_cast<size_t>(n));
-  }
+  Status reported = read_start_report(errors[0], out);  // sync 2
   ::close(errors[0]);
   ::munmap(stack, kStackSize);
   if (!joined) {
     out->failure_exit = kExitRuntimeError;
     return joined;
   }
-  if (!report.empty()) {
-    size_t colon = report.find(':');
-    out->failure_exit = std::atoi(report.substr(0, colon).c_str());
-    return Status::error(report.substr(colon + 1));
+  return reported;
+}
+
+Status read_start_report(int error_fd, StartResult* out) {
+  std::string report;
+  char buf[512];
+  for (ssize_t n; (n = ::read(error_fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    report.append(buf, static_cast<size_t>(n));
   }
-  return Status::ok();
+  if (report.empty()) return Status::ok();
+  size_t colon = report.find(':');
+  out->failure_exit = std::atoi(report.substr(0, colon).c_str());
+  return Status::error(colon == std::string::npos ? report : report.substr(colon + 1));
 }
 
 }  // namespace stack::runtime::linux_

@@ -58,6 +58,11 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
 [[noreturn]] void exec_container_process(const ProcessSpec& process, const std::string& seccomp_bpf,
                                          const ContainerStdio& stdio, int error_fd, pid_t parent);
 
+// Sync 2 on the parent's side: reads `error_fd` until it closes. Nothing
+// read: the command runs. "EXIT:message": the error, with
+// out->failure_exit set to EXIT.
+Status read_start_report(int error_fd, StartResult* out);
+
 // Receives the terminal master a child sent over `socket`; -1 on failure.
 int receive_console(int socket);
 

@@ -78,25 +78,13 @@ Status exec_in_container(pid_t init_pid, const ContainerCgroup& cgroup, const Pr
     if (!joined && s) s = joined.with_context("joining the cgroup");
   }
   if (release[1] >= 0) ::close(release[1]);
-  std::string report;
-  char buf[512];
-  if (pid > 0)
-    for (ssize_t n; (n = ::read(errors[0], buf, sizeof buf)) != 0;) {
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;
-      report.append(buf, static_cast<size_t>(n));
-    }
+  Status reported = pid > 0 ? read_start_report(errors[0], out) : Status::ok();  // sync 2
   if (errors[0] >= 0) ::close(errors[0]);
   if (!s) {
     out->failure_exit = kExitRuntimeError;
     return s;
   }
-  if (!report.empty()) {
-    size_t colon = report.find(':');
-    out->failure_exit = std::atoi(report.substr(0, colon).c_str());
-    return Status::error(report.substr(colon + 1));
-  }
-  return Status::ok();
+  return reported;
 }
 
 }  // namespace stack::runtime::linux_
