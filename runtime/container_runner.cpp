@@ -80,9 +80,7 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
   }
 
   std::string bpf;
-  Status filter = spec.seccomp == SeccompMode::Default ? linux_::default_seccomp_program(spec.process.capabilities, paths.seccomp_cache, &bpf)
-                  : spec.seccomp == SeccompMode::Profile ? linux_::profile_seccomp_program(spec.seccomp_profile_json, &bpf)
-                                                         : Status::ok();
+  Status filter = linux_::seccomp_program_for(spec, spec.process.capabilities, paths.seccomp_cache, &bpf);
   if (!filter) {
     discard();
     return filter;

@@ -179,9 +179,7 @@ Status run_attached(const ContainerSpec& spec, const RuntimePaths& paths, const 
 Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, const RuntimePaths& paths,
                      const ContainerRecord& record, const Attachment& attach, RunResult* out) {
   std::string bpf;
-  Status filter = spec.seccomp == SeccompMode::Default ? linux_::default_seccomp_program(process.capabilities, paths.seccomp_cache, &bpf)
-                  : spec.seccomp == SeccompMode::Profile ? linux_::profile_seccomp_program(spec.seccomp_profile_json, &bpf)
-                                                         : Status::ok();
+  Status filter = linux_::seccomp_program_for(spec, process.capabilities, paths.seccomp_cache, &bpf);
   if (!filter) return filter;
   ContainerIo io;
   if (Status s = io.make(attach.interactive, attach.terminal, false); !s) return s;

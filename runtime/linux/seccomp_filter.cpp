@@ -216,4 +216,18 @@ Status profile_seccomp_program(const std::string& json_text, std::string* bpf) {
   return export_program(f.ctx, bpf);
 }
 
+Status seccomp_program_for(const ContainerSpec& spec, const std::vector<std::string>& capabilities,
+                           const std::string& cache_dir, std::string* bpf) {
+  bpf->clear();
+  switch (spec.seccomp) {
+    case SeccompMode::Default:
+      return default_seccomp_program(capabilities, cache_dir, bpf);
+    case SeccompMode::Profile:
+      return profile_seccomp_program(spec.seccomp_profile_json, bpf);
+    case SeccompMode::Unconfined:
+      break;
+  }
+  return Status::ok();
+}
+
 }  // namespace stack::runtime::linux_

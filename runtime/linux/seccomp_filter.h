@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/container_spec.h"
 #include "runtime/status.h"
 
 namespace stack::runtime::linux_ {
@@ -24,6 +25,12 @@ Status default_seccomp_program(const std::vector<std::string>& capabilities, con
 // A profile in Docker's JSON format (defaultAction, syscalls[].names,
 // action, errnoRet, args).
 Status profile_seccomp_program(const std::string& json_text, std::string* bpf);
+
+// The filter a process of `spec` runs under, with `capabilities` (the
+// init's, or an exec'd process's): the default one, the spec's profile, or
+// none (empty) when unconfined.
+Status seccomp_program_for(const ContainerSpec& spec, const std::vector<std::string>& capabilities,
+                           const std::string& cache_dir, std::string* bpf);
 
 // Installs `bpf` on the calling thread (no_new_privs or CAP_SYS_ADMIN needed).
 Status load_seccomp_program(const std::string& bpf);
