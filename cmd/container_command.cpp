@@ -269,13 +269,16 @@ void add_container_command(CLI::App& app, int& exit_code) {
       std::string command;
       for (const auto& a : r.command) command += (command.empty() ? "" : " ") + a;
       if (command.size() > 28) command = command.substr(0, 27) + "…";
+      std::string ports;
+      for (const auto& p : r.ports) ports += (ports.empty() ? "" : ", ") + p;
       if (lf->format == "json")
         out.push_back({{"ID", r.id}, {"Names", r.name}, {"Image", r.image}, {"Command", command},
                        {"CreatedAt", r.created}, {"State", running ? "running" : r.status}, {"Status", status},
-                       {"ExitCode", r.exit_code}});
+                       {"ExitCode", r.exit_code}, {"Ports", ports}, {"Networks", r.networks}});
       else
-        std::printf("%-14s %-20s %-30s %-22s %s   %s\n", r.id.substr(0, 12).c_str(), r.image.c_str(),
-                    ("\"" + command + "\"").c_str(), r.created.substr(0, 19).c_str(), status.c_str(), r.name.c_str());
+        std::printf("%-14s %-20s %-30s %-22s %s   %s%s\n", r.id.substr(0, 12).c_str(), r.image.c_str(),
+                    ("\"" + command + "\"").c_str(), r.created.substr(0, 19).c_str(), status.c_str(), r.name.c_str(),
+                    ports.empty() ? "" : ("   " + ports).c_str());
     }
     if (lf->format == "json") std::cout << out.dump(2) << "\n";
     exit_code = 0;
