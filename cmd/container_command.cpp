@@ -5,8 +5,8 @@
 #include <random>
 
 #include "cmd/commands.h"
+#include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
-#include "cmd/heap_reserve.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/default_spec.h"
@@ -17,9 +17,6 @@
 
 namespace stack::cmd {
 namespace {
-
-// Debian's tini, linked statically so that it runs in any image.
-constexpr const char* kInitBinary = "/usr/bin/tini-static";
 
 struct RunFlags {
   bool rm = false, privileged = false, read_only = false, tty = false, interactive = false, detach = false,
@@ -34,35 +31,15 @@ struct RunFlags {
   std::vector<std::string> command;
 };
 
-std::string random_id() {
-  std::random_device rd;
-  static const char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 64; ++i) id += kHex[rd() % 16];
-  return id;
-}
-
-// The top-most layer's copy of a file in the image.
-std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path) {
-  for (const std::string& dir : lower_dirs)
-    if (auto text = runtime::read_whole_file(dir + path)) return *text;
-  return {};
-}
-
 int run(const RunFlags& f) {
-  // What a start allocates, faulted in at once rather than page by page.
-  reserve_heap(1u << 20);
   auto fail = [](const std::string& message) {
     std::cerr << "error: " << message << "\n";
     return 125;
   };
-  runtime::ImageStore store(images_root());
-  runtime::Image image;
-  if (runtime::Status s = store.find(f.image, &image); !s) return fail(s.message());
-  std::vector<std::string> lower_dirs;
-  for (auto it = image.diff_ids.rbegin(); it != image.diff_ids.rend(); ++it) lower_dirs.push_back(store.layer_dir(*it));
-
-  runtime::RunOptions o;
+  LaunchRequest r;
+  r.image = f.image;
+  r.name = f.name;
+  runtime::RunOptions& o = r.options;
   o.command = f.command;
   if (!f.entrypoint.empty()) o.entrypoint = std::vector<std::string>{f.entrypoint};
   o.env = f.env;
@@ -86,101 +63,30 @@ int run(const RunFlags& f) {
   }
   if (f.cpus > 0) o.cpus = f.cpus;
   if (f.pids_limit != 0) o.pids_limit = f.pids_limit;
-  if (f.init) {
-    o.init_path = kInitBinary;
-    if (::access(o.init_path.c_str(), X_OK) != 0) return fail(std::string("--init needs ") + kInitBinary + " (Debian package tini)");
-  }
-  std::string stop_signal = !f.stop_signal.empty() ? f.stop_signal : !image.config.stop_signal.empty() ? image.config.stop_signal : "SIGTERM";
-  if (!runtime::signal_number(stop_signal)) return fail("stop signal " + stop_signal + ": not a signal");
-  std::vector<netbridge::NetworkJoin> joins;
+  r.user = f.user;
+  r.init = f.init;
+  r.remove = f.rm;
+  r.detach = f.detach;
+  r.tty = f.tty;
+  r.interactive = f.interactive;
+  r.stop_signal = f.stop_signal;
+  r.stop_timeout = f.stop_timeout;
   for (const std::string& n : f.networks) {
     if (n == "none") continue;
     netbridge::NetworkRecord network;
     if (netbridge::Status s = network_store().find(n, &network); !s) return fail(s.message());
-    joins.push_back({n, f.network_aliases, std::nullopt});
+    r.joins.push_back({n, f.network_aliases, std::nullopt});
   }
-  std::vector<netbridge::PortMapping> mappings;
   for (const std::string& p : f.publish)
-    if (netbridge::Status s = netbridge::parse_port_mappings(p, &mappings); !s) return fail(s.message());
-  if (!mappings.empty() && joins.empty()) return fail("publishing ports needs --network");
+    if (netbridge::Status s = netbridge::parse_port_mappings(p, &r.ports); !s) return fail(s.message());
   if (!f.ip.empty()) {
-    if (joins.empty()) return fail("--ip needs --network");
-    if (!(joins[0].ipv4_address = netbridge::Ipv4Address::parse(f.ip))) return fail("--ip " + f.ip + ": expected an IPv4 address");
+    if (r.joins.empty()) return fail("--ip needs --network");
+    if (!(r.joins[0].ipv4_address = netbridge::Ipv4Address::parse(f.ip))) return fail("--ip " + f.ip + ": expected an IPv4 address");
   }
-
-  runtime::ContainerSpec spec;
-  auto lookup = [](const std::string& k) -> std::optional<std::string> {
-    const char* v = std::getenv(k.c_str());
-    return v ? std::optional<std::string>(v) : std::nullopt;
-  };
-  if (runtime::Status s = runtime::make_spec(image, lower_dirs, o, random_id(), &spec, lookup); !s) return fail(s.message());
-  std::string user = !f.user.empty() ? f.user : image.config.user;
-  std::string error;
-  auto resolved = runtime::resolve_user(user.empty() ? "0" : user, image_file(lower_dirs, "/etc/passwd"),
-                                        image_file(lower_dirs, "/etc/group"), &error);
-  if (!resolved) return fail(error);
-  spec.process.terminal = f.tty;
-  spec.process.uid = resolved->uid;
-  spec.process.gid = resolved->gid;
-  // Like Docker, the primary group is among the supplementary ones.
-  spec.process.additional_gids = {resolved->gid};
-  for (uint32_t g : resolved->additional_gids) spec.process.additional_gids.push_back(g);
-  if (std::none_of(spec.process.env.begin(), spec.process.env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
-    spec.process.env.push_back("HOME=" + resolved->home);
-  if (spec.seccomp == runtime::SeccompMode::Profile) {
-    auto text = runtime::read_whole_file(spec.seccomp_profile_json);
-    if (!text) return fail("seccomp profile " + spec.seccomp_profile_json + " cannot be read");
-    spec.seccomp_profile_json = *text;
-  }
-  runtime::RuntimePaths paths = runtime_paths();
-  runtime::ContainerStore containers(paths.containers);
-  reclaim_containers(containers, false);
-  runtime::ContainerRecord record;
-  record.id = spec.id;
-  record.name = f.name.empty() ? spec.id.substr(0, 12) : f.name;
-  record.image = f.image;
-  record.image_id = image.config_digest;
-  record.command = spec.process.args;
-  if (f.init) record.command.erase(record.command.begin(), record.command.begin() + 2);  // the init and its "--"
-  record.remove_on_exit = f.rm;
-  record.stop_signal = stop_signal;
-  record.stop_timeout = f.stop_timeout;
-  record.detached = f.detach;
-  record.tty = f.tty;
-  for (const auto& j : joins) record.networks.push_back(j.network);
-  for (const auto& m : mappings) record.ports.push_back(m.to_string());
-  if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
-  if (!joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
-  // For `exec` and `start`, which run its processes the way the init was run.
-  if (runtime::Status s = containers.save_spec(spec); !s) {
-    containers.discard(record);
-    return fail(s.message());
-  }
-  std::unique_ptr<netbridge::PortProxy> bound;
-  if (!mappings.empty()) {
-    if (netbridge::Status s = netbridge::PortProxy::bind(mappings, &bound); !s) {
-      containers.discard(record);
-      return fail("container " + record.name + ": " + s.message());
-    }
-  }
-  if (!joins.empty()) {
-    if (runtime::Status s = join_networks(record, joins); !s) {
-      containers.discard(record);
-      return fail("container " + record.name + ": " + s.message());
-    }
-  }
-  runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
-  runtime::RunResult result;
-  runtime::Status ran = f.detach ? runtime::run_detached(spec, paths, containers, &record, f.tty, hooks, &result)
-                                 : runtime::run_attached(spec, paths, containers, &record, {f.interactive, f.tty}, hooks, &result);
-  if (!ran) return fail(ran.message());
-  if (f.detach && result.error.empty()) {
-    std::cout << spec.id << "\n";
-    return 0;
-  }
-  if (!result.error.empty()) std::cerr << "error: container " << spec.id.substr(0, 12) << ": " << result.error << "\n";
-  if (result.oom_killed) std::cerr << "container " << spec.id.substr(0, 12) << " was OOM-killed\n";
-  return result.exit_code;
+  std::string id;
+  int rc = launch_container(r, &id);
+  if (f.detach && rc == 0) std::cout << id << "\n";
+  return rc;
 }
 
 struct StartFlags {

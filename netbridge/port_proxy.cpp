@@ -142,7 +142,7 @@ PortProxy::~PortProxy() { stop(); }
 Status PortProxy::bind(const std::vector<PortMapping>& mappings, std::unique_ptr<PortProxy>* out) {
   std::unique_ptr<PortProxy> proxy(new PortProxy);
   proxy->mappings_ = mappings;
-  for (const PortMapping& m : mappings) {
+  for (PortMapping& m : proxy->mappings_) {
     bool tcp = m.protocol == "tcp";
     int fd = ::socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
     if (fd < 0) return Status::from_errno("socket for port " + m.to_string());
@@ -153,6 +153,10 @@ Status PortProxy::bind(const std::vector<PortMapping>& mappings, std::unique_ptr
     if (::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 || (tcp && ::listen(fd, 512) != 0))
       return Status::from_errno("publishing port " + std::to_string(m.host_port) + "/" + m.protocol + " on " +
                                 m.host_ip.to_string());
+    if (m.host_port == 0) {
+      socklen_t len = sizeof at;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &len) == 0) m.host_port = ntohs(at.sin_port);
+    }
   }
   *out = std::move(proxy);
   return Status::ok();

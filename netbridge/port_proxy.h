@@ -45,6 +45,9 @@ class PortProxy {
   // Stops accepting, ends every forwarding and closes the sockets.
   void stop();
 
+  // As bound: a host port 0 asked for is the one the kernel chose.
+  const std::vector<PortMapping>& mappings() const { return mappings_; }
+
  private:
   PortProxy() = default;
   void serve_tcp(size_t index);

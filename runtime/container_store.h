@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct ContainerRecord {
   bool tty = false;
   std::vector<std::string> networks;     // joined in order: eth0, eth1...
   std::vector<std::string> ports;        // published: "0.0.0.0:8080->80/tcp"
+  std::map<std::string, std::string> labels;  // a stack's project, service, number, config hash
 
   // As written to state.json.
   nlohmann::json to_json() const;

@@ -1,0 +1,139 @@
+#include "cmd/container_launch.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include "cmd/commands.h"
+#include "cmd/container_networks.h"
+#include "cmd/heap_reserve.h"
+#include "runtime/container_session.h"
+#include "runtime/container_store.h"
+#include "runtime/on_disk.h"
+#include "runtime/signal_names.h"
+#include "runtime/user_lookup.h"
+
+namespace stack::cmd {
+namespace {
+
+// Debian's tini, linked statically so that it runs in any image.
+constexpr const char* kInitBinary = "/usr/bin/tini-static";
+
+std::string random_id() {
+  std::random_device rd;
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 64; ++i) id += kHex[rd() % 16];
+  return id;
+}
+
+// The top-most layer's copy of a file in the image.
+std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path) {
+  for (const std::string& dir : lower_dirs)
+    if (auto text = runtime::read_whole_file(dir + path)) return *text;
+  return {};
+}
+
+}  // namespace
+
+int launch_container(const LaunchRequest& r, std::string* id) {
+  // What a start allocates, faulted in at once rather than page by page.
+  reserve_heap(1u << 20);
+  auto fail = [](const std::string& message) {
+    std::cerr << "error: " << message << "\n";
+    return 125;
+  };
+  runtime::ImageStore store(images_root());
+  runtime::Image image;
+  if (runtime::Status s = store.find(r.image, &image); !s) return fail(s.message());
+  std::vector<std::string> lower_dirs;
+  for (auto it = image.diff_ids.rbegin(); it != image.diff_ids.rend(); ++it) lower_dirs.push_back(store.layer_dir(*it));
+  runtime::RunOptions o = r.options;
+  if (r.init) {
+    o.init_path = kInitBinary;
+    if (::access(o.init_path.c_str(), X_OK) != 0) return fail(std::string("--init needs ") + kInitBinary + " (Debian package tini)");
+  }
+  std::string stop_signal = !r.stop_signal.empty() ? r.stop_signal : !image.config.stop_signal.empty() ? image.config.stop_signal : "SIGTERM";
+  if (!runtime::signal_number(stop_signal)) return fail("stop signal " + stop_signal + ": not a signal");
+  if (!r.ports.empty() && r.joins.empty()) return fail("publishing ports needs --network");
+
+  runtime::ContainerSpec spec;
+  auto lookup = [](const std::string& k) -> std::optional<std::string> {
+    const char* v = std::getenv(k.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  if (runtime::Status s = runtime::make_spec(image, lower_dirs, o, random_id(), &spec, lookup); !s) return fail(s.message());
+  std::string user = !r.user.empty() ? r.user : image.config.user;
+  std::string error;
+  auto resolved = runtime::resolve_user(user.empty() ? "0" : user, image_file(lower_dirs, "/etc/passwd"),
+                                        image_file(lower_dirs, "/etc/group"), &error);
+  if (!resolved) return fail(error);
+  spec.process.terminal = r.tty;
+  spec.process.uid = resolved->uid;
+  spec.process.gid = resolved->gid;
+  // Like Docker, the primary group is among the supplementary ones.
+  spec.process.additional_gids = {resolved->gid};
+  for (uint32_t g : resolved->additional_gids) spec.process.additional_gids.push_back(g);
+  if (std::none_of(spec.process.env.begin(), spec.process.env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
+    spec.process.env.push_back("HOME=" + resolved->home);
+  if (spec.seccomp == runtime::SeccompMode::Profile) {
+    auto text = runtime::read_whole_file(spec.seccomp_profile_json);
+    if (!text) return fail("seccomp profile " + spec.seccomp_profile_json + " cannot be read");
+    spec.seccomp_profile_json = *text;
+  }
+  runtime::RuntimePaths paths = runtime_paths();
+  runtime::ContainerStore containers(paths.containers);
+  reclaim_containers(containers, false);
+  runtime::ContainerRecord record;
+  record.id = spec.id;
+  record.name = r.name.empty() ? spec.id.substr(0, 12) : r.name;
+  record.image = r.image;
+  record.image_id = image.config_digest;
+  record.command = spec.process.args;
+  if (r.init) record.command.erase(record.command.begin(), record.command.begin() + 2);  // the init and its "--"
+  record.remove_on_exit = r.remove;
+  record.stop_signal = stop_signal;
+  record.stop_timeout = r.stop_timeout;
+  record.detached = r.detach;
+  record.tty = r.tty;
+  record.labels = r.labels;
+  for (const auto& j : r.joins) record.networks.push_back(j.network);
+  if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
+  if (!r.joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
+  // For `exec` and `start`, which run its processes the way the init was run.
+  if (runtime::Status s = containers.save_spec(spec); !s) {
+    containers.discard(record);
+    return fail(s.message());
+  }
+  std::unique_ptr<netbridge::PortProxy> bound;
+  if (!r.ports.empty()) {
+    if (netbridge::Status s = netbridge::PortProxy::bind(r.ports, &bound); !s) {
+      containers.discard(record);
+      return fail("container " + record.name + ": " + s.message());
+    }
+    // Ports the kernel chose (host port 0) are known once bound.
+    for (const auto& m : bound->mappings()) record.ports.push_back(m.to_string());
+    containers.save(record);
+  }
+  if (!r.joins.empty()) {
+    if (runtime::Status s = join_networks(record, r.joins); !s) {
+      containers.discard(record);
+      return fail("container " + record.name + ": " + s.message());
+    }
+  }
+  runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
+  runtime::RunResult result;
+  runtime::Status ran = r.detach ? runtime::run_detached(spec, paths, containers, &record, r.tty, hooks, &result)
+                                 : runtime::run_attached(spec, paths, containers, &record, {r.interactive, r.tty}, hooks, &result);
+  if (!ran) return fail(ran.message());
+  if (id) *id = spec.id;
+  if (r.detach && result.error.empty()) return 0;
+  if (!result.error.empty()) std::cerr << "error: container " << record.name << ": " << result.error << "\n";
+  if (result.oom_killed) std::cerr << "container " << record.name << " was OOM-killed\n";
+  return result.exit_code;
+}
+
+}  // namespace stack::cmd

@@ -1,0 +1,33 @@
+// ContainerLaunch: one container made from a local image and run, as `container run` and `up` ask.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "netbridge/endpoints.h"
+#include "netbridge/port_proxy.h"
+#include "runtime/default_spec.h"
+
+namespace stack::cmd {
+
+struct LaunchRequest {
+  std::string image, name;  // name empty: the ID's first 12 characters
+  runtime::RunOptions options;
+  std::string user;         // empty: the image's
+  bool init = false;        // --init: tini-static as PID 1
+  bool remove = false, detach = false, tty = false, interactive = false;
+  std::string stop_signal;  // empty: the image's, else SIGTERM
+  int stop_timeout = 10;
+  std::vector<netbridge::NetworkJoin> joins;
+  std::vector<netbridge::PortMapping> ports;
+  std::map<std::string, std::string> labels;
+};
+
+// Creates the container (record, spec, ports bound, networks joined) and
+// runs it. Returns `container run`'s exit status: 125 with the error on
+// stderr when it could not be made; detached, 0 once its command runs
+// (its ID in *id); attached, the command's.
+int launch_container(const LaunchRequest& request, std::string* id);
+
+}  // namespace stack::cmd
