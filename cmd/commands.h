@@ -14,6 +14,11 @@ void add_version_command(CLI::App& app, int& exit_code);
 void add_image_command(CLI::App& app, int& exit_code);
 void add_container_command(CLI::App& app, int& exit_code);
 void add_network_command(CLI::App& app, int& exit_code);
+// The stack lifecycle, on the project the global options name.
+void add_up_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_down_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+// ps and port.
+void add_ps_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 // stop, kill, logs, exec: under `stack container`.
 void add_container_process_commands(CLI::App& container, int& exit_code);
 

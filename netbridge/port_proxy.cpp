@@ -126,8 +126,10 @@ Status parse_port_mappings(const std::string& text, std::vector<PortMapping>* ou
   int c_first, c_last, h_first, h_last;
   if (!parse_range(container, &c_first, &c_last)) return bad("container port must be 1-65535 or a range of them");
   if (host.empty()) {
-    h_first = c_first;
-    h_last = c_last;
+    // As Docker and Compose: a port published without a host port gets
+    // one the kernel chooses.
+    for (int p = c_first; p <= c_last; ++p) out->push_back({address, 0, static_cast<uint16_t>(p), protocol});
+    return Status::ok();
   } else if (!parse_range(host, &h_first, &h_last)) {
     return bad("host port must be 1-65535 or a range of them");
   }

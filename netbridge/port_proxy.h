@@ -26,7 +26,7 @@ struct PortMapping {
 };
 
 // `[HOST_IP:][HOST_PORT[-END]:]CONTAINER_PORT[-END][/tcp|udp]`, ranges
-// expanded; a host port left out is the container port.
+// expanded; a host port left out is 0, one the kernel chooses at bind.
 Status parse_port_mappings(const std::string& text, std::vector<PortMapping>* out);
 
 class PortProxy {

@@ -108,7 +108,13 @@ std::optional<std::string> read_whole_file(const std::string& path) {
 Status FileLock::acquire(const std::string& path, FileLock* out) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status::from_errno("opening lock " + path);
-  while (::flock(fd, LOCK_EX) != 0) {
+  // A POSIX record lock, not flock(): it belongs to this process and is not
+  // inherited by fork, so a shim forked while a lock is held (`up` starts
+  // containers under the project's lock) does not keep it for its lifetime.
+  struct flock whole {};
+  whole.l_type = F_WRLCK;
+  whole.l_whence = SEEK_SET;
+  while (::fcntl(fd, F_SETLKW, &whole) != 0) {
     if (errno == EINTR) continue;
     Status s = Status::from_errno("locking " + path);
     ::close(fd);

@@ -1,0 +1,90 @@
+// `stack down`: the project's containers stopped in reverse dependency order and removed, then its networks.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "cmd/commands.h"
+#include "cmd/container_networks.h"
+#include "cmd/project_containers.h"
+#include "netbridge/firewall.h"
+#include "netbridge/links.h"
+#include "orchestrator/dependency_graph.h"
+
+namespace fs = std::filesystem;
+
+namespace stack::cmd {
+namespace {
+
+struct DownFlags {
+  bool volumes = false;
+  std::optional<int> timeout;
+};
+
+int down(const GlobalOptions& global, const DownFlags& f) {
+  std::optional<ProjectRef> ref = find_project(global, false);
+  if (!ref) return 1;
+  std::vector<runtime::ContainerRecord> records = project_containers(ref->name);
+  // Services in stop order when the files say it; the rest after.
+  std::vector<std::string> order;
+  if (ref->project)
+    for (const auto& node : orchestrator::DependencyGraph(*ref->project).stop_order())
+      if (node.kind == orchestrator::GraphNode::Kind::Service) order.push_back(node.name);
+  auto rank = [&](const runtime::ContainerRecord& r) {
+    auto it = std::find(order.begin(), order.end(), r.labels.at(kServiceLabel));
+    return it - order.begin();
+  };
+  std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  runtime::ContainerStore store(runtime_paths().containers);
+  int rc = 0;
+  for (const runtime::ContainerRecord& r : records) {
+    store.stop(r, f.timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
+    runtime::ContainerRecord removed;
+    if (runtime::Status s = store.remove(r.id, true, &removed); !s) {
+      std::cerr << "error: " << s.message() << "\n";
+      rc = 1;
+      continue;
+    }
+    release_networks(removed);
+    std::cout << " Container " << r.name << "  Removed\n";
+  }
+  // The project's own networks: by label, so that they go even when the files are gone.
+  netbridge::NetworkStore networks = network_store();
+  std::vector<netbridge::NetworkRecord> all;
+  networks.list(&all);
+  std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
+  std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
+  for (const auto& n : all) {
+    auto label = n.labels.find(kProjectLabel);
+    if (label == n.labels.end() || label->second != ref->name) continue;
+    runtime::Status s = networks.remove(n.name);
+    if (s) s = links->remove_link(n.bridge);
+    if (s) s = firewall->remove_network(n);
+    if (!s) {
+      std::cerr << "error: " << s.message() << "\n";
+      rc = 1;
+      continue;
+    }
+    std::cout << " Network " << n.name << "  Removed\n";
+  }
+  if (f.volumes && ref->project)
+    for (const auto& v : ref->project->volumes) {
+      if (v.external) continue;
+      std::error_code ec;
+      fs::path dir = fs::path(volume_data_dir(v.name)).parent_path();
+      if (fs::remove_all(dir, ec) > 0) std::cout << " Volume " << v.name << "  Removed\n";
+    }
+  return rc;
+}
+
+}  // namespace
+
+void add_down_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto f = std::make_shared<DownFlags>();
+  CLI::App* down_cmd = app.add_subcommand("down", "Stop and remove the project's containers and networks");
+  down_cmd->add_flag("-v,--volumes", f->volumes, "Also remove the project's named volumes");
+  down_cmd->add_option("-t,--timeout", f->timeout, "Seconds to wait for each container to stop");
+  down_cmd->callback([f, &global, &exit_code] { exit_code = down(global, *f); });
+}
+
+}  // namespace stack::cmd

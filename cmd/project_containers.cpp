@@ -1,0 +1,140 @@
+#include "cmd/project_containers.h"
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include "cmd/commands.h"
+#include "runtime/on_disk.h"
+
+namespace fs = std::filesystem;
+
+namespace stack::cmd {
+
+std::string service_container_name(const schema::Project& project, const schema::ServiceSpec& service, int number) {
+  if (!service.container_name.empty()) return service.container_name;
+  return project.name + "-" + service.name + "-" + std::to_string(number);
+}
+
+std::string volume_data_dir(const std::string& volume_name) { return stack_root() + "/volumes/" + volume_name + "/_data"; }
+
+runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& s, int number,
+                               const std::string& config_hash, LaunchRequest* out) {
+  auto unsupported = [&](const std::string& what) {
+    return runtime::Status::error("service " + s.name + ": " + what + " is not supported yet");
+  };
+  if (s.image.empty()) return unsupported("build without an image");
+  LaunchRequest r;
+  r.image = s.image;
+  r.name = service_container_name(project, s, number);
+  r.detach = true;
+  runtime::RunOptions& o = r.options;
+  if (s.command) o.command = *s.command;
+  if (s.entrypoint) o.entrypoint = *s.entrypoint;
+  for (const auto& [key, value] : s.environment) o.env.push_back(value ? key + "=" + *value : key);
+  o.working_dir = s.working_dir;
+  o.hostname = s.hostname;
+  for (const schema::MountSpec& m : s.mounts) {
+    switch (m.type) {
+      case schema::MountSpec::Type::Bind:
+        if (m.create_host_path)
+          if (runtime::Status st = runtime::make_directories(m.source); !st && !fs::exists(m.source)) return st;
+        o.volumes.push_back(m.source + ":" + m.target + (m.read_only ? ":ro" : ""));
+        break;
+      case schema::MountSpec::Type::Tmpfs:
+        o.tmpfs.push_back(m.target + (m.tmpfs_size ? ":size=" + std::to_string(*m.tmpfs_size) : ""));
+        break;
+      case schema::MountSpec::Type::Volume: {
+        if (m.source.empty()) return unsupported("the anonymous volume at " + m.target);
+        const schema::VolumeSpec* volume = nullptr;
+        for (const auto& v : project.volumes)
+          if (v.key == m.source) volume = &v;
+        if (!volume) return runtime::Status::error("service " + s.name + ": no volume " + m.source);
+        std::string data = volume_data_dir(volume->name);
+        if (volume->external && !fs::is_directory(data))
+          return runtime::Status::error("external volume " + volume->name + " does not exist");
+        if (runtime::Status st = runtime::make_directories(data); !st) return st;
+        o.volumes.push_back(data + ":" + m.target + (m.read_only ? ":ro" : ""));
+        break;
+      }
+    }
+  }
+  o.cap_add = s.cap_add;
+  o.cap_drop = s.cap_drop;
+  o.privileged = s.privileged;
+  o.read_only = s.read_only;
+  o.security_opt = s.security_opt;
+  o.memory_bytes = s.memory_bytes;
+  o.pids_limit = s.pids_limit;
+  o.cpus = s.cpus;
+  if (s.shm_size) o.shm_size = static_cast<uint64_t>(*s.shm_size);
+  r.user = s.user;
+  r.init = s.init;
+  r.tty = s.tty;
+  r.stop_signal = s.stop_signal;
+  r.stop_timeout = static_cast<int>(std::ceil(static_cast<double>(s.stop_grace_period_ns) / 1e9));
+  // Networks by priority (highest first, as Compose), then by key: eth0 is the first.
+  std::vector<std::pair<std::string, schema::NetworkAttachment>> networks(s.networks.begin(), s.networks.end());
+  std::stable_sort(networks.begin(), networks.end(),
+                   [](const auto& a, const auto& b) { return a.second.priority > b.second.priority; });
+  for (const auto& [key, attachment] : networks) {
+    const schema::NetworkSpec* network = nullptr;
+    for (const auto& n : project.networks)
+      if (n.key == key) network = &n;
+    if (!network) return runtime::Status::error("service " + s.name + ": no network " + key);
+    netbridge::NetworkJoin join{network->name, {s.name}, std::nullopt};
+    join.aliases.insert(join.aliases.end(), attachment.aliases.begin(), attachment.aliases.end());
+    if (!attachment.ipv4_address.empty()) {
+      join.ipv4_address = netbridge::Ipv4Address::parse(attachment.ipv4_address);
+      if (!join.ipv4_address) return runtime::Status::error("service " + s.name + ": ipv4_address " + attachment.ipv4_address);
+    }
+    r.joins.push_back(join);
+  }
+  for (const schema::PortSpec& p : s.ports) {
+    std::string text = (p.host_ip.empty() ? "" : p.host_ip + ":") + (p.published.empty() ? "" : p.published + ":") +
+                       std::to_string(p.target) + "/" + p.protocol;
+    if (!p.host_ip.empty() && p.published.empty()) text = p.host_ip + "::" + std::to_string(p.target) + "/" + p.protocol;
+    if (runtime::Status st = netbridge::parse_port_mappings(text, &r.ports); !st)
+      return runtime::Status::error("service " + s.name + ": " + st.message());
+  }
+  r.labels = {{kProjectLabel, project.name},
+              {kServiceLabel, s.name},
+              {kNumberLabel, std::to_string(number)},
+              {kConfigHashLabel, config_hash}};
+  *out = std::move(r);
+  return runtime::Status::ok();
+}
+
+std::vector<runtime::ContainerRecord> project_containers(const std::string& project) {
+  runtime::ContainerStore store(runtime_paths().containers);
+  std::vector<runtime::ContainerRecord> all, out;
+  store.list(&all);
+  for (auto& r : all) {
+    auto it = r.labels.find(kProjectLabel);
+    if (it != r.labels.end() && it->second == project) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_required) {
+  if (!files_required && !global.project_name.empty() && global.files.empty()) {
+    // -p alone: the files may be gone; state is enough.
+    ProjectRef ref;
+    ref.name = global.project_name;
+    if (auto loaded = load_project(global, {}, true)) {
+      ref.project = schema::build_project(loaded->tree, loaded->project_dir);
+      ref.name = ref.project->name;
+      ref.loaded = std::move(loaded);
+    }
+    return ref;
+  }
+  auto loaded = load_project(global, {}, true);
+  if (!loaded) return std::nullopt;
+  ProjectRef ref;
+  ref.project = schema::build_project(loaded->tree, loaded->project_dir);
+  ref.name = ref.project->name;
+  ref.loaded = std::move(loaded);
+  return ref;
+}
+
+}  // namespace stack::cmd
