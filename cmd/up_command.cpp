@@ -1,5 +1,6 @@
 // `stack up -d`: the project's networks, volumes and containers, in dependency order.
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -33,6 +34,10 @@ runtime::Status create_networks(const schema::Project& project) {
     o.internal = n.internal;
     o.labels = n.labels;
     o.labels[kProjectLabel] = project.name;
+    if (auto mtu = n.driver_opts.find("com.docker.network.driver.mtu"); mtu != n.driver_opts.end()) {
+      o.mtu = std::atoi(mtu->second.c_str());
+      if (o.mtu < 68 || o.mtu > 65535) return runtime::Status::error("network " + n.key + ": mtu " + mtu->second + " is out of range");
+    }
     if (!n.pools.empty()) {
       const auto& pool = n.pools[0];
       if (!pool.subnet.empty() && !(o.subnet = netbridge::Ipv4Subnet::parse(pool.subnet)))

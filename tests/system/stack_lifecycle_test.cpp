@@ -75,5 +75,34 @@ TEST_F(Container, UpFailsNamingAServiceThatDidNotComplete) {
   EXPECT_NE(r.err.find("service migrate didn't complete successfully: exit 3"), std::string::npos) << r.err;
 }
 
+TEST_F(Container, ReplicasShareTheServiceNameAndExternalNetworksStay) {
+  fs::path dir = root_ / "scaled";
+  fs::create_directories(dir);
+  std::ofstream(dir / "compose.yaml") << R"(services:
+  api:
+    image: busybox
+    command: ["sleep", "30"]
+    deploy: {replicas: 2}
+    networks: [shared]
+  probe:
+    image: busybox
+    command: ["sleep", "30"]
+    networks: [shared]
+networks:
+  shared:
+    external: true
+    name: outside
+)";
+  Outcome r = in_sandbox(
+      "ip link set lo up; cd " + quote(dir.string()) + "; "
+      "$S up -d >/dev/null; echo missing=$?; "
+      "$S network create outside >/dev/null; $S up -d >/dev/null; echo up=$?; "
+      "$S container exec scaled-probe-1 grep -cw api /etc/hosts; "
+      "$S container exec scaled-probe-1 ping -c1 -W2 scaled-api-2 | grep -c '1 packets received'; "
+      "$S down -t 0 | grep -c Network; $S network ls | grep -c outside; $S network rm outside >/dev/null");
+  EXPECT_EQ(r.out, "missing=1\nup=0\n2\n1\n0\n1\n") << r.err;
+  EXPECT_NE(r.err.find("external network outside does not exist"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace stack_system_test
