@@ -110,6 +110,22 @@ int child_main(void* raw) {
   exec_container_process(spec.process, *a.seccomp_bpf, *a.stdio, a.error_fd, parent);
 }
 
+// One byte that carries one file descriptor (SCM_RIGHTS), to send or receive.
+struct FdMessage {
+  char byte = 't';
+  iovec data{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+  msghdr message{};
+  FdMessage() {
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
 // A new pseudo-terminal from the container's own /dev/pts, its slave made
 // our controlling terminal and stdio, its master sent to the parent.
 Status attach_new_terminal(const ProcessSpec& p, int console_socket) {
@@ -122,20 +138,13 @@ Status attach_new_terminal(const ProcessSpec& p, int console_socket) {
   if (s && (slave = ::open(name, O_RDWR | O_NOCTTY)) < 0) s = Status::from_errno(std::string("opening ") + name);
   if (s && ::fchown(slave, p.uid, p.gid) != 0) s = Status::from_errno(std::string("chown ") + name);
   if (s) {
-    char byte = 't';
-    iovec data{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    FdMessage m;
+    cmsghdr* header = CMSG_FIRSTHDR(&m.message);
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(header), &master, sizeof(int));
-    if (::sendmsg(console_socket, &message, MSG_NOSIGNAL) != 1) s = Status::from_errno("sending the terminal");
+    if (::sendmsg(console_socket, &m.message, MSG_NOSIGNAL) != 1) s = Status::from_errno("sending the terminal");
   }
   ::close(master);
   ::close(console_socket);
@@ -193,18 +202,11 @@ Status attach_stdio(const ContainerStdio& stdio) {
 }
 
 int receive_console(int socket) {
-  char byte;
-  iovec data{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  FdMessage m;
   ssize_t n;
-  while ((n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  while ((n = ::recvmsg(socket, &m.message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
   }
-  cmsghdr* header = n == 1 ? CMSG_FIRSTHDR(&message) : nullptr;
+  cmsghdr* header = n == 1 ? CMSG_FIRSTHDR(&m.message) : nullptr;
   if (!header || header->cmsg_type != SCM_RIGHTS) return -1;
   int fd;
   std::memcpy(&fd, CMSG_DATA(header), sizeof(int));
