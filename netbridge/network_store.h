@@ -1,4 +1,4 @@
-// NetworkStore: the records of networks and their address leases under STACK_ROOT/networks, changed under one flock.
+// NetworkStore: the records of networks and their address leases under STACK_ROOT/networks, changed under one file lock.
 #pragma once
 
 #include <map>

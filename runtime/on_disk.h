@@ -28,7 +28,8 @@ std::string timestamp_now();
 // mkdir -p (mode 0755); an absolute path.
 Status make_directories(const std::string& path);
 
-// An exclusive flock on `path` (created if needed), released on destruction.
+// An exclusive lock on `path` (created if needed), held by this process
+// (a POSIX record lock: not inherited by fork), released on destruction.
 class FileLock {
  public:
   static Status acquire(const std::string& path, FileLock* out);
