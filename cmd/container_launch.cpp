@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
-#include <random>
 
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
 #include "cmd/heap_reserve.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
+#include "runtime/object_names.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
 #include "runtime/user_lookup.h"
@@ -21,14 +21,6 @@ namespace {
 
 // Debian's tini, linked statically so that it runs in any image.
 constexpr const char* kInitBinary = "/usr/bin/tini-static";
-
-std::string random_id() {
-  std::random_device rd;
-  static const char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 64; ++i) id += kHex[rd() % 16];
-  return id;
-}
 
 // The top-most layer's copy of a file in the image.
 std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path) {
@@ -65,7 +57,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
     const char* v = std::getenv(k.c_str());
     return v ? std::optional<std::string>(v) : std::nullopt;
   };
-  if (runtime::Status s = runtime::make_spec(image, lower_dirs, o, random_id(), &spec, lookup); !s) return fail(s.message());
+  if (runtime::Status s = runtime::make_spec(image, lower_dirs, o, runtime::new_object_id(), &spec, lookup); !s) return fail(s.message());
   std::string user = !r.user.empty() ? r.user : image.config.user;
   std::string error;
   auto resolved = runtime::resolve_user(user.empty() ? "0" : user, image_file(lower_dirs, "/etc/passwd"),

@@ -2,13 +2,12 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 
 #include "netbridge/ipam.h"
+#include "runtime/object_names.h"
 #include "runtime/on_disk.h"
 
 namespace fs = std::filesystem;
@@ -52,21 +51,6 @@ std::optional<NetworkRecord> from_json(const nlohmann::json& j) {
   return r;
 }
 
-bool valid_name(const std::string& n) {
-  if (n.empty() || n.size() > 64 || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
-  for (char c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
-  return true;
-}
-
-std::string random_id() {
-  std::random_device rd;
-  static const char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 64; ++i) id += kHex[rd() % 16];
-  return id;
-}
-
 }  // namespace
 
 Status NetworkStore::save(const NetworkRecord& record) const {
@@ -97,7 +81,7 @@ Status NetworkStore::list(std::vector<NetworkRecord>* out) const {
 
 Status NetworkStore::create(const NetworkOptions& o, NetworkRecord* out, bool* created) {
   if (created) *created = false;
-  if (!valid_name(o.name)) return Status::error("invalid network name \"" + o.name + "\" (letters, digits, '_', '.', '-')");
+  if (o.name.size() > 64 || !runtime::valid_object_name(o.name)) return Status::error("invalid network name \"" + o.name + "\" (letters, digits, '_', '.', '-')");
   if (Status s = runtime::make_directories(root_); !s) return s;
   runtime::FileLock lock;
   if (Status s = runtime::FileLock::acquire(root_ + "/lock", &lock); !s) return s;
@@ -108,7 +92,7 @@ Status NetworkStore::create(const NetworkOptions& o, NetworkRecord* out, bool* c
   for (const NetworkRecord& n : others) taken.push_back(n.subnet);
   NetworkRecord r;
   r.name = o.name;
-  r.id = random_id();
+  r.id = runtime::new_object_id();
   r.bridge = "stk-" + r.id.substr(0, 11);
   if (o.subnet) {
     for (const NetworkRecord& n : others)

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 
 #include "runtime/linux/cgroups.h"
 #include "runtime/linux/network_namespace.h"
+#include "runtime/object_names.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
 
@@ -55,13 +55,6 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.ports = j.value("Ports", std::vector<std::string>{});
   r.labels = j.value("Labels", std::map<std::string, std::string>{});
   return r;
-}
-
-bool valid_name(const std::string& n) {
-  if (n.empty() || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
-  for (char c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
-  return true;
 }
 
 }  // namespace
@@ -162,7 +155,7 @@ Status ContainerStore::stop(const ContainerRecord& record, int timeout_s, const 
 }
 
 Status ContainerStore::create(ContainerRecord* record) {
-  if (!valid_name(record->name))
+  if (!valid_object_name(record->name))
     return Status::error("invalid container name \"" + record->name + "\" (letters, digits, '_', '.', '-')");
   std::error_code ec;
   fs::create_directories(root_, ec);
