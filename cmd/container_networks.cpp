@@ -112,6 +112,13 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
   return hooks;
 }
 
+runtime::Status remove_network(const std::string& name) {
+  netbridge::NetworkStore store = network_store();
+  std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
+  std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
+  return netbridge::Endpoints(store, *links, *firewall).remove_network(name);
+}
+
 void release_networks(const runtime::ContainerRecord& record) {
   if (record.networks.empty()) return;
   runtime::linux_::remove_network_namespace(

@@ -32,6 +32,9 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
 // it is removed, or a --rm one was left behind by a killed runner).
 void release_networks(const runtime::ContainerRecord& record);
 
+// Removes a network no container is on, kernel side included.
+runtime::Status remove_network(const std::string& name);
+
 // ContainerStore::reclaim_stale, then the networks of the --rm containers
 // it removed; with `report`, says on stderr what was cleaned up.
 void reclaim_containers(runtime::ContainerStore& store, bool report);

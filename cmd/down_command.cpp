@@ -7,8 +7,6 @@
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
 #include "cmd/project_containers.h"
-#include "netbridge/firewall.h"
-#include "netbridge/links.h"
 #include "orchestrator/dependency_graph.h"
 
 namespace fs = std::filesystem;
@@ -52,15 +50,10 @@ int down(const GlobalOptions& global, const DownFlags& f) {
   netbridge::NetworkStore networks = network_store();
   std::vector<netbridge::NetworkRecord> all;
   networks.list(&all);
-  std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
-  std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
   for (const auto& n : all) {
     auto label = n.labels.find(kProjectLabel);
     if (label == n.labels.end() || label->second != ref->name) continue;
-    runtime::Status s = networks.remove(n.name);
-    if (s) s = links->remove_link(n.bridge);
-    if (s) s = firewall->remove_network(n);
-    if (!s) {
+    if (runtime::Status s = remove_network(n.name); !s) {
       std::cerr << "error: " << s.message() << "\n";
       rc = 1;
       continue;

@@ -6,8 +6,6 @@
 
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
-#include "netbridge/firewall.h"
-#include "netbridge/links.h"
 
 namespace stack::cmd {
 namespace {
@@ -124,17 +122,9 @@ void add_network_command(CLI::App& app, int& exit_code) {
   rm->callback([rm_names, &exit_code] {
     runtime::ContainerStore containers(runtime_paths().containers);
     reclaim_containers(containers, false);
-    netbridge::NetworkStore store = network_store();
-    std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
-    std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
     exit_code = 0;
     for (const std::string& name : *rm_names) {
-      netbridge::NetworkRecord n;
-      netbridge::Status s = store.find(name, &n);
-      if (s) s = store.remove(name);
-      if (s) s = links->remove_link(n.bridge);
-      if (s) s = firewall->remove_network(n);
-      if (!s) {
+      if (netbridge::Status s = remove_network(name); !s) {
         std::cerr << "error: " << s.message() << "\n";
         exit_code = 1;
         continue;

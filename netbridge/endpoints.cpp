@@ -68,6 +68,16 @@ Status Endpoints::leave(const std::string& id, const std::vector<std::string>& n
   return first;
 }
 
+Status Endpoints::remove_network(const std::string& name) {
+  runtime::FileLock lock;
+  if (Status s = store_.lock_links(&lock); !s) return s;
+  NetworkRecord network;
+  if (Status s = store_.find(name, &network); !s) return s;
+  if (Status s = store_.remove(name); !s) return s;
+  if (Status s = links_.remove_link(network.bridge); !s) return s;
+  return firewall_.remove_network(network);
+}
+
 std::string peer_hosts(const NetworkStore& store, const std::vector<std::string>& networks) {
   std::string out;
   std::set<std::string> seen;

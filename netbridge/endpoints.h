@@ -35,6 +35,10 @@ class Endpoints {
   // with its firewall rules.
   Status detach(const std::string& id, const std::vector<std::string>& networks);
 
+  // Removes a network no endpoint is on: its record, then its bridge and
+  // firewall rules if they are still there.
+  Status remove_network(const std::string& name);
+
   // The host end of a container's veth pair on its `index`th network.
   static std::string host_link_name(const std::string& id, size_t index);
 

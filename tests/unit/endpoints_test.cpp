@@ -118,5 +118,16 @@ TEST_F(EndpointsTest, TheLastEndpointTakesTheBridgeAndItsRules) {
   EXPECT_TRUE(firewall_.networks.empty());
 }
 
+TEST_F(EndpointsTest, ANetworkIsRemovedOnlyOnceNobodyIsOnIt) {
+  std::vector<Ipv4Address> addresses;
+  ASSERT_TRUE(endpoints_.attach("aaaaaaaaaaaa", "a", 3, {{"front", {}, {}}}, &addresses));
+  EXPECT_FALSE(endpoints_.remove_network("front"));
+  ASSERT_TRUE(endpoints_.detach("aaaaaaaaaaaa", {"front"}));
+  ASSERT_TRUE(endpoints_.remove_network("front"));
+  NetworkRecord gone;
+  EXPECT_FALSE(store_.find("front", &gone));
+  EXPECT_TRUE(links_.links.empty());
+}
+
 }  // namespace
 }  // namespace stack::netbridge
