@@ -121,6 +121,8 @@ std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_r
     // -p alone: the files may be gone; state is enough.
     ProjectRef ref;
     ref.name = global.project_name;
+    schema::DiskFileSource disk;
+    if (schema::discover_stack_files(fs::current_path().string(), disk).empty()) return ref;
     if (auto loaded = load_project(global, {}, true)) {
       ref.project = schema::build_project(loaded->tree, loaded->project_dir);
       ref.name = ref.project->name;

@@ -142,29 +142,12 @@ class Loader {
     std::vector<std::string> files;
     for (const std::string& f : options_.files) files.push_back(f == "-" ? f : join(options_.working_dir, f));
     if (!files.empty()) return files;
-    static const char* kNames[] = {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"};
-    for (std::string dir = options_.working_dir;; dir = dir_of(dir)) {
-      std::vector<std::string> found;
-      for (const char* name : kNames)
-        if (source_.exists(join(dir, name))) found.push_back(join(dir, name));
-      if (!found.empty()) {
-        if (found.size() > 1)
-          out_.diags.warning(file_mark(found[0]), "",
-                             "found several stack files in " + dir + "; using " + base_of(found[0]));
-        files.push_back(found[0]);
-        std::string name = base_of(found[0]);
-        std::string stem = name.substr(0, name.rfind('.'));
-        for (const char* ext : {".yaml", ".yml"}) {
-          std::string override_file = join(dir, stem + ".override" + ext);
-          if (source_.exists(override_file)) {
-            files.push_back(override_file);
-            break;
-          }
-        }
-        return files;
-      }
-      if (dir == "/" || dir == "." || dir.empty()) break;
-    }
+    bool several = false;
+    files = discover_stack_files(options_.working_dir, source_, &several);
+    if (several)
+      out_.diags.warning(file_mark(files[0]), "",
+                         "found several stack files in " + dir_of(files[0]) + "; using " + base_of(files[0]));
+    if (!files.empty()) return files;
     out_.diags.error({}, "",
                      "no stack file found in " + options_.working_dir +
                          " or its parents (looked for compose.yaml, compose.yml, docker-compose.yaml, "
@@ -611,6 +594,31 @@ class Loader {
 };
 
 }  // namespace
+
+std::vector<std::string> discover_stack_files(const std::string& start, StackFileSource& source, bool* several) {
+  static const char* kNames[] = {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"};
+  for (std::string dir = start;; dir = dir_of(dir)) {
+    std::vector<std::string> found;
+    for (const char* name : kNames)
+      if (source.exists(join(dir, name))) found.push_back(join(dir, name));
+    if (!found.empty()) {
+      if (several) *several = found.size() > 1;
+      std::vector<std::string> files = {found[0]};
+      std::string name = base_of(found[0]);
+      std::string stem = name.substr(0, name.rfind('.'));
+      for (const char* ext : {".yaml", ".yml"}) {
+        std::string override_file = join(dir, stem + ".override" + ext);
+        if (source.exists(override_file)) {
+          files.push_back(override_file);
+          break;
+        }
+      }
+      return files;
+    }
+    if (dir == "/" || dir == "." || dir.empty()) break;
+  }
+  return {};
+}
 
 LoadedProject load_project(const LoadOptions& options, StackFileSource& files) {
   LoadedProject out;

@@ -58,6 +58,12 @@ struct LoadedProject {
 
 LoadedProject load_project(const LoadOptions& options, StackFileSource& files);
 
+// Discovery as Compose does it: the first of compose.yaml, compose.yml,
+// docker-compose.yaml, docker-compose.yml in `dir` or its nearest parent
+// that has one, then its .override file if any. Empty when none.
+// `several` (may be null) is set when that directory had more than one.
+std::vector<std::string> discover_stack_files(const std::string& dir, StackFileSource& files, bool* several = nullptr);
+
 // Compose's project-name rule: lowercase, only [a-z0-9_-], no leading '_' or '-'.
 std::string normalize_project_name(const std::string& raw);
 
