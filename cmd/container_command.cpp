@@ -1,12 +1,16 @@
 // `stack container run|ls|inspect|rm`: single containers from local images.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <random>
+#include <tuple>
 
 #include "cmd/commands.h"
 #include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
+#include "cmd/container_status.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/default_spec.h"
@@ -21,7 +25,10 @@ namespace {
 struct RunFlags {
   bool rm = false, privileged = false, read_only = false, tty = false, interactive = false, detach = false,
        init = false;
-  std::string name, user, workdir, hostname, memory, entrypoint, shm_size, stop_signal;
+  std::string name, user, workdir, hostname, memory, entrypoint, shm_size, stop_signal, restart = "no";
+  std::string health_cmd, health_interval, health_timeout, health_start_period;
+  int health_retries = 0;
+  bool no_healthcheck = false;
   int stop_timeout = 10;
   std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt, networks, network_aliases, publish;
   std::string ip;
@@ -71,6 +78,25 @@ int run(const RunFlags& f) {
   r.interactive = f.interactive;
   r.stop_signal = f.stop_signal;
   r.stop_timeout = f.stop_timeout;
+  auto restart = runtime::RestartPolicy::parse(f.restart);
+  if (!restart) return fail("--restart " + f.restart + ": expected no, always, on-failure[:N] or unless-stopped");
+  r.restart = *restart;
+  r.no_healthcheck = f.no_healthcheck;
+  if (!f.health_cmd.empty() || !f.health_interval.empty() || !f.health_timeout.empty() ||
+      !f.health_start_period.empty() || f.health_retries > 0) {
+    runtime::HealthCheck hc;
+    if (!f.health_cmd.empty()) hc.test = {"CMD-SHELL", f.health_cmd};
+    for (auto [flag, text, field] : {std::tuple{"--health-interval", &f.health_interval, &hc.interval},
+                                     std::tuple{"--health-timeout", &f.health_timeout, &hc.timeout},
+                                     std::tuple{"--health-start-period", &f.health_start_period, &hc.start_period}}) {
+      if (text->empty()) continue;
+      auto ns = schema::parse_duration(*text);
+      if (!ns || *ns <= 0) return fail(std::string(flag) + " " + *text + ": expected a duration such as 5s");
+      *field = runtime::Nanoseconds(*ns);
+    }
+    if (f.health_retries > 0) hc.retries = f.health_retries;
+    r.healthcheck = hc;
+  }
   for (const std::string& n : f.networks) {
     if (n == "none") continue;
     netbridge::NetworkRecord network;
@@ -93,51 +119,6 @@ struct StartFlags {
   bool attach = false, interactive = false;
   std::vector<std::string> names;
 };
-
-// Starts a stopped container again: same spec, writable layer, networks
-// (and so addresses) and published ports.
-int start(const StartFlags& f, const std::string& name) {
-  auto fail = [&](const std::string& message) {
-    std::cerr << "error: " << message << "\n";
-    return f.attach ? 125 : 1;
-  };
-  runtime::RuntimePaths paths = runtime_paths();
-  runtime::ContainerStore containers(paths.containers);
-  runtime::ContainerRecord record;
-  if (runtime::Status s = containers.find(name, &record); !s) return fail(s.message());
-  if (record.running() || record.starting()) return fail("container " + record.name + " is already running");
-  runtime::ContainerSpec spec;
-  if (runtime::Status s = containers.load_spec(record, &spec); !s) return fail(s.message());
-  std::vector<netbridge::PortMapping> mappings;
-  for (std::string published : record.ports) {
-    // As recorded, "0.0.0.0:8080->80/tcp": back to the -p form.
-    if (size_t arrow = published.find("->"); arrow != std::string::npos) published.replace(arrow, 2, ":");
-    if (netbridge::Status s = netbridge::parse_port_mappings(published, &mappings); !s) return fail(s.message());
-  }
-  std::unique_ptr<netbridge::PortProxy> bound;
-  if (!mappings.empty())
-    if (netbridge::Status s = netbridge::PortProxy::bind(mappings, &bound); !s)
-      return fail("container " + record.name + ": " + s.message());
-  record.status = "created";
-  record.exit_code = 0;
-  record.oom_killed = false;
-  record.finished.clear();
-  record.runner = ::getpid();
-  record.runner_start_time = runtime::process_start_time(record.runner);
-  if (runtime::Status s = containers.save(record); !s) return fail(s.message());
-  runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
-  runtime::RunResult result;
-  runtime::Status ran = f.attach ? runtime::run_attached(spec, paths, containers, &record, {f.interactive, record.tty}, hooks, &result)
-                                 : runtime::run_detached(spec, paths, containers, &record, record.tty, hooks, &result);
-  if (!ran) return fail(ran.message());
-  if (!result.error.empty()) {
-    std::cerr << "error: container " << record.name << ": " << result.error << "\n";
-    return f.attach ? result.exit_code : 1;
-  }
-  if (f.attach) return result.exit_code;
-  std::cout << name << "\n";
-  return 0;
-}
 
 }  // namespace
 
@@ -168,10 +149,9 @@ void add_container_command(CLI::App& app, int& exit_code) {
     if (lf->format == "table")
       std::printf("%-14s %-20s %-30s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS / NAME");
     for (const auto& r : records) {
-      bool running = r.running();
-      if (!lf->all && !running) continue;
-      std::string status = running ? "Up" : r.status == "running" ? "Dead" : r.status == "created" ? "Created"
-                                            : "Exited (" + std::to_string(r.exit_code) + ")";
+      ContainerStatus st = container_status(store, r);
+      if (!lf->all && st.state != "running" && st.state != "restarting") continue;
+      std::string status = st.text();
       std::string command;
       for (const auto& a : r.command) command += (command.empty() ? "" : " ") + a;
       if (command.size() > 28) command = command.substr(0, 27) + "…";
@@ -179,8 +159,8 @@ void add_container_command(CLI::App& app, int& exit_code) {
       for (const auto& p : r.ports) ports += (ports.empty() ? "" : ", ") + p;
       if (lf->format == "json")
         out.push_back({{"ID", r.id}, {"Names", r.name}, {"Image", r.image}, {"Command", command},
-                       {"CreatedAt", r.created}, {"State", running ? "running" : r.status}, {"Status", status},
-                       {"ExitCode", r.exit_code}, {"Ports", ports}, {"Networks", r.networks}});
+                       {"CreatedAt", r.created}, {"State", st.state}, {"Status", status},
+                       {"Health", st.health.value_or("")}, {"ExitCode", r.exit_code}, {"RestartCount", r.restart_count}, {"Ports", ports}, {"Networks", r.networks}});
       else
         std::printf("%-14s %-20s %-30s %-22s %s   %s%s\n", r.id.substr(0, 12).c_str(), r.image.c_str(),
                     ("\"" + command + "\"").c_str(), r.created.substr(0, 19).c_str(), status.c_str(), r.name.c_str(),
@@ -206,6 +186,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
       }
       nlohmann::json j = r.to_json();
       j["Running"] = r.running();
+      if (auto health = store.health(r)) j["Health"] = health->to_json();
       out.push_back(j);
     }
     std::cout << out.dump(2) << "\n";
@@ -221,7 +202,8 @@ void add_container_command(CLI::App& app, int& exit_code) {
     reclaim_containers(store, false);
     exit_code = 0;
     for (const std::string& name : sf->names)
-      if (int rc = start(*sf, name); rc != 0) exit_code = rc;
+      if (int rc = start_container(name, sf->attach, sf->interactive); rc != 0) exit_code = rc;
+      else if (!sf->attach) std::cout << name << "\n";
   });
 
   struct PortFlags {
@@ -289,6 +271,13 @@ void add_container_command(CLI::App& app, int& exit_code) {
   run_cmd->add_flag("--init", f->init, "Run an init as PID 1 that passes signals on and reaps orphans");
   run_cmd->add_option("--stop-signal", f->stop_signal, "Signal `stop` sends first (default: the image's, or SIGTERM)");
   run_cmd->add_option("--stop-timeout", f->stop_timeout, "Seconds `stop` waits before killing (default 10)");
+  run_cmd->add_option("--restart", f->restart, "no, always, on-failure[:N], unless-stopped (applied by the shim)");
+  run_cmd->add_option("--health-cmd", f->health_cmd, "Command run in the container to check its health");
+  run_cmd->add_option("--health-interval", f->health_interval, "Between checks (default 30s)");
+  run_cmd->add_option("--health-timeout", f->health_timeout, "Longest a check may run (default 30s)");
+  run_cmd->add_option("--health-start-period", f->health_start_period, "Failures in it do not count (default 0s)");
+  run_cmd->add_option("--health-retries", f->health_retries, "Failures in a row that make it unhealthy (default 3)");
+  run_cmd->add_flag("--no-healthcheck", f->no_healthcheck, "Ignore the image's HEALTHCHECK");
   run_cmd->add_option("--network", f->networks, "Join a network (repeatable: eth0, eth1...; default: loopback only)")
       ->allow_extra_args(false);
   run_cmd->add_option("--network-alias", f->network_aliases, "Another name peers find it by")->allow_extra_args(false);

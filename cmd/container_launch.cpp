@@ -51,6 +51,18 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   std::string stop_signal = !r.stop_signal.empty() ? r.stop_signal : !image.config.stop_signal.empty() ? image.config.stop_signal : "SIGTERM";
   if (!runtime::signal_number(stop_signal)) return fail("stop signal " + stop_signal + ": not a signal");
   if (!r.ports.empty() && r.joins.empty()) return fail("publishing ports needs --network");
+  if (r.remove && r.restart.mode != runtime::RestartPolicy::Mode::No)
+    return fail("--rm and restart policy \"" + r.restart.to_string() + "\" conflict: a removed container cannot restart");
+  std::optional<runtime::HealthCheck> healthcheck;
+  if (!r.no_healthcheck) {
+    if (image.config.healthcheck) healthcheck = runtime::HealthCheck::from_json(*image.config.healthcheck);
+    if (r.healthcheck) {
+      std::vector<std::string> image_test = healthcheck ? healthcheck->test : std::vector<std::string>{};
+      healthcheck = *r.healthcheck;
+      if (healthcheck->test.empty()) healthcheck->test = image_test;
+    }
+    if (healthcheck && healthcheck->command().empty()) healthcheck.reset();
+  }
 
   runtime::ContainerSpec spec;
   auto lookup = [](const std::string& k) -> std::optional<std::string> {
@@ -92,6 +104,8 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   record.detached = r.detach;
   record.tty = r.tty;
   record.labels = r.labels;
+  record.restart = r.restart;
+  record.healthcheck = healthcheck;
   for (const auto& j : r.joins) record.networks.push_back(j.network);
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   if (!r.joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
@@ -126,6 +140,51 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   if (!result.error.empty()) std::cerr << "error: container " << record.name << ": " << result.error << "\n";
   if (result.oom_killed) std::cerr << "container " << record.name << " was OOM-killed\n";
   return result.exit_code;
+}
+
+// Starts a stopped container again: same spec, writable layer, networks
+// (and so addresses) and published ports.
+int start_container(const std::string& name, bool attach, bool interactive) {
+  auto fail = [&](const std::string& message) {
+    std::cerr << "error: " << message << "\n";
+    return attach ? 125 : 1;
+  };
+  runtime::RuntimePaths paths = runtime_paths();
+  runtime::ContainerStore containers(paths.containers);
+  runtime::ContainerRecord record;
+  if (runtime::Status s = containers.find(name, &record); !s) return fail(s.message());
+  if (record.running() || record.runner_alive()) return fail("container " + record.name + " is already running");
+  // A start asked for by a user lifts the stop a user asked for.
+  ::unlink(containers.stopped_marker_path(record.id).c_str());
+  runtime::ContainerSpec spec;
+  if (runtime::Status s = containers.load_spec(record, &spec); !s) return fail(s.message());
+  std::vector<netbridge::PortMapping> mappings;
+  for (std::string published : record.ports) {
+    // As recorded, "0.0.0.0:8080->80/tcp": back to the -p form.
+    if (size_t arrow = published.find("->"); arrow != std::string::npos) published.replace(arrow, 2, ":");
+    if (netbridge::Status s = netbridge::parse_port_mappings(published, &mappings); !s) return fail(s.message());
+  }
+  std::unique_ptr<netbridge::PortProxy> bound;
+  if (!mappings.empty())
+    if (netbridge::Status s = netbridge::PortProxy::bind(mappings, &bound); !s)
+      return fail("container " + record.name + ": " + s.message());
+  record.status = "created";
+  record.exit_code = 0;
+  record.oom_killed = false;
+  record.finished.clear();
+  record.runner = ::getpid();
+  record.runner_start_time = runtime::process_start_time(record.runner);
+  if (runtime::Status s = containers.save(record); !s) return fail(s.message());
+  runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
+  runtime::RunResult result;
+  runtime::Status ran = attach ? runtime::run_attached(spec, paths, containers, &record, {interactive, record.tty}, hooks, &result)
+                                 : runtime::run_detached(spec, paths, containers, &record, record.tty, hooks, &result);
+  if (!ran) return fail(ran.message());
+  if (!result.error.empty()) {
+    std::cerr << "error: container " << record.name << ": " << result.error << "\n";
+    return attach ? result.exit_code : 1;
+  }
+  return attach ? result.exit_code : 0;
 }
 
 }  // namespace stack::cmd

@@ -2,12 +2,15 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "netbridge/endpoints.h"
 #include "netbridge/port_proxy.h"
 #include "runtime/default_spec.h"
+#include "runtime/health_check.h"
+#include "runtime/restart_policy.h"
 
 namespace stack::cmd {
 
@@ -22,6 +25,11 @@ struct LaunchRequest {
   std::vector<netbridge::NetworkJoin> joins;
   std::vector<netbridge::PortMapping> ports;
   std::map<std::string, std::string> labels;
+  runtime::RestartPolicy restart;
+  // Replaces the image's HEALTHCHECK (an empty test keeps the image's
+  // command with these timings); `no_healthcheck` turns both off.
+  std::optional<runtime::HealthCheck> healthcheck;
+  bool no_healthcheck = false;
 };
 
 // Creates the container (record, spec, ports bound, networks joined) and
@@ -29,5 +37,18 @@ struct LaunchRequest {
 // stderr when it could not be made; detached, 0 once its command runs
 // (its ID in *id); attached, the command's.
 int launch_container(const LaunchRequest& request, std::string* id);
+
+// Starts a stopped container again: same spec, writable layer, networks
+// (and so addresses) and published ports. Returns as launch_container.
+int start_container(const std::string& name, bool attach, bool interactive);
+
+struct ExecRequest {
+  bool interactive = false, tty = false;
+  std::string user, workdir, name;
+  std::vector<std::string> env, command;
+};
+
+// Runs a command in a running container; its exit status, or 125/126/127.
+int exec_in_running_container(const ExecRequest& request);
 
 }  // namespace stack::cmd

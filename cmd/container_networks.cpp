@@ -105,7 +105,7 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
     ports->start(lease->second.address);
     return runtime::Status::ok();
   };
-  hooks.poststop = [record, ports] {
+  hooks.released = [record, ports] {
     if (ports) ports->stop();
     if (record.remove_on_exit) release_networks(record);
   };

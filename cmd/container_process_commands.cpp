@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cmd/commands.h"
+#include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
 #include "runtime/container_log.h"
 #include "runtime/container_session.h"
@@ -122,13 +123,9 @@ int logs(const LogsFlags& f) {
   return 0;
 }
 
-struct ExecFlags {
-  bool interactive = false, tty = false;
-  std::string user, workdir, name;
-  std::vector<std::string> env, command;
-};
+}  // namespace
 
-int exec(const ExecFlags& f) {
+int exec_in_running_container(const ExecRequest& f) {
   auto fail = [](const std::string& message) {
     std::cerr << "error: " << message << "\n";
     return 125;
@@ -176,7 +173,6 @@ int exec(const ExecFlags& f) {
   return result.exit_code;
 }
 
-}  // namespace
 
 void add_container_process_commands(CLI::App& container, int& exit_code) {
   struct StopFlags {
@@ -216,8 +212,8 @@ void add_container_process_commands(CLI::App& container, int& exit_code) {
       exit_code = 1;
       return;
     }
-    exit_code = for_each_container(kf->names, [&](runtime::ContainerStore&, runtime::ContainerRecord& r) {
-      return runtime::signal_container(r, *signal);
+    exit_code = for_each_container(kf->names, [&](runtime::ContainerStore& store, runtime::ContainerRecord& r) {
+      return store.kill(r, *signal);
     });
   });
 
@@ -229,7 +225,7 @@ void add_container_process_commands(CLI::App& container, int& exit_code) {
   logs_cmd->add_option("container", lf->name, "NAME or ID")->required();
   logs_cmd->callback([lf, &exit_code] { exit_code = logs(*lf); });
 
-  auto ef = std::make_shared<ExecFlags>();
+  auto ef = std::make_shared<ExecRequest>();
   CLI::App* exec_cmd = container.add_subcommand("exec", "Run a command in a running container");
   exec_cmd->add_flag("-i,--interactive", ef->interactive, "Keep stdin open");
   exec_cmd->add_flag("-t,--tty", ef->tty, "Give the command a terminal of its own");
@@ -242,7 +238,7 @@ void add_container_process_commands(CLI::App& container, int& exit_code) {
   exec_cmd->footer("Arguments after the container are the command.");
   exec_cmd->callback([ef, exec_cmd, &exit_code] {
     ef->command = exec_cmd->remaining();
-    exit_code = exec(*ef);
+    exit_code = exec_in_running_container(*ef);
   });
 }
 

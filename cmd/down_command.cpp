@@ -15,7 +15,7 @@ namespace stack::cmd {
 namespace {
 
 struct DownFlags {
-  bool volumes = false;
+  bool volumes = false, remove_orphans = false;
   std::optional<int> timeout;
 };
 
@@ -23,20 +23,15 @@ int down(const GlobalOptions& global, const DownFlags& f) {
   std::optional<ProjectRef> ref = find_project(global, false);
   if (!ref) return 1;
   std::vector<runtime::ContainerRecord> records = project_containers(ref->name);
-  // Services in stop order when the files say it; the rest after.
-  std::vector<std::string> order;
-  if (ref->project)
-    for (const auto& node : orchestrator::DependencyGraph(*ref->project).stop_order())
-      if (node.kind == orchestrator::GraphNode::Kind::Service) order.push_back(node.name);
-  auto rank = [&](const runtime::ContainerRecord& r) {
-    auto it = std::find(order.begin(), order.end(), r.labels.at(kServiceLabel));
-    return it - order.begin();
-  };
-  std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  runtime::FileLock lock;
+  if (runtime::Status s = lock_project(ref->name, &lock); !s) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 1;
+  }
+  stop_in_order(*ref, &records, f.timeout);
   runtime::ContainerStore store(runtime_paths().containers);
   int rc = 0;
   for (const runtime::ContainerRecord& r : records) {
-    store.stop(r, f.timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
     runtime::ContainerRecord removed;
     if (runtime::Status s = store.remove(r.id, true, &removed); !s) {
       std::cerr << "error: " << s.message() << "\n";
@@ -77,6 +72,8 @@ void add_down_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   CLI::App* down_cmd = app.add_subcommand("down", "Stop and remove the project's containers and networks");
   down_cmd->add_flag("-v,--volumes", f->volumes, "Also remove the project's named volumes");
   down_cmd->add_option("-t,--timeout", f->timeout, "Seconds to wait for each container to stop");
+  down_cmd->add_flag("--remove-orphans", f->remove_orphans,
+                     "Accepted for Compose's sake: down always removes every container labelled with the project");
   down_cmd->callback([f, &global, &exit_code] { exit_code = down(global, *f); });
 }
 

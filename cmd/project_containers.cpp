@@ -1,10 +1,12 @@
 #include "cmd/project_containers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 
 #include "cmd/commands.h"
+#include "orchestrator/dependency_graph.h"
 #include "runtime/on_disk.h"
 
 namespace fs = std::filesystem;
@@ -73,6 +75,29 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   r.tty = s.tty;
   r.stop_signal = s.stop_signal;
   r.stop_timeout = static_cast<int>(std::ceil(static_cast<double>(s.stop_grace_period_ns) / 1e9));
+  using Mode = schema::RestartPolicy::Mode;
+  r.restart.mode = s.restart.mode == Mode::Always          ? runtime::RestartPolicy::Mode::Always
+                   : s.restart.mode == Mode::OnFailure     ? runtime::RestartPolicy::Mode::OnFailure
+                   : s.restart.mode == Mode::UnlessStopped ? runtime::RestartPolicy::Mode::UnlessStopped
+                                                           : runtime::RestartPolicy::Mode::No;
+  r.restart.max_retries = s.restart.max_retries;
+  if (s.healthcheck && s.healthcheck->disabled) {
+    r.no_healthcheck = true;
+  } else if (s.healthcheck) {
+    const schema::HealthcheckSpec& h = *s.healthcheck;
+    runtime::HealthCheck check;
+    check.test = h.test;  // empty: the image's test, with these timings
+    // Zero, as in Docker, means the default.
+    auto set = [](runtime::Nanoseconds* field, std::int64_t ns) {
+      if (ns > 0) *field = runtime::Nanoseconds(ns);
+    };
+    set(&check.interval, h.interval_ns);
+    set(&check.timeout, h.timeout_ns);
+    set(&check.start_period, h.start_period_ns);
+    set(&check.start_interval, h.start_interval_ns);
+    check.retries = h.retries > 0 ? h.retries : 3;
+    r.healthcheck = check;
+  }
   // Networks by priority (highest first, as Compose), then by key: eth0 is the first.
   std::vector<std::pair<std::string, schema::NetworkAttachment>> networks(s.networks.begin(), s.networks.end());
   std::stable_sort(networks.begin(), networks.end(),
@@ -100,9 +125,42 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   r.labels = {{kProjectLabel, project.name},
               {kServiceLabel, s.name},
               {kNumberLabel, std::to_string(number)},
-              {kConfigHashLabel, config_hash}};
+              {kConfigHashLabel, config_hash},
+              {kOneOffLabel, "False"}};
   *out = std::move(r);
   return runtime::Status::ok();
+}
+
+runtime::Status lock_project(const std::string& project, runtime::FileLock* lock) {
+  std::string dir = stack_root() + "/projects";
+  if (runtime::Status s = runtime::make_directories(dir); !s) return s;
+  std::string path = dir + "/" + project + ".lock";
+  if (runtime::FileLock::try_acquire(path, lock)) return runtime::Status::ok();
+  std::cerr << "waiting for another stack command on project " << project << " to finish...\n";
+  return runtime::FileLock::acquire(path, lock);
+}
+
+void stop_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
+                   const std::function<bool()>& hurry) {
+  // Services in stop order when the files say it; the rest after.
+  std::vector<std::string> order;
+  if (ref.project)
+    for (const auto& node : orchestrator::DependencyGraph(*ref.project).stop_order())
+      if (node.kind == orchestrator::GraphNode::Kind::Service) order.push_back(node.name);
+  auto rank = [&](const runtime::ContainerRecord& r) {
+    return std::find(order.begin(), order.end(), r.labels.at(kServiceLabel)) - order.begin();
+  };
+  std::stable_sort(records->begin(), records->end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  runtime::ContainerStore store(runtime_paths().containers);
+  // A service's replicas stop together, one grace period for all of them;
+  // services one after another, dependents first.
+  for (size_t i = 0; i < records->size();) {
+    size_t j = i;
+    while (j < records->size() && rank((*records)[j]) == rank((*records)[i])) ++j;
+    std::vector<runtime::ContainerRecord> group(records->begin() + i, records->begin() + j);
+    store.stop_all(group, timeout.value_or(group[0].stop_timeout), runtime_paths().cgroup_root, hurry);
+    i = j;
+  }
 }
 
 std::vector<runtime::ContainerRecord> project_containers(const std::string& project) {

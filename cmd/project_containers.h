@@ -1,6 +1,7 @@
 // ProjectContainers: a stack's services as containers: names, labels, translation into a launch, and finding them again.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "cmd/container_launch.h"
 #include "cmd/global_options.h"
 #include "runtime/container_store.h"
+#include "runtime/on_disk.h"
 #include "schema/project.h"
 
 namespace stack::cmd {
@@ -17,6 +19,12 @@ inline constexpr const char* kProjectLabel = "com.docker.compose.project";
 inline constexpr const char* kServiceLabel = "com.docker.compose.service";
 inline constexpr const char* kNumberLabel = "com.docker.compose.container-number";
 inline constexpr const char* kConfigHashLabel = "com.docker.compose.config-hash";
+inline constexpr const char* kOneOffLabel = "com.docker.compose.oneoff";  // "True" for `stack run` containers
+
+inline bool one_off(const runtime::ContainerRecord& r) {
+  auto it = r.labels.find(kOneOffLabel);
+  return it != r.labels.end() && it->second == "True";
+}
 
 // `<project>-<service>-<n>`, or the service's container_name.
 std::string service_container_name(const schema::Project& project, const schema::ServiceSpec& service, int number);
@@ -30,6 +38,10 @@ std::string volume_data_dir(const std::string& volume_name);
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& service, int number,
                                const std::string& config_hash, LaunchRequest* out);
 
+// Serializes commands that change a project (up, down, stop...): waits,
+// saying so, while another holds STACK_ROOT/projects/<project>.lock.
+runtime::Status lock_project(const std::string& project, runtime::FileLock* lock);
+
 // The containers labelled with `project`, newest first.
 std::vector<runtime::ContainerRecord> project_containers(const std::string& project);
 
@@ -42,5 +54,11 @@ struct ProjectRef {
   std::optional<schema::LoadedProject> loaded;
 };
 std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_required);
+
+// Stops `records` of the project, dependents first (when its files are
+// there to say), a service's replicas together; sorts them in that order.
+// `timeout` overrides each container's grace period.
+void stop_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
+                   const std::function<bool()>& hurry = {});
 
 }  // namespace stack::cmd

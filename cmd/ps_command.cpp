@@ -1,35 +1,79 @@
 // `stack ps` and `stack port`: the project's containers, and where a service's port is published.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "cmd/commands.h"
+#include "cmd/container_networks.h"
+#include "cmd/container_status.h"
 #include "cmd/project_containers.h"
 
 namespace stack::cmd {
 
+namespace {
+
+struct PsFlags {
+  bool all = false, services = false, quiet = false;
+  std::string format = "table";
+  std::vector<std::string> only;
+};
+
+int ps(const GlobalOptions& global, const PsFlags& f) {
+  std::optional<ProjectRef> ref = find_project(global, false);
+  if (!ref) return 1;
+  runtime::ContainerStore store(runtime_paths().containers);
+  reclaim_containers(store, false);
+  std::vector<runtime::ContainerRecord> records = project_containers(ref->name);
+  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  nlohmann::json out = nlohmann::json::array();
+  std::set<std::string> services;
+  if (f.format == "table" && !f.quiet && !f.services)
+    std::printf("%-28s %-16s %-14s %-24s %s\n", "NAME", "IMAGE", "SERVICE", "STATUS", "PORTS");
+  for (const runtime::ContainerRecord& r : records) {
+    const std::string& service = r.labels.at(kServiceLabel);
+    if (!f.only.empty() && std::find(f.only.begin(), f.only.end(), service) == f.only.end()) continue;
+    ContainerStatus st = container_status(store, r);
+    if (!f.all && st.state != "running" && st.state != "restarting") continue;
+    if (f.services) {
+      if (services.insert(service).second) std::cout << service << "\n";
+      continue;
+    }
+    if (f.quiet) {
+      std::cout << r.id << "\n";
+      continue;
+    }
+    std::string ports;
+    for (const auto& p : r.ports) ports += (ports.empty() ? "" : ", ") + p;
+    std::string status = st.text() + (st.restarts ? ", " + std::to_string(st.restarts) + " restarts" : "");
+    if (f.format == "json") {
+      out.push_back({{"ID", r.id}, {"Name", r.name}, {"Image", r.image}, {"Service", service},
+                     {"Project", ref->name}, {"State", st.state}, {"Health", st.health.value_or("")},
+                     {"ExitCode", st.exit_code}, {"RestartCount", st.restarts}, {"Status", status},
+                     {"Publishers", r.ports}, {"CreatedAt", r.created}});
+      continue;
+    }
+    std::printf("%-28s %-16s %-14s %-24s %s\n", r.name.c_str(), r.image.c_str(), service.c_str(), status.c_str(),
+                ports.c_str());
+  }
+  if (f.format == "json" && !f.quiet && !f.services) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
 void add_ps_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
-  auto all = std::make_shared<bool>(false);
-  CLI::App* ps = app.add_subcommand("ps", "List the project's containers");
-  ps->add_flag("-a,--all", *all, "Also stopped ones");
-  ps->callback([all, &global, &exit_code] {
-    std::optional<ProjectRef> ref = find_project(global, false);
-    if (!ref) {
-      exit_code = 1;
-      return;
-    }
-    std::printf("%-28s %-16s %-14s %-18s %s\n", "NAME", "IMAGE", "SERVICE", "STATUS", "PORTS");
-    for (const runtime::ContainerRecord& r : project_containers(ref->name)) {
-      bool running = r.running();
-      if (!*all && !running) continue;
-      std::string status = running ? "running" : "exited (" + std::to_string(r.exit_code) + ")";
-      std::string ports;
-      for (const auto& p : r.ports) ports += (ports.empty() ? "" : ", ") + p;
-      std::printf("%-28s %-16s %-14s %-18s %s\n", r.name.c_str(), r.image.c_str(), r.labels.at(kServiceLabel).c_str(),
-                  status.c_str(), ports.c_str());
-    }
-    exit_code = 0;
-  });
+  auto f = std::make_shared<PsFlags>();
+  CLI::App* ps_cmd = app.add_subcommand("ps", "List the project's containers");
+  ps_cmd->add_flag("-a,--all", f->all, "Also stopped ones");
+  ps_cmd->add_option("--format", f->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  ps_cmd->add_flag("--services", f->services, "Only the services' names");
+  ps_cmd->add_flag("-q,--quiet", f->quiet, "Only the containers' IDs");
+  ps_cmd->add_option("services", f->only, "Only these services");
+  ps_cmd->callback([f, &global, &exit_code] { exit_code = ps(global, *f); });
 
   struct PortFlags {
     std::string service, port;

@@ -1,13 +1,23 @@
-// `stack up -d`: the project's networks, volumes and containers, in dependency order.
+// `stack up`: the project's networks, volumes and containers, in dependency order; attached, their output until they end.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
+#include "cmd/container_status.h"
 #include "cmd/project_containers.h"
+#include "cmd/project_logs.h"
 #include "orchestrator/dependency_graph.h"
 #include "runtime/on_disk.h"
 #include "schema/serialize.h"
@@ -16,8 +26,12 @@ namespace stack::cmd {
 namespace {
 
 struct UpFlags {
-  bool detach = false, force_recreate = false;
-  std::vector<std::string> services;
+  bool detach = false, wait = false, no_deps = false, force_recreate = false, no_recreate = false,
+       remove_orphans = false, abort_on_exit = false;
+  int wait_timeout = 0;
+  std::string exit_code_from;
+  std::vector<std::string> scale, services;
+  std::optional<int> timeout;
 };
 
 runtime::Status create_networks(const schema::Project& project) {
@@ -52,29 +66,196 @@ runtime::Status create_networks(const schema::Project& project) {
   return runtime::Status::ok();
 }
 
-// Waits for what `service` depends on to be ready, as its conditions say.
-runtime::Status wait_for_dependencies(const schema::Project& project, const schema::ServiceSpec& service) {
+bool on_terminal() { return ::isatty(STDOUT_FILENO); }
+
+// One line of progress, as Compose prints it: "✔ Container p-web-1  Started  0.3s"
+// on a terminal, "Container p-web-1  Started" otherwise.
+void progress(const std::string& object, const std::string& what, std::chrono::steady_clock::time_point since) {
+  if (!on_terminal()) {
+    std::cout << " " << object << "  " << what << std::endl;
+    return;
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+  char took[32];
+  std::snprintf(took, sizeof took, "%.1fs", s);
+  std::cout << " \033[32m✔\033[0m " << object << "  " << what << "  " << took << std::endl;
+}
+
+// How one replica stands against a depends_on condition.
+enum class Readiness { Waiting, Ready, Failed };
+
+Readiness readiness(const runtime::ContainerStore& store, const runtime::ContainerRecord& r,
+                    schema::DependsOnSpec::Condition condition, std::string* why) {
+  ContainerStatus st = container_status(store, r);
+  using Condition = schema::DependsOnSpec::Condition;
+  bool ended = st.state == "exited" || st.state == "dead";
+  if (condition == Condition::CompletedSuccessfully) {
+    if (!ended) return Readiness::Waiting;
+    if (st.exit_code == 0) return Readiness::Ready;
+    *why = "service \"" + r.labels.at(kServiceLabel) + "\" didn't complete successfully: exit " + std::to_string(st.exit_code);
+    return Readiness::Failed;
+  }
+  if (ended) {
+    *why = "container " + r.name + " exited (" + std::to_string(st.exit_code) + ")";
+    return Readiness::Failed;
+  }
+  if (condition == Condition::Started) return Readiness::Ready;
+  if (!r.healthcheck) {
+    *why = "container " + r.name + " has no healthcheck configured";
+    return Readiness::Failed;
+  }
+  if (st.health == "healthy") return Readiness::Ready;
+  if (st.health == "unhealthy") {
+    *why = "container " + r.name + " is unhealthy";
+    return Readiness::Failed;
+  }
+  return Readiness::Waiting;  // starting, or restarting
+}
+
+// Waits until `condition` holds for every replica of `service`; an error
+// names what failed. `deadline` (if set) bounds the wait.
+runtime::Status wait_for(const schema::Project& project, const schema::ServiceSpec& service, int replicas,
+                         schema::DependsOnSpec::Condition condition,
+                         std::optional<std::chrono::steady_clock::time_point> deadline) {
   runtime::ContainerStore store(runtime_paths().containers);
-  for (const auto& [name, dep] : service.depends_on) {
-    if (dep.condition == schema::DependsOnSpec::Condition::Started) continue;
-    if (dep.condition == schema::DependsOnSpec::Condition::Healthy)
-      return runtime::Status::error("service " + service.name + ": depends_on " + name +
-                                    " condition service_healthy is not supported yet (healthchecks come with the shim)");
-    const schema::ServiceSpec* d = project.service(name);
-    if (!d) continue;
-    for (int i = 1; i <= d->replicas; ++i) {
+  for (int i = 1; i <= replicas; ++i) {
+    std::string name = service_container_name(project, service, i);
+    for (;;) {
       runtime::ContainerRecord r;
-      std::string cname = service_container_name(project, *d, i);
-      for (;;) {
-        if (!store.find(cname, &r)) break;
-        if (r.status == "exited") break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      if (r.status == "exited" && r.exit_code != 0)
-        return runtime::Status::error("service " + name + " didn't complete successfully: exit " + std::to_string(r.exit_code));
+      if (runtime::Status s = store.find(name, &r); !s) return s;
+      std::string why;
+      Readiness ready = readiness(store, r, condition, &why);
+      if (ready == Readiness::Ready) break;
+      if (ready == Readiness::Failed) return runtime::Status::error(why);
+      if (deadline && std::chrono::steady_clock::now() > *deadline)
+        return runtime::Status::error("container " + name + " is not ready in time");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
   return runtime::Status::ok();
+}
+
+struct Scale {
+  std::map<std::string, int> replicas;
+  int of(const schema::ServiceSpec& s) const {
+    auto it = replicas.find(s.name);
+    return it == replicas.end() ? s.replicas : it->second;
+  }
+};
+
+// Waits for what `service` depends on to be ready, as its conditions say.
+runtime::Status wait_for_dependencies(const schema::Project& project, const schema::ServiceSpec& service, const Scale& scale,
+                                      const std::set<std::string>& started) {
+  for (const auto& [name, dep] : service.depends_on) {
+    const schema::ServiceSpec* d = project.service(name);
+    if (!d || !started.count(name)) continue;  // not in this `up` (--no-deps, or a profile not enabled)
+    auto begin = std::chrono::steady_clock::now();
+    runtime::Status s = wait_for(project, *d, scale.of(*d), dep.condition, std::nullopt);
+    if (!s && !dep.required) {
+      std::cerr << "warning: service " << service.name << ": optional dependency " << name << ": " << s.message() << "\n";
+      continue;
+    }
+    if (!s) return runtime::Status::error("dependency failed to start: " + s.message());
+    if (dep.condition == schema::DependsOnSpec::Condition::Healthy)
+      for (int i = 1; i <= scale.of(*d); ++i) progress("Container " + service_container_name(project, *d, i), "Healthy", begin);
+    if (dep.condition == schema::DependsOnSpec::Condition::CompletedSuccessfully)
+      for (int i = 1; i <= scale.of(*d); ++i) progress("Container " + service_container_name(project, *d, i), "Exited", begin);
+  }
+  return runtime::Status::ok();
+}
+
+// The services others wait on with service_completed_successfully.
+std::set<std::string> completed_dependencies(const schema::Project& project) {
+  std::set<std::string> out;
+  for (const auto& s : project.services)
+    for (const auto& [name, dep] : s.depends_on)
+      if (dep.condition == schema::DependsOnSpec::Condition::CompletedSuccessfully) out.insert(name);
+  return out;
+}
+
+std::atomic<int> g_interrupts{0};
+extern "C" void count_interrupt(int) { g_interrupts.fetch_add(1); }
+
+// Attached `up`: every container's output, prefixed, until they have all
+// ended, or one has with --abort-on-container-exit, or Ctrl-C (which stops
+// the stack; a second one kills it). Returns `up`'s exit status.
+int follow_attached(const ProjectRef& ref, const std::vector<std::pair<std::string, std::string>>& containers,
+                    const UpFlags& f) {
+  const schema::Project& project = *ref.project;
+  struct sigaction sa {};
+  sa.sa_handler = count_interrupt;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  runtime::ContainerStore store(runtime_paths().containers);
+  LogView view;
+  view.color = on_terminal();
+  ProjectLogs logs(store, view);
+  for (const auto& [name, label] : containers) logs.add(name, label);
+  bool abort = f.abort_on_exit || !f.exit_code_from.empty();
+  // A one-shot that others wait to complete is meant to end: it stops nothing.
+  std::set<std::string> one_shots = completed_dependencies(project);
+  std::string stopped_by;  // the container whose end stopped the rest
+  int rc = 0;
+  for (;;) {
+    logs.print_new();
+    if (g_interrupts.load() > 0) break;
+    size_t ended = 0;
+    for (const auto& [name, label] : containers) {
+      runtime::ContainerRecord r;
+      if (!store.find(name, &r) || (!r.running() && !r.runner_alive())) {
+        ++ended;
+        if (abort && stopped_by.empty() && !one_shots.count(r.labels[kServiceLabel])) stopped_by = name;
+      }
+    }
+    if (ended == containers.size() || !stopped_by.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::vector<runtime::ContainerRecord> running;
+  for (const runtime::ContainerRecord& r : project_containers(project.name))
+    if (r.running() || r.runner_alive()) running.push_back(r);
+  if (!running.empty()) {
+    if (g_interrupts.load() > 0) std::cout << "Gracefully stopping... (press Ctrl+C again to force)" << std::endl;
+    else if (!stopped_by.empty()) std::cout << "Aborting on container exit..." << std::endl;
+    auto begin = std::chrono::steady_clock::now();
+    stop_in_order(ref, &running, f.timeout, [] { return g_interrupts.load() > 1; });
+    for (const runtime::ContainerRecord& r : running) progress("Container " + r.name, "Stopped", begin);
+  }
+  logs.print_new();
+  if (!f.exit_code_from.empty()) {
+    const schema::ServiceSpec* s = project.service(f.exit_code_from);
+    runtime::ContainerRecord r;
+    if (s && store.find(service_container_name(project, *s, 1), &r)) rc = r.exit_code;
+  } else if (!stopped_by.empty()) {
+    runtime::ContainerRecord r;
+    if (store.find(stopped_by, &r)) rc = r.exit_code;
+  }
+  if (g_interrupts.load() > 0) rc = 130;
+  return rc;
+}
+
+// Removes the containers of services the files no longer have, or says
+// they are there.
+void handle_orphans(const schema::Project& project, bool remove) {
+  std::vector<std::string> orphans;
+  runtime::ContainerStore store(runtime_paths().containers);
+  for (const runtime::ContainerRecord& r : project_containers(project.name)) {
+    if (project.service(r.labels.at(kServiceLabel)) || one_off(r)) continue;
+    if (!remove) {
+      orphans.push_back(r.name);
+      continue;
+    }
+    store.stop(r, r.stop_timeout, runtime_paths().cgroup_root);
+    runtime::ContainerRecord removed;
+    if (store.remove(r.id, true, &removed)) {
+      release_networks(removed);
+      progress("Container " + r.name, "Removed", std::chrono::steady_clock::now());
+    }
+  }
+  if (orphans.empty()) return;
+  std::string list;
+  for (const auto& o : orphans) list += (list.empty() ? "" : ", ") + o;
+  std::cerr << "warning: found orphan containers (" << list << ") for this project. If you removed or renamed this "
+            << "service in your stack file, you can run this command with --remove-orphans to clean it up.\n";
 }
 
 int up(const GlobalOptions& global, const UpFlags& f) {
@@ -82,62 +263,138 @@ int up(const GlobalOptions& global, const UpFlags& f) {
     std::cerr << "error: " << message << "\n";
     return 1;
   };
-  if (!f.detach) return fail("only `up -d` is supported yet: attached mode comes with the stack lifecycle");
   std::optional<ProjectRef> ref = find_project(global, true);
   if (!ref) return 1;
   const schema::Project& project = *ref->project;
+  Scale scale;
+  for (const std::string& s : f.scale) {
+    size_t eq = s.find('=');
+    std::string name = s.substr(0, eq);
+    char* end = nullptr;
+    long n = eq == std::string::npos ? -1 : std::strtol(s.c_str() + eq + 1, &end, 10);
+    if (n < 0 || *end != '\0' || eq + 1 == s.size()) return fail("--scale " + s + ": expected SERVICE=NUMBER");
+    if (!project.service(name)) return fail("--scale " + s + ": no such service: " + name);
+    scale.replicas[name] = static_cast<int>(n);
+  }
+  for (const std::string& name : f.services)
+    if (!project.service(name)) return fail("no such service: " + name);
+  if (!f.exit_code_from.empty() && !project.service(f.exit_code_from))
+    return fail("--exit-code-from " + f.exit_code_from + ": no such service");
+  if (f.detach && (f.abort_on_exit || !f.exit_code_from.empty()))
+    return fail("--abort-on-container-exit and --exit-code-from need attached mode (without -d)");
+  if (f.force_recreate && f.no_recreate) return fail("--force-recreate and --no-recreate are incompatible");
   runtime::FileLock lock;
-  if (runtime::Status s = runtime::make_directories(stack_root() + "/projects"); !s) return fail(s.message());
-  if (runtime::Status s = runtime::FileLock::acquire(stack_root() + "/projects/" + project.name + ".lock", &lock); !s)
-    return fail(s.message());
+  if (runtime::Status s = lock_project(project.name, &lock); !s) return fail(s.message());
+  handle_orphans(project, f.remove_orphans);
   if (runtime::Status s = create_networks(project); !s) return fail(s.message());
   orchestrator::DependencyGraph graph(project);
-  std::vector<orchestrator::GraphNode> order = f.services.empty() ? graph.start_order() : graph.needed_by(f.services);
+  std::vector<orchestrator::GraphNode> order;
+  if (f.services.empty()) order = graph.start_order();
+  else if (f.no_deps)
+    for (const auto& n : graph.start_order())
+      if (n.kind == orchestrator::GraphNode::Kind::Service && std::count(f.services.begin(), f.services.end(), n.name))
+        order.push_back(n);
+  if (!f.services.empty() && !f.no_deps) order = graph.needed_by(f.services);
   runtime::ContainerStore containers(runtime_paths().containers);
   const schema::Node* services_tree = ref->loaded->tree.find("services");
+  std::set<std::string> started;
+  std::vector<std::pair<std::string, std::string>> attached;  // container name, log label
   for (const orchestrator::GraphNode& node : order) {
     if (node.kind != orchestrator::GraphNode::Kind::Service) continue;
     const schema::ServiceSpec* service = project.service(node.name);
     if (!service) continue;
-    if (runtime::Status s = wait_for_dependencies(project, *service); !s) return fail(s.message());
+    if (runtime::Status s = wait_for_dependencies(project, *service, scale, started); !s) return fail(s.message());
     const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
     std::string hash = tree ? schema::service_config_hash(*tree) : "";
-    for (int i = 1; i <= service->replicas; ++i) {
+    int replicas = scale.of(*service);
+    // Scaled down: the highest numbers go.
+    for (const runtime::ContainerRecord& r : project_containers(project.name)) {
+      if (r.labels.at(kServiceLabel) != service->name || one_off(r) || std::atoi(r.labels.at(kNumberLabel).c_str()) <= replicas)
+        continue;
+      auto begin = std::chrono::steady_clock::now();
+      containers.stop(r, f.timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
+      runtime::ContainerRecord removed;
+      if (containers.remove(r.id, true, &removed)) release_networks(removed);
+      progress("Container " + r.name, "Removed", begin);
+    }
+    for (int i = 1; i <= replicas; ++i) {
+      auto begin = std::chrono::steady_clock::now();
       std::string name = service_container_name(project, *service, i);
+      attached.emplace_back(name, service->container_name.empty() ? service->name + "-" + std::to_string(i) : name);
       runtime::ContainerRecord existing;
       if (containers.find(name, &existing)) {
         auto label = existing.labels.find(kConfigHashLabel);
-        bool same = label != existing.labels.end() && label->second == hash && !f.force_recreate;
-        if (same && existing.running()) {
-          std::cout << " Container " << name << "  Running\n";
+        bool same = (label != existing.labels.end() && label->second == hash && !f.force_recreate) || f.no_recreate;
+        if (same && (existing.running() || existing.runner_alive())) {
+          progress("Container " + name, "Running", begin);
           continue;
         }
-        containers.stop(existing, existing.stop_timeout, runtime_paths().cgroup_root);
+        containers.stop(existing, f.timeout.value_or(existing.stop_timeout), runtime_paths().cgroup_root);
         runtime::ContainerRecord removed;
         if (runtime::Status s = containers.remove(existing.id, true, &removed); !s) return fail(s.message());
         release_networks(removed);
-        if (!same) std::cout << " Container " << name << "  Recreate\n";
+        if (!same) progress("Container " + name, "Recreated", begin);
       }
       LaunchRequest request;
       if (runtime::Status s = service_launch(project, *service, i, hash, &request); !s) return fail(s.message());
       std::string id;
       if (int rc = launch_container(request, &id); rc != 0)
         return fail("service " + service->name + ": container " + name + " did not start");
-      std::cout << " Container " << name << "  Started\n";
+      progress("Container " + name, "Started", begin);
     }
+    started.insert(service->name);
+  }
+  lock = {};  // what follows only watches: other commands (stop, logs) may run meanwhile
+  if (!f.detach) return follow_attached(*ref, attached, f);
+  if (!f.wait) return 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (f.wait_timeout > 0) deadline = std::chrono::steady_clock::now() + std::chrono::seconds(f.wait_timeout);
+  // One-shot services that others wait to complete may have ended; the rest must run, healthy where checked.
+  std::set<std::string> one_shots = completed_dependencies(project);
+  for (const std::string& name : started) {
+    const schema::ServiceSpec* service = project.service(name);
+    auto begin = std::chrono::steady_clock::now();
+    using Condition = schema::DependsOnSpec::Condition;
+    Condition condition = one_shots.count(name)   ? Condition::CompletedSuccessfully
+                          : service->healthcheck && !service->healthcheck->disabled ? Condition::Healthy
+                                                                                    : Condition::Started;
+    if (runtime::Status s = wait_for(project, *service, scale.of(*service), condition, deadline); !s)
+      return fail("service " + name + ": " + s.message());
+    for (int i = 1; i <= scale.of(*service); ++i)
+      progress("Container " + service_container_name(project, *service, i),
+               condition == Condition::Healthy ? "Healthy" : condition == Condition::Started ? "Running" : "Exited", begin);
   }
   return 0;
 }
 
 }  // namespace
 
+int up_detached(const GlobalOptions& global, const std::vector<std::string>& services) {
+  UpFlags f;
+  f.detach = true;
+  f.services = services;
+  return up(global, f);
+}
+
 void add_up_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto f = std::make_shared<UpFlags>();
   CLI::App* up_cmd = app.add_subcommand("up", "Create and start the project's containers");
   up_cmd->add_flag("-d,--detach", f->detach, "Return once started");
+  up_cmd->add_flag("--wait", f->wait, "With -d: return once services run and are healthy; fail naming one that is not");
+  up_cmd->add_option("--wait-timeout", f->wait_timeout, "Seconds --wait waits at most (default: no limit)");
+  up_cmd->add_flag("--no-deps", f->no_deps, "Not the services the named ones depend on");
   up_cmd->add_flag("--force-recreate", f->force_recreate, "Recreate containers even if their config is unchanged");
+  up_cmd->add_flag("--no-recreate", f->no_recreate, "Leave existing containers as they are, even if changed");
+  up_cmd->add_flag("--remove-orphans", f->remove_orphans, "Remove containers of services no longer in the files");
+  up_cmd->add_flag("--abort-on-container-exit", f->abort_on_exit, "Stop everything once one container ends");
+  up_cmd->add_option("--exit-code-from", f->exit_code_from, "Exit with this service's code (implies --abort-on-container-exit)");
+  up_cmd->add_option("--scale", f->scale, "SERVICE=NUMBER of replicas, over the files' scale")->allow_extra_args(false);
+  up_cmd->add_option("-t,--timeout", f->timeout, "Seconds to wait for containers to stop (recreate, scale down, Ctrl-C)");
   up_cmd->add_option("services", f->services, "Only these services (and what they need)");
-  up_cmd->callback([f, &global, &exit_code] { exit_code = up(global, *f); });
+  up_cmd->callback([f, &global, &exit_code] {
+    if (f->wait) f->detach = true;
+    exit_code = up(global, *f);
+  });
 }
 
 }  // namespace stack::cmd

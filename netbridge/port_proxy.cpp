@@ -165,6 +165,9 @@ Status PortProxy::bind(const std::vector<PortMapping>& mappings, std::unique_ptr
 }
 
 void PortProxy::start(Ipv4Address container) {
+  // Again after a restart: the container kept its network namespace and
+  // so its address, and the forwarding threads never stopped.
+  if (!threads_.empty()) return;
   container_ = container;
   // Made here, in the process that forwards: a pipe made at bind() would be
   // shared with the process that bound the ports and forked us, and its

@@ -41,6 +41,7 @@ class PortProxy {
   // (which may be a fork of the one that bound the ports):
   // TCP connections are spliced both ways with half-close; UDP datagrams go
   // through one session per client address, dropped after 30 s idle.
+  // Once started, a further start (the container restarted) changes nothing.
   void start(Ipv4Address container);
   // Stops accepting, ends every forwarding and closes the sockets.
   void stop();

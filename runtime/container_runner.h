@@ -32,10 +32,12 @@ std::string hosts_file(const std::string& hostname);
 // What the caller does around a container's life, as OCI hooks: `prestart`
 // runs once the init exists, in its namespaces and cgroup, before it goes
 // on (networks are joined there: a failure stops the start); `poststop`
-// once it is gone and its cgroup removed.
+// once it is gone and its cgroup removed. `released` runs once no restart
+// follows: what outlives one run of the init (published ports) ends there.
 struct ContainerHooks {
   std::function<Status(pid_t)> prestart;
   std::function<void()> poststop;
+  std::function<void()> released;
 };
 
 // A container whose init was started. Whatever fails, nothing it made is

@@ -8,12 +8,18 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <filesystem>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "runtime/container_log.h"
+#include "runtime/health_check.h"
+#include "runtime/restart_policy.h"
+#include "runtime/health_check.h"
 #include "runtime/linux/exec_process.h"
 #include "runtime/linux/seccomp_filter.h"
 #include "runtime/on_disk.h"
@@ -166,11 +172,84 @@ Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, cons
   return run->wait(out);
 }
 
+bool stopped_by_user(const ContainerStore& store, const ContainerRecord& record) {
+  return ::access(store.stopped_marker_path(record.id).c_str(), F_OK) == 0;
+}
+
+// Waits out a restart's back-off; false when a user stopped the container meanwhile.
+bool wait_to_restart(const ContainerStore& store, const ContainerRecord& record, std::chrono::milliseconds delay) {
+  auto until = std::chrono::steady_clock::now() + delay;
+  while (std::chrono::steady_clock::now() < until) {
+    if (stopped_by_user(store, record)) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(std::chrono::milliseconds(20), until - std::chrono::steady_clock::now()));
+  }
+  return !stopped_by_user(store, record);
+}
+
+// The shim's life: runs the container, relays its output to the log, runs
+// its healthcheck, and starts it again as its restart policy says (a
+// restart keeps the writable layer, network namespace and published
+// ports). `tell` reports the first start to the caller.
+void supervise(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+               ContainerRecord* record, bool terminal, const ContainerHooks& hooks, LogWriter& log,
+               const std::function<void(int, const std::string&)>& tell) {
+  std::unique_ptr<HealthMonitor> health;
+  std::string health_bpf;
+  if (record->healthcheck && !record->healthcheck->command().empty() &&
+      linux_::seccomp_program_for(spec, spec.process.capabilities, paths.seccomp_cache, &health_bpf))
+    health = std::make_unique<HealthMonitor>(*record->healthcheck, store.health_path(record->id));
+  RestartBackOff back_off;
+  RunResult result;
+  for (bool first = true;; first = false) {
+    ContainerIo io;
+    std::unique_ptr<ContainerRun> run;
+    Status s = io.make(false, terminal, true);
+    if (s) s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), hooks, &run);
+    if (!s) {
+      result = {linux_::kExitRuntimeError, false, s.message()};
+      if (first) tell(result.exit_code, s.message());
+      else log.write(LogStream::Stderr, "stack: restarting: " + s.message() + "\n");
+      break;
+    }
+    io.close_container_ends();
+    auto began = std::chrono::steady_clock::now();
+    bool ran = run->start_error().empty();
+    if (ran) {
+      io.receive_console();
+      record_started(store, record, run->pid());
+      if (first) tell(0, "running");
+      if (health) health->start(run->pid(), spec.process, health_bpf, paths.cgroup_root, record->id);
+      relay_output(io.relay(&log));
+    } else if (first) {
+      tell(run->failure_exit(), run->start_error());
+    } else {
+      log.write(LogStream::Stderr, "stack: restarting: " + run->start_error() + "\n");
+    }
+    result = {};
+    run->wait(&result);
+    if (health) health->stop();
+    // As Docker: a policy applies only to a container that started once.
+    if (first && !ran) break;
+    auto lasted = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+    if (!record->restart.restarts(result.exit_code, record->restart_count, stopped_by_user(store, *record))) break;
+    record->status = "restarting";
+    record->exit_code = result.exit_code;
+    record->oom_killed = result.oom_killed;
+    record->finished = timestamp_now();
+    store.save(*record);
+    if (!wait_to_restart(store, *record, back_off.next(lasted))) break;
+    ++record->restart_count;
+  }
+  if (hooks.released) hooks.released();
+  record_exit(store, record, result);
+}
+
 }  // namespace
 
 Status run_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                     ContainerRecord* record, const Attachment& attach, const ContainerHooks& hooks, RunResult* out) {
   Status s = start_attached(spec, paths, store, record, attach, hooks, out);
+  if (hooks.released) hooks.released();
   if (!s) out->exit_code = linux_::kExitRuntimeError;
   record_exit(store, record, *out);
   return s;
@@ -233,30 +312,14 @@ Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const 
     record->runner = ::getpid();
     record->runner_start_time = process_start_time(record->runner);
     store.save(*record);
-    ContainerIo io;
     LogWriter log;
-    std::unique_ptr<ContainerRun> run;
-    Status s = io.make(false, terminal, true);
-    if (s) s = log.open(store.log_path(record->id));
-    if (s) s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), hooks, &run);
-    RunResult result;
+    Status s = log.open(store.log_path(record->id));
     if (!s) {
-      result.exit_code = linux_::kExitRuntimeError;
-      tell(result.exit_code, s.message());
-      record_exit(store, record, result);
+      tell(linux_::kExitRuntimeError, s.message());
+      record_exit(store, record, {linux_::kExitRuntimeError, false, s.message()});
       ::_exit(0);
     }
-    io.close_container_ends();
-    if (run->start_error().empty()) {
-      io.receive_console();
-      record_started(store, record, run->pid());
-      tell(0, "running");
-      relay_output(io.relay(&log));
-    } else {
-      tell(run->failure_exit(), run->start_error());
-    }
-    run->wait(&result);
-    record_exit(store, record, result);
+    supervise(spec, paths, store, record, terminal, hooks, log, tell);
     ::_exit(0);
   }
   ::close(report[1]);

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "runtime/linux/cgroups.h"
 #include "runtime/linux/network_namespace.h"
 #include "runtime/object_names.h"
@@ -27,7 +29,9 @@ nlohmann::json record_json(const ContainerRecord& r) {
           {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
           {"PidStartTime", r.pid_start_time}, {"Runner", r.runner}, {"RunnerStartTime", r.runner_start_time},
           {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit},
-          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}, {"Ports", r.ports}, {"Labels", r.labels}};
+          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}, {"Ports", r.ports}, {"Labels", r.labels},
+          {"RestartPolicy", r.restart.to_string()}, {"RestartCount", r.restart_count},
+          {"Healthcheck", r.healthcheck ? r.healthcheck->to_json() : nlohmann::json()}};
 }
 
 ContainerRecord from_json(const nlohmann::json& j) {
@@ -54,6 +58,9 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.networks = j.value("Networks", std::vector<std::string>{});
   r.ports = j.value("Ports", std::vector<std::string>{});
   r.labels = j.value("Labels", std::map<std::string, std::string>{});
+  r.restart = RestartPolicy::parse(j.value("RestartPolicy", "no")).value_or(RestartPolicy{});
+  r.restart_count = j.value("RestartCount", 0);
+  if (auto h = j.find("Healthcheck"); h != j.end() && h->is_object()) r.healthcheck = HealthCheck::from_json(*h);
   return r;
 }
 
@@ -80,16 +87,16 @@ bool ContainerRecord::running() const {
   return status == "running" && pid > 0 && process_start_time(pid) == pid_start_time;
 }
 
-bool ContainerRecord::starting() const {
-  return status == "created" && runner > 0 && process_start_time(runner) == runner_start_time;
-}
+bool ContainerRecord::starting() const { return status == "created" && runner_alive(); }
+
+bool ContainerRecord::runner_alive() const { return runner > 0 && process_start_time(runner) == runner_start_time; }
 
 namespace {
 
 // Left behind: neither it nor its runner runs, and its end was not recorded.
 bool stale(const ContainerRecord& r) {
   if (r.status == "exited" || r.running() || r.starting()) return false;
-  return !(r.runner > 0 && process_start_time(r.runner) == r.runner_start_time);  // else: still cleaning up
+  return !r.runner_alive();  // else: still cleaning up or waiting to restart
 }
 
 }  // namespace
@@ -131,7 +138,7 @@ Status signal_container(const ContainerRecord& record, int signal) {
 
 void ContainerStore::wait_until_finished(const ContainerRecord& record, int timeout_ms) const {
   auto finished = [&] {
-    if (record.runner <= 0 || process_start_time(record.runner) != record.runner_start_time) return true;
+    if (!record.runner_alive()) return true;
     std::optional<std::string> text = read_whole_file(dir(record.id) + "/state.json");
     if (!text) return true;
     nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
@@ -141,17 +148,66 @@ void ContainerStore::wait_until_finished(const ContainerRecord& record, int time
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
+// Whether `pid` has a handler for `signal` (SigCgt in /proc/PID/status).
+// A container's init ignores the signals it has no handler for, so sending
+// it one and waiting for it to exit would only wait out the grace period.
+bool catches_signal(pid_t pid, int signal) {
+  std::optional<std::string> status = read_whole_file("/proc/" + std::to_string(pid) + "/status");
+  if (!status) return true;
+  size_t at = status->find("\nSigCgt:");
+  if (at == std::string::npos) return true;
+  unsigned long long mask = std::strtoull(status->c_str() + at + 8, nullptr, 16);
+  return (mask >> (signal - 1)) & 1;
+}
+
 Status ContainerStore::stop(const ContainerRecord& record, int timeout_s, const std::string& cgroup_root) const {
-  if (!record.running()) return Status::ok();
-  int signal = signal_number(record.stop_signal).value_or(SIGTERM);
-  if (timeout_s > 0 && ::kill(record.pid, signal) == 0) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (record.running() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (record.running()) linux_::ContainerCgroup::open_existing(cgroup_root, record.id).kill_all();
-  wait_until_finished(record, 10000);
+  stop_all({record}, timeout_s, cgroup_root);
   return Status::ok();
+}
+
+void ContainerStore::stop_all(const std::vector<ContainerRecord>& records, int timeout_s, const std::string& cgroup_root,
+                              const std::function<bool()>& hurry) const {
+  std::vector<const ContainerRecord*> waiting;
+  for (const ContainerRecord& r : records) {
+    if (!r.running() && !r.runner_alive()) continue;
+    // First, so that a restart policy does not bring it back.
+    write_file(stopped_marker_path(r.id), "", 0644);
+    if (!r.running()) continue;
+    int signal = signal_number(r.stop_signal).value_or(SIGTERM);
+    if (timeout_s > 0 && catches_signal(r.pid, signal) && ::kill(r.pid, signal) == 0) {
+      waiting.push_back(&r);
+      continue;
+    }
+    if (timeout_s > 0)
+      spdlog::debug("container {}: its init has no handler for {}: killing it at once", r.name, r.stop_signal);
+    linux_::ContainerCgroup::open_existing(cgroup_root, r.id).kill_all();
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (!waiting.empty()) {
+    std::erase_if(waiting, [](const ContainerRecord* r) { return !r->running(); });
+    if (waiting.empty()) break;
+    if (std::chrono::steady_clock::now() >= deadline || (hurry && hurry())) {
+      for (const ContainerRecord* r : waiting) {
+        spdlog::debug("container {}: still running after {}: killing it", r->name, r->stop_signal);
+        linux_::ContainerCgroup::open_existing(cgroup_root, r->id).kill_all();
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (const ContainerRecord& r : records) wait_until_finished(r, 10000);
+}
+
+Status ContainerStore::kill(const ContainerRecord& record, int signal) const {
+  if (record.running() &&
+      (signal == SIGKILL || signal == SIGTERM || signal == SIGINT || signal == signal_number(record.stop_signal)))
+    write_file(stopped_marker_path(record.id), "", 0644);
+  return signal_container(record, signal);
+}
+
+std::optional<HealthState> ContainerStore::health(const ContainerRecord& record) const {
+  if (!record.healthcheck) return std::nullopt;
+  return read_health_state(health_path(record.id));
 }
 
 Status ContainerStore::create(ContainerRecord* record) {
@@ -236,12 +292,16 @@ Status ContainerStore::remove(const std::string& name_or_id, bool force, Contain
   if (Status s = find(name_or_id, removed); !s) return s;
   if (removed->starting())
     return Status::error("container " + removed->name + " is starting; remove it once it runs or has exited");
-  if (removed->running()) {
+  bool restarting = removed->status == "restarting" && removed->runner_alive();
+  if (removed->running() || restarting) {
     if (!force)
-      return Status::error("container " + removed->name + " is running: stop it first, or use rm -f");
+      return Status::error("container " + removed->name + " is " + (restarting ? "restarting" : "running") +
+                           ": stop it first, or use rm -f");
     // Its runner sees the exit and cleans up (cgroup; layer too with --rm):
-    // wait for it rather than pull the directory from under it.
-    ::kill(removed->pid, SIGKILL);
+    // wait for it rather than pull the directory from under it. The marker
+    // keeps its restart policy from starting it again.
+    write_file(stopped_marker_path(removed->id), "", 0644);
+    if (removed->running()) ::kill(removed->pid, SIGKILL);
     wait_until_finished(*removed, 5000);
   }
   // Under the lock: reclaim_stale must not write a record back meanwhile.

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/container_spec.h"
+#include "runtime/health_check.h"
+#include "runtime/restart_policy.h"
 #include "runtime/status.h"
 
 namespace stack::runtime {
@@ -19,7 +22,7 @@ struct ContainerRecord {
   std::string image, image_id;  // the reference used, and the image's config digest
   std::vector<std::string> command;
   std::string created, finished;  // RFC 3339
-  std::string status = "created";  // created, running, exited
+  std::string status = "created";  // created, running, restarting, exited
   pid_t pid = 0;
   unsigned long long pid_start_time = 0;  // /proc/PID/stat field 22: tells a reused pid apart
   pid_t runner = 0;                        // the `stack` process that runs it
@@ -34,6 +37,9 @@ struct ContainerRecord {
   std::vector<std::string> networks;     // joined in order: eth0, eth1...
   std::vector<std::string> ports;        // published: "0.0.0.0:8080->80/tcp"
   std::map<std::string, std::string> labels;  // a stack's project, service, number, config hash
+  RestartPolicy restart;                 // applied by the shim
+  int restart_count = 0;
+  std::optional<HealthCheck> healthcheck;  // run by the shim
 
   // As written to state.json.
   nlohmann::json to_json() const;
@@ -42,6 +48,9 @@ struct ContainerRecord {
   bool running() const;
   // Created and its runner is still starting it.
   bool starting() const;
+  // The process that runs it (a shim, or `run` in the foreground) exists:
+  // it is starting, running, or waiting to restart.
+  bool runner_alive() const;
 };
 
 class ContainerStore {
@@ -75,8 +84,19 @@ class ContainerStore {
   // Stops a running container as `docker stop` does: its stop signal, up
   // to `timeout_s` seconds for it to exit, then SIGKILL to everything in its
   // cgroup. Returns once its runner recorded the end. A container that is
-  // not running is left as it is.
+  // not running is left as it is, but one waiting to restart stays down.
+  // Either way its restart policy no longer applies until `start`.
   Status stop(const ContainerRecord& record, int timeout_s, const std::string& cgroup_root) const;
+  // Stops several at once: one grace period for all. An init with no
+  // handler for its stop signal (it would ignore it, being PID 1) is killed
+  // at once. `hurry` (a second Ctrl-C) cuts the grace period short.
+  void stop_all(const std::vector<ContainerRecord>& records, int timeout_s, const std::string& cgroup_root,
+                const std::function<bool()>& hurry = {}) const;
+
+  // Sends `signal` to its init. A signal meant to end it (SIGKILL, SIGTERM,
+  // SIGINT, its stop signal) is a stop asked for: its restart policy leaves
+  // it down. Others (SIGHUP to reload...) are not.
+  Status kill(const ContainerRecord& record, int signal) const;
 
   // Waits (up to `timeout_ms`) until the process that runs the container
   // has finished with it: cgroup removed, end recorded or record removed.
@@ -85,6 +105,12 @@ class ContainerStore {
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
   std::string log_path(const std::string& id) const { return dir(id) + "/log"; }
   std::string spec_path(const std::string& id) const { return dir(id) + "/spec.json"; }
+  std::string health_path(const std::string& id) const { return dir(id) + "/health.json"; }
+  // Present while a stop or kill asked for by a user holds: the restart
+  // policy leaves the container stopped. `start` removes it.
+  std::string stopped_marker_path(const std::string& id) const { return dir(id) + "/stopped-by-user"; }
+  // Its health, when it has a healthcheck and its shim ran one.
+  std::optional<HealthState> health(const ContainerRecord& record) const;
   // Its kept network namespace, when it joined networks (bind-mounted: it is
   // unmounted before the directory is removed).
   std::string network_namespace_path(const std::string& id) const { return dir(id) + "/netns"; }

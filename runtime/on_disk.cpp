@@ -29,11 +29,15 @@ Status write_all(int fd, const std::string& content, const std::string& path) {
 std::string timestamp_now() {
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
+  return format_timestamp(now);
+}
+
+std::string format_timestamp(const timespec& at) {
   std::tm utc{};
-  ::gmtime_r(&now.tv_sec, &utc);
+  ::gmtime_r(&at.tv_sec, &utc);
   char buf[48];
   size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", now.tv_nsec);
+  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", at.tv_nsec);
   return buf;
 }
 
@@ -105,7 +109,11 @@ std::optional<std::string> read_whole_file(const std::string& path) {
   }
 }
 
-Status FileLock::acquire(const std::string& path, FileLock* out) {
+Status FileLock::acquire(const std::string& path, FileLock* out) { return lock(path, true, out); }
+
+Status FileLock::try_acquire(const std::string& path, FileLock* out) { return lock(path, false, out); }
+
+Status FileLock::lock(const std::string& path, bool wait, FileLock* out) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status::from_errno("opening lock " + path);
   // A POSIX record lock, not flock(): it belongs to this process and is not
@@ -114,9 +122,10 @@ Status FileLock::acquire(const std::string& path, FileLock* out) {
   struct flock whole {};
   whole.l_type = F_WRLCK;
   whole.l_whence = SEEK_SET;
-  while (::fcntl(fd, F_SETLKW, &whole) != 0) {
+  while (::fcntl(fd, wait ? F_SETLKW : F_SETLK, &whole) != 0) {
     if (errno == EINTR) continue;
-    Status s = Status::from_errno("locking " + path);
+    Status s = wait || (errno != EAGAIN && errno != EACCES) ? Status::from_errno("locking " + path)
+                                                             : Status::error(path + " is locked by another process");
     ::close(fd);
     return s;
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <ctime>
 #include <string>
 
 #include "runtime/status.h"
@@ -24,6 +25,8 @@ std::optional<std::string> read_whole_file(const std::string& path);
 // The current UTC time as RFC 3339 with nanoseconds ("2026-11-24T14:13:14.123456789Z"):
 // fixed width, so that records sort by it as strings.
 std::string timestamp_now();
+// The same form for another time.
+std::string format_timestamp(const timespec& at);
 
 // mkdir -p (mode 0755); an absolute path.
 Status make_directories(const std::string& path);
@@ -33,12 +36,15 @@ Status make_directories(const std::string& path);
 class FileLock {
  public:
   static Status acquire(const std::string& path, FileLock* out);
+  // Fails at once when another process holds it.
+  static Status try_acquire(const std::string& path, FileLock* out);
   FileLock() = default;
   ~FileLock();
   FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   FileLock& operator=(FileLock&& other) noexcept;
 
  private:
+  static Status lock(const std::string& path, bool wait, FileLock* out);
   int fd_ = -1;
 };
 

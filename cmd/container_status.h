@@ -1,0 +1,24 @@
+// ContainerStatus: what `ps` and `container ls` say of a container: state, health, restarts, in words.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "runtime/container_store.h"
+
+namespace stack::cmd {
+
+struct ContainerStatus {
+  std::string state;                  // created, running, restarting, exited, dead
+  std::optional<std::string> health;  // starting, healthy, unhealthy: with a healthcheck, while it runs
+  int exit_code = 0;
+  int restarts = 0;
+
+  // "Up", "Up (healthy)", "Up (health: starting)", "Restarting (3)",
+  // "Exited (0)", "Created", "Dead": as `docker ps` words it.
+  std::string text() const;
+};
+
+ContainerStatus container_status(const runtime::ContainerStore& store, const runtime::ContainerRecord& record);
+
+}  // namespace stack::cmd
