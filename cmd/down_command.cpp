@@ -22,14 +22,16 @@ struct DownFlags {
 int down(const GlobalOptions& global, const DownFlags& f) {
   std::optional<ProjectRef> ref = find_project(global, false);
   if (!ref) return 1;
-  std::vector<runtime::ContainerRecord> records = project_containers(ref->name);
   runtime::FileLock lock;
   if (runtime::Status s = lock_project(ref->name, &lock); !s) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
-  stop_in_order(*ref, &records, f.timeout);
   runtime::ContainerStore store(runtime_paths().containers);
+  // A container whose shim was killed: its cgroup and netns go first.
+  reclaim_containers(store, false);
+  std::vector<runtime::ContainerRecord> records = project_containers(ref->name);
+  stop_in_order(*ref, &records, f.timeout);
   int rc = 0;
   for (const runtime::ContainerRecord& r : records) {
     runtime::ContainerRecord removed;

@@ -46,9 +46,10 @@ TEST_F(Container, UpStartsInOrderPeersResolveServicesAndDownCleansUp) {
       "$S -p pipeline down -v | grep -c Volume; ls $STACK_ROOT/volumes | wc -l");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out,
-            " Container pipeline-prepare-1  Started\n Container pipeline-web-1  Started\n"
+            " Container pipeline-prepare-1  Started\n Container pipeline-prepare-1  Exited\n"
+            " Container pipeline-web-1  Started\n"
             " Container pipeline-client-1  Started\n"
-            "pipeline-client-1 client running\npipeline-web-1 web running\npipeline-prepare-1 prepare exited\n"
+            "pipeline-client-1 client Up\npipeline-prepare-1 prepare Exited\npipeline-web-1 web Up\n"
             "0.0.0.0:8080\ndataset\n1\ndataset\n2\n"
             " Container pipeline-client-1  Removed\n Container pipeline-web-1  Removed\n"
             " Container pipeline-prepare-1  Removed\n Network pipeline_default  Removed\n"
@@ -72,7 +73,8 @@ TEST_F(Container, UpFailsNamingAServiceThatDidNotComplete) {
   // app never starts: nothing of it in ps.
   Outcome r = in_sandbox("ip link set lo up; cd " + quote(dir.string()) + "; $S up -d; echo up=$?; $S ps -a | grep -c failing-app-; $S down -t 0 >/dev/null");
   EXPECT_NE(r.out.find("up=1\n0\n"), std::string::npos) << r.out << r.err;
-  EXPECT_NE(r.err.find("service migrate didn't complete successfully: exit 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dependency failed to start: service \"migrate\" didn't complete successfully: exit 3"), std::string::npos)
+      << r.err;
 }
 
 TEST_F(Container, ReplicasShareTheServiceNameAndExternalNetworksStay) {

@@ -1,0 +1,235 @@
+// System tests (root) of what `stack up` does over time: health, restarts,
+// attached mode, logs, stopping, volumes, recreation, orphans, scaling and
+// concurrent commands. Each writes its own stack file and runs in a private
+// network and mount namespace.
+#include "tests/system/container_fixture.h"
+
+namespace stack_system_test {
+namespace {
+
+class Stack : public Container {
+ protected:
+  // Writes `compose` into a project directory named `name` and runs SCRIPT there.
+  Outcome in_project(const std::string& name, const std::string& compose, const std::string& script) {
+    fs::path dir = root_ / name;
+    fs::create_directories(dir);
+    std::ofstream(dir / "compose.yaml") << compose;
+    return in_sandbox("ip link set lo up; cd " + quote(dir.string()) + "; " + script);
+  }
+};
+
+TEST_F(Stack, ServiceHealthyWaitsForTheHealthcheckAndUnhealthyFailsUp) {
+  Outcome r = in_project("health", R"(services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.6; touch /tmp/ready; exec sleep 30"]
+    healthcheck:
+      test: test -f /tmp/ready
+      interval: 5s
+      start_period: 10s
+      start_interval: 100ms
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo started; exec sleep 30"]
+    depends_on:
+      db: {condition: service_healthy}
+)",
+                          "$S up -d; echo up=$?; $S ps | tail -n +2 | awk '{print $1, $4, $5}'; "
+                          "$S container inspect health-db-1 | grep -c '\"Status\": \"healthy\"'; $S down -t 0 >/dev/null");
+  EXPECT_EQ(r.out,
+            " Container health-db-1  Started\n Container health-db-1  Healthy\n Container health-web-1  Started\n"
+            "up=0\nhealth-db-1 Up (healthy)\nhealth-web-1 Up \n1\n")
+      << r.err;
+
+  Outcome bad = in_project("sick", R"(services:
+  db:
+    image: busybox
+    command: ["sleep", "30"]
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 100ms
+      retries: 2
+  plain:
+    image: busybox
+    command: ["sleep", "30"]
+  web:
+    image: busybox
+    command: ["sleep", "30"]
+    depends_on:
+      db: {condition: service_healthy}
+)",
+                           "$S up -d; echo up=$?; $S ps -a | grep -c sick-web; "
+                           "$S up -d --wait plain >/dev/null; echo wait=$?; $S down -t 0 >/dev/null");
+  EXPECT_EQ(bad.out.substr(bad.out.find("up=")), "up=1\n0\nwait=0\n") << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("dependency failed to start: container sick-db-1 is unhealthy"), std::string::npos) << bad.err;
+}
+
+TEST_F(Stack, WaitFailsNamingAServiceThatExits) {
+  Outcome r = in_project("waiting", R"(services:
+  api:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.3; exit 4"]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
+)",
+                         "$S up -d --wait --wait-timeout 20; echo rc=$?; $S down -t 0 >/dev/null");
+  EXPECT_NE(r.out.find("rc=1"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("service api: container waiting-api-1 exited (4)"), std::string::npos) << r.err;
+}
+
+TEST_F(Stack, RestartPolicyBacksOffAndAStopIsNotUndone) {
+  // on-failure:3: four runs, 100, 200 and 400 ms apart at least.
+  Outcome r = in_project("restarts", R"(services:
+  flaky:
+    image: busybox
+    command: ["sh", "-c", "echo run; exit 1"]
+    restart: on-failure:3
+  steady:
+    image: busybox
+    command: ["sleep", "30"]
+    restart: always
+)",
+                         "$S up -d >/dev/null; sleep 2; "
+                         "$S ps -a flaky | tail -n +2 | awk '{print $4, $5, $6, $7}'; "
+                         "$S logs -t --no-log-prefix flaky | cut -d' ' -f1 | cut -dT -f2 | tr -d Z | "
+                         "  awk -F: '{t=$1*3600+$2*60+$3; if (NR>1) printf \"%d\\n\", ((t-p)*1000 >= 100*2^(NR-2)); p=t}'; "
+                         // a crash of steady's init brings it back; a stop does not
+                         "pid=$($S container inspect restarts-steady-1 | grep '\"Pid\"' | tr -dc 0-9); kill -9 $pid; sleep 0.5; "
+                         "$S ps steady | tail -n +2 | awk '{print $4, $5, $6, $7}'; "
+                         "$S stop steady >/dev/null; sleep 0.5; $S ps -a steady | tail -n +2 | awk '{print $4, $5}'; "
+                         "$S start steady >/dev/null; $S ps steady | tail -n +2 | awk '{print $4, $5}'; "
+                         "$S down -t 0 >/dev/null");
+  EXPECT_EQ(r.out, "Exited (1), 3 restarts\n1\n1\n1\nUp, 1 restarts \nExited (137),\nUp, 1\n") << r.err;
+}
+
+TEST_F(Stack, AttachedUpPrefixesOutputAndExitsWithTheNamedServicesCode) {
+  Outcome r = in_project("attached", R"(services:
+  setup:
+    image: busybox
+    command: ["sh", "-c", "echo ready"]
+  server:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo server stopping; exit 0' TERM; echo serving; while true; do sleep 0.05; done"]
+  tests:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.3; echo testing; exit 3"]
+    depends_on:
+      setup: {condition: service_completed_successfully}
+      server: {condition: service_started}
+)",
+                         "$S up --exit-code-from tests >up.txt; echo rc=$?; "
+                         "grep -c '^setup-1   | ready$' up.txt; grep -c '^tests-1   | testing$' up.txt; "
+                         "grep -c '^server-1  | server stopping$' up.txt; $S ps -a | grep -c Up; $S down >/dev/null");
+  EXPECT_EQ(r.out, "rc=3\n1\n1\n1\n0\n") << r.err;
+}
+
+TEST_F(Stack, LogsMergeServicesAndFollowARestartingOne) {
+  Outcome r = in_project("logs", R"(services:
+  a:
+    image: busybox
+    command: ["sh", "-c", "echo a-one; sleep 0.2; echo a-two; sleep 30"]
+  b:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.1; echo b-one; echo b-err >&2; sleep 30"]
+  c:
+    image: busybox
+    command: ["sh", "-c", "echo c-run; sleep 0.2; exit 1"]
+    restart: on-failure:2
+)",
+                         "$S up -d >/dev/null; sleep 0.5; $S logs --no-color a b; "
+                         "$S logs --tail 1 --no-log-prefix a; "
+                         "timeout 10 $S logs -f c | grep -c 'c-1  | c-run'; "
+                         "$S logs --since 1h a | grep -c a-one; $S logs --since bogus a; echo since=$?; "
+                         "$S down -t 0 >/dev/null");
+  EXPECT_EQ(r.out, "a-1  | a-one\nb-1  | b-one\nb-1  | b-err\na-1  | a-two\na-two\n3\n1\nsince=1\n") << r.err;
+}
+
+TEST_F(Stack, DownKillsAtOnceWhatIgnoresItsStopSignalAndSignalsWhatCatchesIt) {
+  Outcome r = in_project("sleepers", R"(services:
+  s1: {image: busybox, command: ["sleep", "300"]}
+  s2: {image: busybox, command: ["sleep", "300"]}
+  s3: {image: busybox, command: ["sleep", "300"]}
+  s4: {image: busybox, command: ["sleep", "300"]}
+  polite:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo got TERM > /data/term; exit 0' TERM; while true; do sleep 0.05; done"]
+    volumes: [./out:/data]
+)",
+                         // The default grace period is 10 s: the sleeps are
+                         // killed at once, the trap answers TERM at once.
+                         "$S up -d >/dev/null; sleep 0.3; timeout 5 $S down >/dev/null; echo rc=$?; cat out/term");
+  EXPECT_EQ(r.out, "rc=0\ngot TERM\n") << r.err;
+}
+
+TEST_F(Stack, VolumesSurviveDownUpAndAKilledShim) {
+  const char* compose = R"(services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "echo $$(cat /data/count 2>/dev/null || echo 0)+1 | bc > /tmp/n 2>/dev/null || true; c=$$(cat /data/count 2>/dev/null || echo 0); echo $$((c+1)) > /data/count; exec sleep 30"]
+    volumes: [data:/data]
+volumes:
+  data:
+)";
+  Outcome r = in_project("persist", compose,
+                         "$S up -d >/dev/null; sleep 0.2; $S down -t 0 >/dev/null; "
+                         "$S up -d >/dev/null; sleep 0.2; "
+                         "shim=$($S container inspect persist-db-1 | grep '\"Runner\"' | tr -dc 0-9); kill -9 $shim; sleep 0.3; "
+                         "cat $STACK_ROOT/volumes/persist_data/_data/count; "
+                         "$S down -t 0 >/dev/null; echo down=$?; "
+                         "$S up -d >/dev/null; sleep 0.2; $S down -v -t 0 >/dev/null; ls $STACK_ROOT/volumes | grep -c persist");
+  EXPECT_EQ(r.out, "2\ndown=0\n0\n") << r.err;
+}
+
+TEST_F(Stack, UpRecreatesOnlyWhatChangedScalesAndFindsOrphans) {
+  fs::path dir = root_ / "changes";
+  fs::create_directories(dir);
+  auto write = [&](const std::string& web_command, bool with_worker) {
+    std::ofstream(dir / "compose.yaml") << "services:\n  web:\n    image: busybox\n    command: [\"sh\", \"-c\", \"" + web_command +
+                                               "\"]\n  api:\n    image: busybox\n    command: [\"sleep\", \"30\"]\n" +
+                                               (with_worker ? "  worker:\n    image: busybox\n    command: [\"sleep\", \"30\"]\n" : "");
+  };
+  write("sleep 30", true);
+  Outcome first = in_sandbox("cd " + quote(dir.string()) + "; $S up -d >/dev/null; $S up -d");
+  EXPECT_EQ(first.out, " Container changes-api-1  Running\n Container changes-web-1  Running\n Container changes-worker-1  Running\n")
+      << first.err;
+  write("sleep 31", false);
+  Outcome second = in_sandbox("cd " + quote(dir.string()) + "; $S up -d; $S up -d --remove-orphans --scale api=3 | grep -c Started; "
+                              "$S up -d --scale api=1 | grep -c Removed; $S ps | tail -n +2 | awk '{print $1}'; $S down -t 0 >/dev/null");
+  EXPECT_EQ(second.out,
+            " Container changes-api-1  Running\n Container changes-web-1  Recreated\n Container changes-web-1  Started\n"
+            "2\n2\nchanges-api-1\nchanges-web-1\n")
+      << second.err;
+  EXPECT_NE(second.err.find("found orphan containers (changes-worker-1)"), std::string::npos) << second.err;
+}
+
+TEST_F(Stack, ConcurrentUpsOnOneProjectAreSerialized) {
+  Outcome r = in_project("together", R"(services:
+  a: {image: busybox, command: ["sleep", "30"]}
+  b: {image: busybox, command: ["sleep", "30"]}
+  c: {image: busybox, command: ["sleep", "30"]}
+)",
+                         "$S up -d >one.txt 2>&1 & $S up -d >two.txt 2>&1 & wait; "
+                         "cat one.txt two.txt | grep -c Started; cat one.txt two.txt | grep -c Running; "
+                         "$S ps | tail -n +2 | wc -l; $S network ls | grep -c together; $S down -t 0 >/dev/null");
+  EXPECT_EQ(r.out, "3\n3\n3\n1\n") << r.err;
+}
+
+TEST_F(Stack, RunMakesAOneOffOnTheProjectsNetworkAndExecReachesAService) {
+  Outcome r = in_project("oneoff", R"(services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "echo hello > /tmp/index.html; exec httpd -f -p 80 -h /tmp"]
+  tests:
+    image: busybox
+    command: ["true"]
+    depends_on: [db]
+)",
+                         "$S run --rm tests sh -c 'sleep 0.2; wget -qO- http://db/index.html'; echo rc=$?; "
+                         "$S exec -T db cat /tmp/index.html; $S run --rm tests sh -c 'exit 7'; echo rc=$?; "
+                         "$S ps -a | grep -c run-; $S down -t 0 >/dev/null");
+  EXPECT_EQ(r.out, " Container oneoff-db-1  Started\nhello\nrc=0\nhello\n Container oneoff-db-1  Running\nrc=7\n0\n") << r.err;
+}
+
+}  // namespace
+}  // namespace stack_system_test
