@@ -22,6 +22,8 @@ ContainerStatus container_status(const runtime::ContainerStore& store, const run
     if (auto h = store.health(r)) s.health = h->status;
   } else if (r.status == "restarting" && r.runner_alive()) {
     s.state = "restarting";
+  } else if (r.status == "running" && r.runner_alive()) {
+    s.state = "running";  // its init just ended: the shim is recording it
   } else if (r.status == "running" || r.status == "restarting") {
     s.state = "dead";  // its runner is gone; the next command reclaims it
   } else {

@@ -33,14 +33,18 @@ int down(const GlobalOptions& global, const DownFlags& f) {
   std::vector<runtime::ContainerRecord> records = project_containers(ref->name);
   stop_in_order(*ref, &records, f.timeout);
   int rc = 0;
-  for (const runtime::ContainerRecord& r : records) {
-    runtime::ContainerRecord removed;
-    if (runtime::Status s = store.remove(r.id, true, &removed); !s) {
+  // Every container first, its network namespace with it, then their
+  // networks: the kernel tears the namespaces down together.
+  std::vector<runtime::ContainerRecord> removed(records.size());
+  for (size_t i = 0; i < records.size(); ++i)
+    if (runtime::Status s = store.remove(records[i].id, true, &removed[i]); !s) {
       std::cerr << "error: " << s.message() << "\n";
       rc = 1;
-      continue;
+      removed[i].id.clear();
     }
-    release_networks(removed);
+  for (const runtime::ContainerRecord& r : removed) {
+    if (r.id.empty()) continue;
+    release_networks(r);
     std::cout << " Container " << r.name << "  Removed\n";
   }
   // The project's own networks: by label, so that they go even when the files are gone.

@@ -33,6 +33,9 @@ class Links {
   // Removes a link (both ends of a veth pair); absent already is fine.
   virtual Status remove_link(const std::string& name) = 0;
   virtual bool link_exists(const std::string& name) = 0;
+  // Waits up to `timeout_ms` for a link the kernel removes by itself (a
+  // veth whose peer's namespace is being torn down); whether it went.
+  virtual bool wait_until_gone(const std::string& name, int timeout_ms) = 0;
   // Creates the pair, attaches and raises the host end, and configures the
   // peer inside the namespace: address, up, default route.
   virtual Status add_endpoint(const EndpointLink& endpoint) = 0;

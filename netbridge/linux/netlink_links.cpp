@@ -9,8 +9,10 @@
 #include <netlink/route/route.h>
 #include <sched.h>
 #include <unistd.h>
-
 #include <arpa/inet.h>
+
+#include <chrono>
+#include <thread>
 
 #include "netbridge/links.h"
 
@@ -120,6 +122,14 @@ class NetlinkLinks : public Links {
   }
 
   bool link_exists(const std::string& name) override { return ::if_nametoindex(name.c_str()) != 0; }
+
+  bool wait_until_gone(const std::string& name, int timeout_ms) override {
+    for (int waited = 0; link_exists(name); waited += 2) {
+      if (waited >= timeout_ms) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+  }
 
   Status add_endpoint(const EndpointLink& e) override {
     Socket s;

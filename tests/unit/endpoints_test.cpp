@@ -16,7 +16,9 @@ struct FakeLinks : Links {
   std::set<std::string> links;
   std::vector<EndpointLink> endpoints;
   std::string fail_endpoint;  // add_endpoint fails for this host name
+  int bridges_made = 0;
   Status ensure_bridge(const std::string& name, Ipv4Address, int, int) override {
+    ++bridges_made;
     links.insert(name);
     return Status::ok();
   }
@@ -25,8 +27,10 @@ struct FakeLinks : Links {
     return Status::ok();
   }
   bool link_exists(const std::string& name) override { return links.count(name) > 0; }
+  bool wait_until_gone(const std::string& name, int) override { return !link_exists(name); }
   Status add_endpoint(const EndpointLink& e) override {
     if (e.host_name == fail_endpoint) return Status::error("no more veths");
+    if (!links.count(e.bridge)) return Status::error("no bridge " + e.bridge);
     links.insert(e.host_name);
     endpoints.push_back(e);
     return Status::ok();
@@ -127,6 +131,23 @@ TEST_F(EndpointsTest, ANetworkIsRemovedOnlyOnceNobodyIsOnIt) {
   NetworkRecord gone;
   EXPECT_FALSE(store_.find("front", &gone));
   EXPECT_TRUE(links_.links.empty());
+}
+
+TEST_F(EndpointsTest, TheFirstUserMakesTheBridgeAndAVanishedOneIsMadeAgain) {
+  std::vector<Ipv4Address> addresses;
+  ASSERT_TRUE(endpoints_.attach("1111111111111111", "a", 3, {{"front", {}, {}}}, &addresses));
+  ASSERT_TRUE(endpoints_.attach("2222222222222222", "b", 3, {{"front", {}, {}}}, &addresses));
+  EXPECT_EQ(links_.bridges_made, 1) << "the second join trusts the bridge the first one made";
+  NetworkRecord front;
+  ASSERT_TRUE(store_.find("front", &front));
+  links_.links.erase(front.bridge);  // deleted by hand
+  ASSERT_TRUE(endpoints_.attach("3333333333333333", "c", 3, {{"front", {}, {}}}, &addresses));
+  EXPECT_EQ(links_.bridges_made, 2);
+  EXPECT_TRUE(links_.links.count(front.bridge));
+  for (const char* id : {"1111111111111111", "2222222222222222", "3333333333333333"})
+    ASSERT_TRUE(endpoints_.detach(id, {"front"}));
+  EXPECT_FALSE(links_.links.count(front.bridge));
+  EXPECT_FALSE(firewall_.networks.count("front"));
 }
 
 }  // namespace
