@@ -1,8 +1,12 @@
 #include "cmd/container_launch.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <map>
+#include <thread>
 #include <cstdlib>
 #include <iostream>
 
@@ -125,7 +129,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
     containers.save(record);
   }
   if (!r.joins.empty()) {
-    if (runtime::Status s = join_networks(record, r.joins); !s) {
+    if (runtime::Status s = join_networks(record, r.joins, r.tell_peers); !s) {
       containers.discard(record);
       return fail("container " + record.name + ": " + s.message());
     }
@@ -144,6 +148,48 @@ int launch_container(const LaunchRequest& r, std::string* id) {
 
 // Starts a stopped container again: same spec, writable layer, networks
 // (and so addresses) and published ports.
+std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
+  std::vector<int> results(requests.size(), 125);
+  if (requests.size() == 1) {
+    results[0] = launch_container(requests[0], nullptr);
+    return results;
+  }
+  // A start is about half waiting (forks, the shim's report): two at a
+  // time per core keeps the cores busy.
+  size_t parallel = std::clamp<size_t>(2 * std::thread::hardware_concurrency(), 2, 8);
+  std::map<pid_t, size_t> running;
+  auto reap_one = [&] {
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, 0)) < 0 && errno == EINTR) {
+    }
+    if (pid < 0) return;
+    auto it = running.find(pid);
+    if (it == running.end()) return;
+    results[it->second] = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+    running.erase(it);
+  };
+  for (size_t i = 0; i < requests.size(); ++i) {
+    while (running.size() >= parallel) reap_one();
+    std::cout.flush();
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int rc = launch_container(requests[i], nullptr);
+      std::cout.flush();
+      std::cerr.flush();
+      ::_exit(rc);
+    }
+    if (pid < 0) {
+      std::cerr << "error: container " << requests[i].name << ": fork: " << std::strerror(errno) << "\n";
+      continue;
+    }
+    running[pid] = i;
+  }
+  while (!running.empty()) reap_one();
+  return results;
+}
+
 int start_container(const std::string& name, bool attach, bool interactive) {
   auto fail = [&](const std::string& message) {
     std::cerr << "error: " << message << "\n";

@@ -30,6 +30,7 @@ struct LaunchRequest {
   // command with these timings); `no_healthcheck` turns both off.
   std::optional<runtime::HealthCheck> healthcheck;
   bool no_healthcheck = false;
+  bool tell_peers = true;  // false: the caller refreshes the peers' /etc/hosts itself
 };
 
 // Creates the container (record, spec, ports bound, networks joined) and
@@ -37,6 +38,11 @@ struct LaunchRequest {
 // stderr when it could not be made; detached, 0 once its command runs
 // (its ID in *id); attached, the command's.
 int launch_container(const LaunchRequest& request, std::string* id);
+
+// Launches detached containers several at a time, each from a process of
+// its own (forked: locks and IPAM leases stay per process); the exit
+// status of each, in order. Their errors go to stderr as they come.
+std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests);
 
 // Starts a stopped container again: same spec, writable layer, networks
 // (and so addresses) and published ports. Returns as launch_container.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <algorithm>
 #include <set>
 
 #include "cmd/commands.h"
@@ -16,37 +17,44 @@ namespace {
 // Writes `content` over a file that exists, never creating it: a container
 // being removed meanwhile must not get its files back (its directory would
 // then not be removable).
+// In place, keeping the inode: it is bind-mounted, and a rename would not
+// be seen. Unchanged content is left alone; the file is cut only when it
+// shrank (freeing blocks can be slow: a discard on some filesystems).
 void rewrite_existing(const std::string& path, const std::string& content) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (runtime::read_whole_file(path) == content) return;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return;
-  for (size_t done = 0; done < content.size();) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::pwrite(fd, content.data() + done, content.size() - done, static_cast<off_t>(done));
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
+  if (done == content.size()) (void)!::ftruncate(fd, static_cast<off_t>(done));
   ::close(fd);
 }
 
-// Every container on any of `networks` gets its /etc/hosts written again
-// (in place: it is bind-mounted, and a rename would not be seen).
-void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string>& networks) {
-  std::set<std::string> endpoints;
-  for (const std::string& name : networks) {
-    netbridge::NetworkRecord n;
-    if (store.find(name, &n))
-      for (const auto& [endpoint, lease] : n.leases) endpoints.insert(endpoint);
-  }
+// Every container on any of `networks` gets its /etc/hosts written again.
+// The network records are read once: a stack's up joins every service in
+// turn, and each join refreshes all of its peers.
+// With `only`, just that container's.
+void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string>& networks, const std::string& only = "") {
   std::vector<netbridge::NetworkRecord> all;
   store.list(&all);
+  std::set<std::string> endpoints;
+  for (const auto& n : all)
+    if (std::find(networks.begin(), networks.end(), n.name) != networks.end())
+      for (const auto& [endpoint, lease] : n.leases)
+        if (only.empty() || endpoint == only) endpoints.insert(endpoint);
   for (const std::string& endpoint : endpoints) {
-    std::vector<std::string> joined;
+    std::vector<const netbridge::NetworkRecord*> joined;
     for (const auto& n : all)
-      if (n.leases.count(endpoint)) joined.push_back(n.name);
+      if (n.leases.count(endpoint)) joined.push_back(&n);
     std::string etc = runtime_paths().containers + "/" + endpoint + "/etc";
     std::string hostname = runtime::read_whole_file(etc + "/hostname").value_or("");
     while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
     if (hostname.empty()) continue;  // not a container of ours, or being removed
-    rewrite_existing(etc + "/hosts", runtime::hosts_file(hostname) + netbridge::peer_hosts(store, joined));
+    rewrite_existing(etc + "/hosts", runtime::hosts_file(hostname) + netbridge::peer_hosts(joined));
   }
 }
 
@@ -65,7 +73,13 @@ netbridge::NetworkStore network_store() {
   return netbridge::NetworkStore(stack_root() + "/networks", runtime::read_whole_file("/proc/net/route").value_or(""));
 }
 
-runtime::Status join_networks(const runtime::ContainerRecord& record, const std::vector<netbridge::NetworkJoin>& joins) {
+void refresh_hosts_on(const std::vector<std::string>& networks) {
+  netbridge::NetworkStore store = network_store();
+  refresh_hosts(store, networks);
+}
+
+runtime::Status join_networks(const runtime::ContainerRecord& record, const std::vector<netbridge::NetworkJoin>& joins,
+                              bool tell_peers) {
   std::string path = runtime::ContainerStore(runtime_paths().containers).network_namespace_path(record.id);
   if (runtime::Status s = runtime::linux_::create_network_namespace(path); !s) return s;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -84,6 +98,7 @@ runtime::Status join_networks(const runtime::ContainerRecord& record, const std:
     runtime::linux_::remove_network_namespace(path);
     return s;
   }
+  if (!tell_peers) return s;
   std::vector<std::string> names;
   for (const auto& j : joins) names.push_back(j.network);
   refresh_hosts(store, names);
@@ -95,8 +110,10 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
   if (record.networks.empty()) return {};
   runtime::ContainerHooks hooks;
   hooks.prestart = [record, ports](pid_t) -> runtime::Status {
+    // Its own hosts file was written anew by the start; its peers' were
+    // brought up to date when it joined.
     netbridge::NetworkStore store = network_store();
-    refresh_hosts(store, record.networks);
+    refresh_hosts(store, record.networks, record.id);
     if (!ports) return runtime::Status::ok();
     netbridge::NetworkRecord first;
     if (runtime::Status s = store.find(record.networks[0], &first); !s) return s;

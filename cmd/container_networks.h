@@ -19,12 +19,18 @@ netbridge::NetworkStore network_store();
 // order: eth0, eth1...), then rewrites the /etc/hosts of everyone on them.
 // It stays joined across stops and starts until the container is removed,
 // so its addresses stay too. On failure nothing is left.
-runtime::Status join_networks(const runtime::ContainerRecord& record, const std::vector<netbridge::NetworkJoin>& joins);
+// Its peers' /etc/hosts are rewritten to name it, unless `tell_peers` is
+// false (`up` starting many at once does that once, with refresh_hosts_on).
+runtime::Status join_networks(const runtime::ContainerRecord& record, const std::vector<netbridge::NetworkJoin>& joins,
+                              bool tell_peers = true);
 
-// For each start: prestart rewrites the hosts files of its networks (its
-// own was written anew) and starts `ports` (bound already) forwarding to
-// its address on the first network; poststop stops them and, for a --rm
-// container, leaves its networks. No networks: no hooks.
+// Rewrites the /etc/hosts of every container on `networks`.
+void refresh_hosts_on(const std::vector<std::string>& networks);
+
+// For each start: prestart rewrites its own hosts file (the start wrote it
+// anew) and starts `ports` (bound already) forwarding to its address on
+// the first network; once it is done for good, `released` stops them and,
+// for a --rm container, leaves its networks. No networks: no hooks.
 runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
                                       std::shared_ptr<netbridge::PortProxy> ports);
 

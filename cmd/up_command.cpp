@@ -299,50 +299,74 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   const schema::Node* services_tree = ref->loaded->tree.find("services");
   std::set<std::string> started;
   std::vector<std::pair<std::string, std::string>> attached;  // container name, log label
-  for (const orchestrator::GraphNode& node : order) {
-    if (node.kind != orchestrator::GraphNode::Kind::Service) continue;
-    const schema::ServiceSpec* service = project.service(node.name);
-    if (!service) continue;
-    if (runtime::Status s = wait_for_dependencies(project, *service, scale, started); !s) return fail(s.message());
-    const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
-    std::string hash = tree ? schema::service_config_hash(*tree) : "";
-    int replicas = scale.of(*service);
-    // Scaled down: the highest numbers go.
-    for (const runtime::ContainerRecord& r : project_containers(project.name)) {
-      if (r.labels.at(kServiceLabel) != service->name || one_off(r) || std::atoi(r.labels.at(kNumberLabel).c_str()) <= replicas)
-        continue;
-      auto begin = std::chrono::steady_clock::now();
-      containers.stop(r, f.timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
-      runtime::ContainerRecord removed;
-      if (containers.remove(r.id, true, &removed)) release_networks(removed);
-      progress("Container " + r.name, "Removed", begin);
-    }
-    for (int i = 1; i <= replicas; ++i) {
-      auto begin = std::chrono::steady_clock::now();
-      std::string name = service_container_name(project, *service, i);
-      attached.emplace_back(name, service->container_name.empty() ? service->name + "-" + std::to_string(i) : name);
-      runtime::ContainerRecord existing;
-      if (containers.find(name, &existing)) {
-        auto label = existing.labels.find(kConfigHashLabel);
-        bool same = (label != existing.labels.end() && label->second == hash && !f.force_recreate) || f.no_recreate;
-        if (same && (existing.running() || existing.runner_alive())) {
-          progress("Container " + name, "Running", begin);
+  // Level by level: a level's services depend only on earlier levels, so
+  // once their dependencies are ready its containers start in parallel.
+  std::set<std::string> wanted;
+  for (const auto& node : order)
+    if (node.kind == orchestrator::GraphNode::Kind::Service) wanted.insert(node.name);
+  std::vector<std::string> project_network_names;
+  for (const auto& n : project.networks) project_network_names.push_back(n.name);
+  for (const auto& level : graph.start_levels()) {
+    std::vector<LaunchRequest> batch;
+    std::vector<std::string> batch_services;
+    std::vector<std::string> level_services;
+    auto begin = std::chrono::steady_clock::now();
+    for (const orchestrator::GraphNode& node : level) {
+      if (node.kind != orchestrator::GraphNode::Kind::Service || !wanted.count(node.name)) continue;
+      const schema::ServiceSpec* service = project.service(node.name);
+      if (!service) continue;
+      if (runtime::Status s = wait_for_dependencies(project, *service, scale, started); !s) return fail(s.message());
+      level_services.push_back(service->name);
+      const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
+      std::string hash = tree ? schema::service_config_hash(*tree) : "";
+      int replicas = scale.of(*service);
+      // Scaled down: the highest numbers go.
+      for (const runtime::ContainerRecord& r : project_containers(project.name)) {
+        if (r.labels.at(kServiceLabel) != service->name || one_off(r) || std::atoi(r.labels.at(kNumberLabel).c_str()) <= replicas)
           continue;
-        }
-        containers.stop(existing, f.timeout.value_or(existing.stop_timeout), runtime_paths().cgroup_root);
+        auto removing = std::chrono::steady_clock::now();
+        containers.stop(r, f.timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
         runtime::ContainerRecord removed;
-        if (runtime::Status s = containers.remove(existing.id, true, &removed); !s) return fail(s.message());
-        release_networks(removed);
-        if (!same) progress("Container " + name, "Recreated", begin);
+        if (containers.remove(r.id, true, &removed)) release_networks(removed);
+        progress("Container " + r.name, "Removed", removing);
       }
-      LaunchRequest request;
-      if (runtime::Status s = service_launch(project, *service, i, hash, &request); !s) return fail(s.message());
-      std::string id;
-      if (int rc = launch_container(request, &id); rc != 0)
-        return fail("service " + service->name + ": container " + name + " did not start");
-      progress("Container " + name, "Started", begin);
+      for (int i = 1; i <= replicas; ++i) {
+        std::string name = service_container_name(project, *service, i);
+        attached.emplace_back(name, service->container_name.empty() ? service->name + "-" + std::to_string(i) : name);
+        runtime::ContainerRecord existing;
+        if (containers.find(name, &existing)) {
+          auto label = existing.labels.find(kConfigHashLabel);
+          bool same = (label != existing.labels.end() && label->second == hash && !f.force_recreate) || f.no_recreate;
+          if (same && (existing.running() || existing.runner_alive())) {
+            progress("Container " + name, "Running", begin);
+            continue;
+          }
+          containers.stop(existing, f.timeout.value_or(existing.stop_timeout), runtime_paths().cgroup_root);
+          runtime::ContainerRecord removed;
+          if (runtime::Status s = containers.remove(existing.id, true, &removed); !s) return fail(s.message());
+          release_networks(removed);
+          if (!same) progress("Container " + name, "Recreated", begin);
+        }
+        LaunchRequest request;
+        if (runtime::Status s = service_launch(project, *service, i, hash, &request); !s) return fail(s.message());
+        request.tell_peers = false;  // once for the whole level, below
+        batch.push_back(std::move(request));
+        batch_services.push_back(service->name);
+      }
     }
-    started.insert(service->name);
+    std::vector<int> results = launch_containers(batch);
+    if (!batch.empty()) refresh_hosts_on(project_network_names);
+    int failed = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (results[i] != 0) {
+        std::cerr << "error: service " << batch_services[i] << ": container " << batch[i].name << " did not start\n";
+        ++failed;
+        continue;
+      }
+      progress("Container " + batch[i].name, "Started", begin);
+    }
+    if (failed) return 1;
+    started.insert(level_services.begin(), level_services.end());
   }
   lock = {};  // what follows only watches: other commands (stop, logs) may run meanwhile
   if (!f.detach) return follow_attached(*ref, attached, f);

@@ -98,12 +98,18 @@ Status Endpoints::remove_network(const std::string& name) {
 }
 
 std::string peer_hosts(const NetworkStore& store, const std::vector<std::string>& networks) {
+  std::vector<NetworkRecord> records(networks.size());
+  std::vector<const NetworkRecord*> found;
+  for (size_t i = 0; i < networks.size(); ++i)
+    if (store.find(networks[i], &records[i])) found.push_back(&records[i]);
+  return peer_hosts(found);
+}
+
+std::string peer_hosts(const std::vector<const NetworkRecord*>& networks) {
   std::string out;
   std::set<std::string> seen;
-  for (const std::string& name : networks) {
-    NetworkRecord network;
-    if (!store.find(name, &network)) continue;
-    for (const auto& [endpoint, lease] : network.leases) {
+  for (const NetworkRecord* network : networks) {
+    for (const auto& [endpoint, lease] : network->leases) {
       std::string line = lease.address.to_string();
       for (const std::string& n : lease.names) line += "\t" + n;
       if (seen.insert(line).second) out += line + "\n";

@@ -53,5 +53,7 @@ class Endpoints {
 
 // Every endpoint on `networks` by each of its names: /etc/hosts lines.
 std::string peer_hosts(const NetworkStore& store, const std::vector<std::string>& networks);
+// The same from records already read: `networks` are the ones joined.
+std::string peer_hosts(const std::vector<const NetworkRecord*>& networks);
 
 }  // namespace stack::netbridge

@@ -305,7 +305,9 @@ Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const 
     for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
     if (null > 2) ::close(null);
     auto tell = [&](int code, const std::string& message) {
-      std::string line = std::to_string(code) + ":" + message;
+      // NUL-terminated: the caller stops reading there, rather than wait
+      // for the end of file, which comes only when the shim is next scheduled.
+      std::string line = std::to_string(code) + ":" + message + '\0';
       (void)!::write(report[1], line.data(), line.size());
       ::close(report[1]);
     };
@@ -329,7 +331,7 @@ Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const 
   // The shim always reports, as the init does when it fails: "0:running"
   // or "EXIT:why"; nothing at all means it died.
   linux_::StartResult started;
-  Status reported = linux_::read_start_report(report[0], &started);
+  Status reported = linux_::read_start_report(report[0], &started, /*nul_terminated=*/true);
   ::close(report[0]);
   if (reported) return Status::error("the shim of container " + record->name + " died while starting it");
   out->exit_code = started.failure_exit;

@@ -256,14 +256,16 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
   return reported;
 }
 
-Status read_start_report(int error_fd, StartResult* out) {
+Status read_start_report(int error_fd, StartResult* out, bool nul_terminated) {
   std::string report;
   char buf[512];
-  for (ssize_t n; (n = ::read(error_fd, buf, sizeof buf)) != 0;) {
+  while (!nul_terminated || report.find('\0') == std::string::npos) {
+    ssize_t n = ::read(error_fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
+    if (n <= 0) break;
     report.append(buf, static_cast<size_t>(n));
   }
+  if (nul_terminated) report = report.substr(0, report.find('\0'));
   if (report.empty()) return Status::ok();
   size_t colon = report.find(':');
   out->failure_exit = std::atoi(report.substr(0, colon).c_str());

@@ -60,8 +60,9 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
 
 // Sync 2 on the parent's side: reads `error_fd` until it closes. Nothing
 // read: the command runs. "EXIT:message": the error, with
-// out->failure_exit set to EXIT.
-Status read_start_report(int error_fd, StartResult* out);
+// out->failure_exit set to EXIT. With `nul_terminated`, a report ends at
+// its NUL instead, and the writer need not have closed its end yet.
+Status read_start_report(int error_fd, StartResult* out, bool nul_terminated = false);
 
 // Receives the terminal master a child sent over `socket`; -1 on failure.
 int receive_console(int socket);
