@@ -1,6 +1,7 @@
 #include "runtime/container_store.h"
 
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -148,16 +149,24 @@ void ContainerStore::wait_until_finished(const ContainerRecord& record, int time
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
-// Whether `pid` has a handler for `signal` (SigCgt in /proc/PID/status).
-// A container's init ignores the signals it has no handler for, so sending
-// it one and waiting for it to exit would only wait out the grace period.
+// Whether `pid` will see `signal`: it has a handler (SigCgt in
+// /proc/PID/status), blocks it to collect it from a signalfd (SigBlk), or
+// is waiting for signals in sigtimedwait (tini), which unblocks the ones it
+// waits for meanwhile. A container's init ignores the other signals, so
+// sending one and waiting for it to exit would only wait out the grace period.
 bool catches_signal(pid_t pid, int signal) {
-  std::optional<std::string> status = read_whole_file("/proc/" + std::to_string(pid) + "/status");
+  std::string proc = "/proc/" + std::to_string(pid);
+  std::optional<std::string> syscall = read_whole_file(proc + "/syscall");
+  if (syscall && std::atoi(syscall->c_str()) == SYS_rt_sigtimedwait) return true;
+  std::optional<std::string> status = read_whole_file(proc + "/status");
   if (!status) return true;
-  size_t at = status->find("\nSigCgt:");
-  if (at == std::string::npos) return true;
-  unsigned long long mask = std::strtoull(status->c_str() + at + 8, nullptr, 16);
-  return (mask >> (signal - 1)) & 1;
+  for (const char* field : {"\nSigCgt:", "\nSigBlk:"}) {
+    size_t at = status->find(field);
+    if (at == std::string::npos) return true;
+    unsigned long long mask = std::strtoull(status->c_str() + at + 8, nullptr, 16);
+    if ((mask >> (signal - 1)) & 1) return true;
+  }
+  return false;
 }
 
 Status ContainerStore::stop(const ContainerRecord& record, int timeout_s, const std::string& cgroup_root) const {
