@@ -7,6 +7,8 @@
 
 #include "cmd/commands.h"
 #include "orchestrator/dependency_graph.h"
+#include "runtime/image_store.h"
+#include "runtime/layer_copy.h"
 #include "runtime/on_disk.h"
 
 namespace fs = std::filesystem;
@@ -19,6 +21,19 @@ std::string service_container_name(const schema::Project& project, const schema:
 }
 
 std::string volume_data_dir(const std::string& volume_name) { return stack_root() + "/volumes/" + volume_name + "/_data"; }
+
+namespace {
+
+runtime::Status seed_volume(const std::string& image_name, const std::string& target, const std::string& data) {
+  runtime::ImageStore images(images_root());
+  runtime::Image image;
+  if (!images.find(image_name, &image)) return runtime::Status::ok();  // launching reports the missing image
+  std::vector<std::string> layers;
+  for (auto it = image.diff_ids.rbegin(); it != image.diff_ids.rend(); ++it) layers.push_back(images.layer_dir(*it));
+  return runtime::copy_image_directory(layers, target, data);
+}
+
+}  // namespace
 
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& s, int number,
                                const std::string& config_hash, LaunchRequest* out) {
@@ -55,7 +70,15 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
         std::string data = volume_data_dir(volume->name);
         if (volume->external && !fs::is_directory(data))
           return runtime::Status::error("external volume " + volume->name + " does not exist");
+        bool created = !fs::exists(data);
         if (runtime::Status st = runtime::make_directories(data); !st) return st;
+        // As Docker: a new volume starts with what the image has where it is mounted.
+        if (created && !volume->external)
+          if (runtime::Status st = seed_volume(s.image, m.target, data); !st) {
+            std::error_code ec;
+            fs::remove_all(fs::path(data).parent_path(), ec);
+            return runtime::Status::error("service " + s.name + ": volume " + volume->name + ": " + st.message());
+          }
         o.volumes.push_back(data + ":" + m.target + (m.read_only ? ":ro" : ""));
         break;
       }

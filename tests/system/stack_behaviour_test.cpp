@@ -181,6 +181,21 @@ volumes:
   EXPECT_EQ(r.out, "2\ndown=0\n0\n") << r.err;
 }
 
+TEST_F(Stack, ANewVolumeStartsWithWhatTheImageHasThereAndKeepsItsOwnAfter) {
+  Outcome r = in_project("seeded", R"(services:
+  app:
+    image: busybox
+    command: ["sh", "-c", "cat /etc/group | head -1; echo changed > /etc/group; exec sleep 30"]
+    volumes: [conf:/etc]
+volumes:
+  conf:
+)",
+                         "$S up -d >/dev/null; sleep 0.3; $S logs --no-log-prefix app; $S down -t 0 >/dev/null; "
+                         "$S up -d >/dev/null; sleep 0.3; $S logs --no-log-prefix app; ls $STACK_ROOT/volumes/seeded_conf/_data | grep -c passwd; "
+                         "$S down -v -t 0 >/dev/null");
+  EXPECT_EQ(r.out, "root:x:0:\nchanged\n1\n") << r.err;
+}
+
 TEST_F(Stack, UpRecreatesOnlyWhatChangedScalesAndFindsOrphans) {
   fs::path dir = root_ / "changes";
   fs::create_directories(dir);
