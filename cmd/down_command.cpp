@@ -61,13 +61,19 @@ int down(const GlobalOptions& global, const DownFlags& f) {
     }
     std::cout << " Network " << n.name << "  Removed\n";
   }
-  if (f.volumes && ref->project)
-    for (const auto& v : ref->project->volumes) {
-      if (v.external) continue;
-      std::error_code ec;
-      fs::path dir = fs::path(volume_data_dir(v.name)).parent_path();
-      if (fs::remove_all(dir, ec) > 0) std::cout << " Volume " << v.name << "  Removed\n";
-    }
+  if (!f.volumes) return rc;
+  // The project's volumes, named and anonymous, by label (so that they go
+  // with the files gone); named ones from the files too, for volumes made
+  // before labels were written.
+  std::set<std::string> volumes;
+  for (const std::string& v : labelled_volumes(kProjectLabel, ref->name)) volumes.insert(v);
+  if (ref->project)
+    for (const auto& v : ref->project->volumes)
+      if (!v.external && fs::exists(fs::path(volume_data_dir(v.name)).parent_path())) volumes.insert(v.name);
+  for (const std::string& v : volumes) {
+    remove_volume(v);
+    std::cout << " Volume " << v << "  Removed\n";
+  }
   return rc;
 }
 

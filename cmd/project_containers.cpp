@@ -4,10 +4,14 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "cmd/commands.h"
 #include "orchestrator/dependency_graph.h"
 #include "runtime/image_store.h"
+#include "runtime/sha256.h"
 #include "runtime/layer_copy.h"
 #include "runtime/on_disk.h"
 
@@ -24,6 +28,10 @@ std::string volume_data_dir(const std::string& volume_name) { return stack_root(
 
 namespace {
 
+void write_volume_labels(const std::string& name, const std::map<std::string, std::string>& labels) {
+  runtime::write_file(stack_root() + "/volumes/" + name + "/labels.json", nlohmann::json(labels).dump() + "\n");
+}
+
 runtime::Status seed_volume(const std::string& image_name, const std::string& target, const std::string& data) {
   runtime::ImageStore images(images_root());
   runtime::Image image;
@@ -36,14 +44,14 @@ runtime::Status seed_volume(const std::string& image_name, const std::string& ta
 }  // namespace
 
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& s, int number,
-                               const std::string& config_hash, LaunchRequest* out) {
+                               const std::string& config_hash, LaunchRequest* out, const std::string& container_name) {
   auto unsupported = [&](const std::string& what) {
     return runtime::Status::error("service " + s.name + ": " + what + " is not supported yet");
   };
   if (s.image.empty()) return unsupported("build without an image");
   LaunchRequest r;
   r.image = s.image;
-  r.name = service_container_name(project, s, number);
+  r.name = container_name.empty() ? service_container_name(project, s, number) : container_name;
   r.detach = true;
   runtime::RunOptions& o = r.options;
   if (s.command) o.command = *s.command;
@@ -62,7 +70,21 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
         o.tmpfs.push_back(m.target + (m.tmpfs_size ? ":size=" + std::to_string(*m.tmpfs_size) : ""));
         break;
       case schema::MountSpec::Type::Volume: {
-        if (m.source.empty()) return unsupported("the anonymous volume at " + m.target);
+        if (m.source.empty()) {
+          // Anonymous: named after its container and path, so that a
+          // recreated container finds its data again, as with Compose.
+          std::string name = runtime::Sha256::of(r.name + ":" + m.target);
+          std::string data = volume_data_dir(name);
+          bool created = !fs::exists(data);
+          if (runtime::Status st = runtime::make_directories(data); !st) return st;
+          if (created) {
+            write_volume_labels(name, {{kProjectLabel, project.name}, {kVolumeContainerLabel, r.name}});
+            if (runtime::Status st = seed_volume(s.image, m.target, data); !st)
+              return runtime::Status::error("service " + s.name + ": the anonymous volume at " + m.target + ": " + st.message());
+          }
+          o.volumes.push_back(data + ":" + m.target + (m.read_only ? ":ro" : ""));
+          break;
+        }
         const schema::VolumeSpec* volume = nullptr;
         for (const auto& v : project.volumes)
           if (v.key == m.source) volume = &v;
@@ -72,6 +94,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
           return runtime::Status::error("external volume " + volume->name + " does not exist");
         bool created = !fs::exists(data);
         if (runtime::Status st = runtime::make_directories(data); !st) return st;
+        if (created && !volume->external) write_volume_labels(volume->name, {{kProjectLabel, project.name}, {kVolumeLabel, volume->key}});
         // As Docker: a new volume starts with what the image has where it is mounted.
         if (created && !volume->external)
           if (runtime::Status st = seed_volume(s.image, m.target, data); !st) {
@@ -184,6 +207,23 @@ void stop_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>*
     store.stop_all(group, timeout.value_or(group[0].stop_timeout), runtime_paths().cgroup_root, hurry);
     i = j;
   }
+}
+
+std::vector<std::string> labelled_volumes(const std::string& label, const std::string& value) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(stack_root() + "/volumes", ec)) {
+    auto text = runtime::read_whole_file(entry.path().string() + "/labels.json");
+    nlohmann::json labels = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (labels.is_object() && labels.value(label, "") == value) out.push_back(entry.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void remove_volume(const std::string& name) {
+  std::error_code ec;
+  fs::remove_all(stack_root() + "/volumes/" + name, ec);
 }
 
 std::vector<runtime::ContainerRecord> project_containers(const std::string& project) {

@@ -29,14 +29,23 @@ inline bool one_off(const runtime::ContainerRecord& r) {
 // `<project>-<service>-<n>`, or the service's container_name.
 std::string service_container_name(const schema::Project& project, const schema::ServiceSpec& service, int number);
 
-// Where a named volume's data lives: STACK_ROOT/volumes/<name>/_data.
+// Where a volume's data lives: STACK_ROOT/volumes/<name>/_data. Next to
+// it, labels.json: the project, and the volume's key or (anonymous ones)
+// its container, as Compose labels volumes.
 std::string volume_data_dir(const std::string& volume_name);
+inline constexpr const char* kVolumeLabel = "com.docker.compose.volume";
+inline constexpr const char* kVolumeContainerLabel = "com.docker.compose.container";  // stack's: an anonymous volume's container
+
+// The volumes labelled `label`=`value`, by name.
+std::vector<std::string> labelled_volumes(const std::string& label, const std::string& value);
+void remove_volume(const std::string& name);
 
 // The launch of replica `number` of `service`, detached, labelled; named
 // volumes made on first use. An error names the service and what it asks
 // for that cannot be done.
+// `container_name` replaces the usual one (a one-off's).
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& service, int number,
-                               const std::string& config_hash, LaunchRequest* out);
+                               const std::string& config_hash, LaunchRequest* out, const std::string& container_name = "");
 
 // Serializes commands that change a project (up, down, stop...): waits,
 // saying so, while another holds STACK_ROOT/projects/<project>.lock.

@@ -168,12 +168,12 @@ int run(const GlobalOptions& global, const RunFlags& f) {
   LaunchRequest r;
   const schema::Node* services_tree = ref->loaded->tree.find("services");
   const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
-  if (runtime::Status s = service_launch(project, *service, 1, tree ? schema::service_config_hash(*tree) : "", &r); !s)
-    return fail(s.message());
   std::mt19937_64 random(std::random_device{}());
   char id[16];
   std::snprintf(id, sizeof id, "%012llx", static_cast<unsigned long long>(random() & 0xffffffffffffULL));
-  r.name = !f.name.empty() ? f.name : project.name + "-" + service->name + "-run-" + id;
+  std::string name = !f.name.empty() ? f.name : project.name + "-" + service->name + "-run-" + id;
+  if (runtime::Status s = service_launch(project, *service, 1, tree ? schema::service_config_hash(*tree) : "", &r, name); !s)
+    return fail(s.message());
   r.labels[kOneOffLabel] = "True";
   r.detach = f.detach;
   r.remove = f.rm;
@@ -191,6 +191,9 @@ int run(const GlobalOptions& global, const RunFlags& f) {
   std::string container_id;
   int rc = launch_container(r, &container_id);
   if (f.detach && rc == 0) std::cout << r.name << "\n";
+  // As Compose: a removed one-off takes its anonymous volumes with it.
+  if (f.rm && !f.detach)
+    for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name)) remove_volume(v);
   return rc;
 }
 
@@ -258,7 +261,25 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   restart->add_option("-t,--timeout", restart_flags->timeout, "Seconds to wait before killing (default: each container's)");
   restart->add_option("services", restart_flags->services, "Only these services");
   restart->callback([restart_flags, &global, &exit_code] {
-    exit_code = on_services(global, restart_flags->services, [&](const ProjectRef& ref, runtime::ContainerStore&, auto& records) {
+    std::optional<ProjectRef> ref = find_project(global, false);
+    if (!ref) {
+      exit_code = 1;
+      return;
+    }
+    // depends_on with `restart: true`: restarting a dependency restarts
+    // its dependents too, transitively.
+    std::vector<std::string> services = restart_flags->services;
+    if (ref->project && !services.empty()) {
+      std::set<std::string> chosen(services.begin(), services.end());
+      for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& s : ref->project->services)
+          for (const auto& [name, dep] : s.depends_on)
+            if (dep.restart && chosen.count(name) && chosen.insert(s.name).second) grew = true;
+      }
+      services.assign(chosen.begin(), chosen.end());
+    }
+    exit_code = on_services(global, services, [&](const ProjectRef& ref, runtime::ContainerStore&, auto& records) {
       stop_in_order(ref, &records, restart_flags->timeout);
       return start_in_order(ref, records);
     });
@@ -306,7 +327,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   CLI::App* rm = app.add_subcommand("rm", "Remove the project's stopped containers");
   rm->add_flag("-f,--force", rf->force, "Do not ask");
   rm->add_flag("-s,--stop", rf->stop, "Stop them first");
-  rm->add_flag("-v,--volumes", rf->volumes, "Accepted for Compose's sake: anonymous volumes are not made yet");
+  rm->add_flag("-v,--volumes", rf->volumes, "Also remove their anonymous volumes");
   rm->add_option("services", rf->services, "Only these services");
   rm->callback([rf, &global, &exit_code] {
     exit_code = on_services(global, rf->services, [&](const ProjectRef& ref, runtime::ContainerStore& store, auto& records) {
@@ -335,6 +356,8 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
         }
         release_networks(removed);
         progress(r.name, "Removed");
+        if (rf->volumes)
+          for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name)) remove_volume(v);
       }
       return rc;
     });

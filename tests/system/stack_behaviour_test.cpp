@@ -196,6 +196,37 @@ volumes:
   EXPECT_EQ(r.out, "root:x:0:\nchanged\n1\n") << r.err;
 }
 
+TEST_F(Stack, AnonymousVolumesFollowTheirContainerAndGoWithDownV) {
+  Outcome r = in_project("anon", R"(services:
+  app:
+    image: busybox
+    command: ["sh", "-c", "cat /cache/n 2>/dev/null || echo none; echo kept > /cache/n; exec sleep 30"]
+    volumes: [/cache]
+)",
+                         "$S up -d >/dev/null; sleep 0.3; $S up -d --force-recreate >/dev/null; sleep 0.3; "
+                         "$S logs --no-log-prefix app; ls $STACK_ROOT/volumes | wc -l; "
+                         "$S run --rm -T app sh -c 'cat /cache/n 2>/dev/null || echo fresh'; ls $STACK_ROOT/volumes | wc -l; "
+                         "$S down -v -t 0 | grep -c Volume; ls $STACK_ROOT/volumes | wc -l");
+  EXPECT_EQ(r.out, "kept\n1\nfresh\n1\n1\n0\n") << r.err;
+}
+
+TEST_F(Stack, RestartingADependencyRestartsWhatSaysRestartTrue) {
+  Outcome r = in_project("chain", R"(services:
+  db: {image: busybox, command: ["sleep", "30"]}
+  api:
+    image: busybox
+    command: ["sleep", "30"]
+    depends_on:
+      db: {condition: service_started, restart: true}
+  web:
+    image: busybox
+    command: ["sleep", "30"]
+    depends_on: [db]
+)",
+                         "$S up -d >/dev/null; $S restart db | sort; $S down -t 0 >/dev/null");
+  EXPECT_EQ(r.out, " Container chain-api-1  Started\n Container chain-db-1  Started\n") << r.err;
+}
+
 TEST_F(Stack, UpRecreatesOnlyWhatChangedScalesAndFindsOrphans) {
   fs::path dir = root_ / "changes";
   fs::create_directories(dir);
