@@ -1,5 +1,6 @@
 #include "cmd/global_options.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,7 +29,13 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--strict", o.strict, "Treat attributes stack ignores as errors");
 }
 
-void apply_log_level(const GlobalOptions& o) { spdlog::set_level(spdlog::level::from_str(o.log_level)); }
+void apply_log_level(const GlobalOptions& o) {
+  spdlog::level::level_enum level = spdlog::level::from_str(o.log_level);
+  // Diagnostics go to stderr, so that stdout stays the command's output;
+  // made only when asked for, to keep every command's start cheap.
+  if (level <= spdlog::level::info) spdlog::set_default_logger(spdlog::stderr_color_mt("stack"));
+  spdlog::set_level(level);
+}
 
 namespace {
 

@@ -1,12 +1,14 @@
 #include "cmd/project_containers.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
 #include "orchestrator/dependency_graph.h"
@@ -204,7 +206,10 @@ void stop_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>*
     size_t j = i;
     while (j < records->size() && rank((*records)[j]) == rank((*records)[i])) ++j;
     std::vector<runtime::ContainerRecord> group(records->begin() + i, records->begin() + j);
+    auto begin = std::chrono::steady_clock::now();
     store.stop_all(group, timeout.value_or(group[0].stop_timeout), runtime_paths().cgroup_root, hurry);
+    spdlog::debug("stopped {} container(s) of service {} in {:.1f} ms", group.size(), group[0].labels.at(kServiceLabel),
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count());
     i = j;
   }
 }

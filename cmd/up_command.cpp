@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
 #include "cmd/container_status.h"
@@ -286,7 +288,10 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   runtime::FileLock lock;
   if (runtime::Status s = lock_project(project.name, &lock); !s) return fail(s.message());
   handle_orphans(project, f.remove_orphans);
+  auto networks_begin = std::chrono::steady_clock::now();
   if (runtime::Status s = create_networks(project); !s) return fail(s.message());
+  spdlog::debug("networks ready in {:.1f} ms",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - networks_begin).count());
   orchestrator::DependencyGraph graph(project);
   std::vector<orchestrator::GraphNode> order;
   if (f.services.empty()) order = graph.start_order();
@@ -354,8 +359,13 @@ int up(const GlobalOptions& global, const UpFlags& f) {
         batch_services.push_back(service->name);
       }
     }
+    auto launching = std::chrono::steady_clock::now();
     std::vector<int> results = launch_containers(batch);
     if (!batch.empty()) refresh_hosts_on(project_network_names);
+    if (!level_services.empty())
+      spdlog::debug("level of {}{}: {} container(s) launched in {:.1f} ms (dependencies waited for: {:.1f} ms)",
+                  level_services.front(), level_services.size() > 1 ? ", ..." : "", batch.size(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - launching).count(),
+                  std::chrono::duration<double, std::milli>(launching - begin).count());
     int failed = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (results[i] != 0) {
