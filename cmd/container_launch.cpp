@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -199,6 +200,9 @@ int start_container(const std::string& name, bool attach, bool interactive) {
   runtime::ContainerStore containers(paths.containers);
   runtime::ContainerRecord record;
   if (runtime::Status s = containers.find(name, &record); !s) return fail(s.message());
+  // Just stopped: its shim recorded the end and is finishing up.
+  for (int i = 0; i < 400 && record.status == "exited" && record.runner_alive(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (record.running() || record.runner_alive()) return fail("container " + record.name + " is already running");
   // A start asked for by a user lifts the stop a user asked for.
   ::unlink(containers.stopped_marker_path(record.id).c_str());

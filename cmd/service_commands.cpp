@@ -134,8 +134,11 @@ int start_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>&
   };
   std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
   int rc = 0;
-  for (const runtime::ContainerRecord& r : records) {
-    if (r.running() || r.runner_alive()) continue;
+  runtime::ContainerStore store(runtime_paths().containers);
+  for (const runtime::ContainerRecord& listed : records) {
+    runtime::ContainerRecord r;
+    if (!store.find(listed.id, &r)) continue;  // as it is now: it may have just been stopped
+    if (r.running() || (r.runner_alive() && r.status != "exited")) continue;
     if (start_container(r.name, false, false) != 0) rc = 1;
     else progress(r.name, "Started");
   }
