@@ -249,6 +249,21 @@ TEST_F(Stack, UpRecreatesOnlyWhatChangedScalesAndFindsOrphans) {
   EXPECT_NE(second.err.find("found orphan containers (changes-worker-1)"), std::string::npos) << second.err;
 }
 
+TEST_F(Stack, AnUpKilledMidwayIsCompletedByTheNextUpAndCleanedByDown) {
+  Outcome r = in_project("killed", R"(services:
+  a: {image: busybox, command: ["sleep", "30"]}
+  b: {image: busybox, command: ["sleep", "30"], depends_on: [a]}
+  c: {image: busybox, command: ["sleep", "30"], depends_on: [b]}
+  d: {image: busybox, command: ["sleep", "30"], depends_on: [c]}
+)",
+                         // Killed at some point of its work: whatever it made, the
+                         // next up completes it and down removes all of it.
+                         "$S up -d >/dev/null 2>&1 & pid=$!; sleep 0.05; kill -9 $pid; wait $pid 2>/dev/null; "
+                         "$S up -d >/dev/null; echo up=$?; $S ps | tail -n +2 | wc -l; "
+                         "$S down -t 0 >/dev/null; echo down=$?; ip -br link | grep -vc '^lo'; $S ps -a | tail -n +2 | wc -l");
+  EXPECT_EQ(r.out, "up=0\n4\ndown=0\n0\n0\n") << r.err;
+}
+
 TEST_F(Stack, ConcurrentUpsOnOneProjectAreSerialized) {
   Outcome r = in_project("together", R"(services:
   a: {image: busybox, command: ["sleep", "30"]}
