@@ -7,7 +7,6 @@
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
 #include "cmd/project_containers.h"
-#include "orchestrator/dependency_graph.h"
 
 namespace fs = std::filesystem;
 

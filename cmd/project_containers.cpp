@@ -188,23 +188,32 @@ runtime::Status lock_project(const std::string& project, runtime::FileLock* lock
   return runtime::FileLock::acquire(path, lock);
 }
 
-void stop_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
-                   const std::function<bool()>& hurry) {
-  // Services in stop order when the files say it; the rest after.
+std::vector<long> sort_in_service_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records,
+                                        bool stopping) {
   std::vector<std::string> order;
-  if (ref.project)
-    for (const auto& node : orchestrator::DependencyGraph(*ref.project).stop_order())
+  if (ref.project) {
+    orchestrator::DependencyGraph graph(*ref.project);
+    for (const auto& node : stopping ? graph.stop_order() : graph.start_order())
       if (node.kind == orchestrator::GraphNode::Kind::Service) order.push_back(node.name);
-  auto rank = [&](const runtime::ContainerRecord& r) {
+  }
+  auto rank = [&](const runtime::ContainerRecord& r) -> long {
     return std::find(order.begin(), order.end(), r.labels.at(kServiceLabel)) - order.begin();
   };
   std::stable_sort(records->begin(), records->end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  std::vector<long> ranks;
+  for (const auto& r : *records) ranks.push_back(rank(r));
+  return ranks;
+}
+
+void stop_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
+                   const std::function<bool()>& hurry) {
+  std::vector<long> rank = sort_in_service_order(ref, records, true);
   runtime::ContainerStore store(runtime_paths().containers);
   // A service's replicas stop together, one grace period for all of them;
   // services one after another, dependents first.
   for (size_t i = 0; i < records->size();) {
     size_t j = i;
-    while (j < records->size() && rank((*records)[j]) == rank((*records)[i])) ++j;
+    while (j < records->size() && rank[j] == rank[i]) ++j;
     std::vector<runtime::ContainerRecord> group(records->begin() + i, records->begin() + j);
     auto begin = std::chrono::steady_clock::now();
     store.stop_all(group, timeout.value_or(group[0].stop_timeout), runtime_paths().cgroup_root, hurry);

@@ -64,6 +64,13 @@ struct ProjectRef {
 };
 std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_required);
 
+// Sorts `records` by their service's place in the project's start order
+// (dependencies first) or, `stopping`, its stop order; services the files
+// do not name, or all when the files are gone, come last. Returns each
+// sorted record's rank: equal for a service's replicas.
+std::vector<long> sort_in_service_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records,
+                                        bool stopping);
+
 // Stops `records` of the project, dependents first (when its files are
 // there to say), a service's replicas together; sorts them in that order.
 // `timeout` overrides each container's grace period.

@@ -20,7 +20,6 @@
 #include "cmd/container_status.h"
 #include "cmd/project_containers.h"
 #include "cmd/project_logs.h"
-#include "orchestrator/dependency_graph.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
 #include "schema/serialize.h"
@@ -124,15 +123,7 @@ int on_services(const GlobalOptions& global, const std::vector<std::string>& ser
 void progress(const std::string& name, const std::string& what) { std::cout << " Container " << name << "  " << what << "\n"; }
 
 int start_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>& records) {
-  // Dependencies first, when the files are there to say.
-  std::vector<std::string> order;
-  if (ref.project)
-    for (const auto& node : orchestrator::DependencyGraph(*ref.project).start_order())
-      if (node.kind == orchestrator::GraphNode::Kind::Service) order.push_back(node.name);
-  auto rank = [&](const runtime::ContainerRecord& r) {
-    return std::find(order.begin(), order.end(), r.labels.at(kServiceLabel)) - order.begin();
-  };
-  std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  sort_in_service_order(ref, &records, false);  // dependencies first
   int rc = 0;
   runtime::ContainerStore store(runtime_paths().containers);
   for (const runtime::ContainerRecord& listed : records) {
