@@ -240,6 +240,15 @@ void remove_volume(const std::string& name) {
   fs::remove_all(stack_root() + "/volumes/" + name, ec);
 }
 
+orchestrator::ExistingContainer existing_container(const runtime::ContainerRecord& r) {
+  auto label = [&](const char* key) {
+    auto it = r.labels.find(key);
+    return it == r.labels.end() ? std::string() : it->second;
+  };
+  return {r.name, label(kServiceLabel), std::atoi(label(kNumberLabel).c_str()), label(kConfigHashLabel), one_off(r),
+          r.running() || r.runner_alive()};
+}
+
 std::vector<runtime::ContainerRecord> project_containers(const std::string& project) {
   runtime::ContainerStore store(runtime_paths().containers);
   std::vector<runtime::ContainerRecord> all, out;

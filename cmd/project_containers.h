@@ -8,6 +8,7 @@
 
 #include "cmd/container_launch.h"
 #include "cmd/global_options.h"
+#include "orchestrator/planner.h"
 #include "runtime/container_store.h"
 #include "runtime/on_disk.h"
 #include "schema/project.h"
@@ -53,6 +54,9 @@ runtime::Status lock_project(const std::string& project, runtime::FileLock* lock
 
 // The containers labelled with `project`, newest first.
 std::vector<runtime::ContainerRecord> project_containers(const std::string& project);
+
+// A container as the planner sees it: its service, number, config hash.
+orchestrator::ExistingContainer existing_container(const runtime::ContainerRecord& record);
 
 // The project the global options name: loaded from its files, or (for
 // commands that work from state alone) just its -p name when there are no

@@ -21,6 +21,7 @@
 #include "cmd/project_containers.h"
 #include "cmd/project_logs.h"
 #include "orchestrator/dependency_graph.h"
+#include "orchestrator/planner.h"
 #include "runtime/on_disk.h"
 #include "schema/serialize.h"
 
@@ -83,35 +84,10 @@ void progress(const std::string& object, const std::string& what, std::chrono::s
   std::cout << " \033[32m✔\033[0m " << object << "  " << what << "  " << took << std::endl;
 }
 
-// How one replica stands against a depends_on condition.
-enum class Readiness { Waiting, Ready, Failed };
-
-Readiness readiness(const runtime::ContainerStore& store, const runtime::ContainerRecord& r,
-                    schema::DependsOnSpec::Condition condition, std::string* why) {
+orchestrator::ObservedContainer observed(const runtime::ContainerStore& store, const runtime::ContainerRecord& r) {
   ContainerStatus st = container_status(store, r);
-  using Condition = schema::DependsOnSpec::Condition;
-  bool ended = st.state == "exited" || st.state == "dead";
-  if (condition == Condition::CompletedSuccessfully) {
-    if (!ended) return Readiness::Waiting;
-    if (st.exit_code == 0) return Readiness::Ready;
-    *why = "service \"" + r.labels.at(kServiceLabel) + "\" didn't complete successfully: exit " + std::to_string(st.exit_code);
-    return Readiness::Failed;
-  }
-  if (ended) {
-    *why = "container " + r.name + " exited (" + std::to_string(st.exit_code) + ")";
-    return Readiness::Failed;
-  }
-  if (condition == Condition::Started) return Readiness::Ready;
-  if (!r.healthcheck) {
-    *why = "container " + r.name + " has no healthcheck configured";
-    return Readiness::Failed;
-  }
-  if (st.health == "healthy") return Readiness::Ready;
-  if (st.health == "unhealthy") {
-    *why = "container " + r.name + " is unhealthy";
-    return Readiness::Failed;
-  }
-  return Readiness::Waiting;  // starting, or restarting
+  return {r.name, r.labels.at(kServiceLabel), st.state == "exited" || st.state == "dead", st.exit_code,
+          r.healthcheck.has_value(), st.health};
 }
 
 // Waits until `condition` holds for every replica of `service`; an error
@@ -126,9 +102,9 @@ runtime::Status wait_for(const schema::Project& project, const schema::ServiceSp
       runtime::ContainerRecord r;
       if (runtime::Status s = store.find(name, &r); !s) return s;
       std::string why;
-      Readiness ready = readiness(store, r, condition, &why);
-      if (ready == Readiness::Ready) break;
-      if (ready == Readiness::Failed) return runtime::Status::error(why);
+      orchestrator::Readiness ready = orchestrator::readiness(observed(store, r), condition, &why);
+      if (ready == orchestrator::Readiness::Ready) break;
+      if (ready == orchestrator::Readiness::Failed) return runtime::Status::error(why);
       if (deadline && std::chrono::steady_clock::now() > *deadline)
         return runtime::Status::error("container " + name + " is not ready in time");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -237,27 +213,36 @@ int follow_attached(const ProjectRef& ref, const std::vector<std::pair<std::stri
 
 // Removes the containers of services the files no longer have, or says
 // they are there.
-void handle_orphans(const schema::Project& project, bool remove) {
-  std::vector<std::string> orphans;
+// Stops and removes a container of the project and lets go of its networks.
+runtime::Status remove_container(const runtime::ContainerRecord& r, std::optional<int> timeout) {
   runtime::ContainerStore store(runtime_paths().containers);
-  for (const runtime::ContainerRecord& r : project_containers(project.name)) {
-    if (project.service(r.labels.at(kServiceLabel)) || one_off(r)) continue;
-    if (!remove) {
-      orphans.push_back(r.name);
-      continue;
-    }
-    store.stop(r, r.stop_timeout, runtime_paths().cgroup_root);
-    runtime::ContainerRecord removed;
-    if (store.remove(r.id, true, &removed)) {
-      release_networks(removed);
-      progress("Container " + r.name, "Removed", std::chrono::steady_clock::now());
-    }
-  }
+  store.stop(r, timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
+  runtime::ContainerRecord removed;
+  if (runtime::Status s = store.remove(r.id, true, &removed); !s) return s;
+  release_networks(removed);
+  return runtime::Status::ok();
+}
+
+void handle_orphans(const schema::Project& project, bool remove) {
+  std::set<std::string> services;
+  for (const schema::ServiceSpec& s : project.services) services.insert(s.name);
+  std::vector<runtime::ContainerRecord> records = project_containers(project.name);
+  std::vector<orchestrator::ExistingContainer> existing;
+  for (const runtime::ContainerRecord& r : records) existing.push_back(existing_container(r));
+  std::vector<std::string> orphans = orchestrator::find_orphans(services, existing);
   if (orphans.empty()) return;
-  std::string list;
-  for (const auto& o : orphans) list += (list.empty() ? "" : ", ") + o;
-  std::cerr << "warning: found orphan containers (" << list << ") for this project. If you removed or renamed this "
-            << "service in your stack file, you can run this command with --remove-orphans to clean it up.\n";
+  if (!remove) {
+    std::string list;
+    for (const auto& o : orphans) list += (list.empty() ? "" : ", ") + o;
+    std::cerr << "warning: found orphan containers (" << list << ") for this project. If you removed or renamed this "
+              << "service in your stack file, you can run this command with --remove-orphans to clean it up.\n";
+    return;
+  }
+  for (const runtime::ContainerRecord& r : records) {
+    if (!std::count(orphans.begin(), orphans.end(), r.name)) continue;
+    auto begin = std::chrono::steady_clock::now();
+    if (remove_container(r, std::nullopt)) progress("Container " + r.name, "Removed", begin);
+  }
 }
 
 int up(const GlobalOptions& global, const UpFlags& f) {
@@ -300,7 +285,12 @@ int up(const GlobalOptions& global, const UpFlags& f) {
       if (n.kind == orchestrator::GraphNode::Kind::Service && std::count(f.services.begin(), f.services.end(), n.name))
         order.push_back(n);
   if (!f.services.empty() && !f.no_deps) order = graph.needed_by(f.services);
-  runtime::ContainerStore containers(runtime_paths().containers);
+  // What is there before this `up` touches anything; only this `up` (it holds the lock) changes it.
+  std::map<std::string, runtime::ContainerRecord> records;
+  for (runtime::ContainerRecord& r : project_containers(project.name)) records.emplace(r.name, std::move(r));
+  std::vector<orchestrator::ExistingContainer> existing;
+  for (const auto& [name, r] : records) existing.push_back(existing_container(r));
+  orchestrator::PlanOptions plan_options{f.force_recreate, f.no_recreate};
   const schema::Node* services_tree = ref->loaded->tree.find("services");
   std::set<std::string> started;
   std::vector<std::pair<std::string, std::string>> attached;  // container name, log label
@@ -323,37 +313,32 @@ int up(const GlobalOptions& global, const UpFlags& f) {
       if (runtime::Status s = wait_for_dependencies(project, *service, scale, started); !s) return fail(s.message());
       level_services.push_back(service->name);
       const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
-      std::string hash = tree ? schema::service_config_hash(*tree) : "";
-      int replicas = scale.of(*service);
-      // Scaled down: the highest numbers go.
-      for (const runtime::ContainerRecord& r : project_containers(project.name)) {
-        if (r.labels.at(kServiceLabel) != service->name || one_off(r) || std::atoi(r.labels.at(kNumberLabel).c_str()) <= replicas)
-          continue;
-        auto removing = std::chrono::steady_clock::now();
-        containers.stop(r, f.timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
-        runtime::ContainerRecord removed;
-        if (containers.remove(r.id, true, &removed)) release_networks(removed);
-        progress("Container " + r.name, "Removed", removing);
-      }
-      for (int i = 1; i <= replicas; ++i) {
-        std::string name = service_container_name(project, *service, i);
-        attached.emplace_back(name, service->container_name.empty() ? service->name + "-" + std::to_string(i) : name);
-        runtime::ContainerRecord existing;
-        if (containers.find(name, &existing)) {
-          auto label = existing.labels.find(kConfigHashLabel);
-          bool same = (label != existing.labels.end() && label->second == hash && !f.force_recreate) || f.no_recreate;
-          if (same && (existing.running() || existing.runner_alive())) {
-            progress("Container " + name, "Running", begin);
+      orchestrator::DesiredService desired{service->name, scale.of(*service), tree ? schema::service_config_hash(*tree) : "", {}};
+      for (int i = 1; i <= desired.replicas; ++i) desired.container_names.push_back(service_container_name(project, *service, i));
+      for (const orchestrator::ContainerStep& step : orchestrator::plan_service(desired, existing, plan_options)) {
+        using Action = orchestrator::ContainerStep::Action;
+        if (step.action != Action::Remove)
+          attached.emplace_back(step.name, service->container_name.empty() ? service->name + "-" + std::to_string(step.number) : step.name);
+        auto record = records.find(step.name);
+        switch (step.action) {
+          case Action::Keep:
+            progress("Container " + step.name, "Running", begin);
             continue;
-          }
-          containers.stop(existing, f.timeout.value_or(existing.stop_timeout), runtime_paths().cgroup_root);
-          runtime::ContainerRecord removed;
-          if (runtime::Status s = containers.remove(existing.id, true, &removed); !s) return fail(s.message());
-          release_networks(removed);
-          if (!same) progress("Container " + name, "Recreated", begin);
+          case Action::Start:
+            if (start_container(step.name, false, false) != 0) return fail("service " + service->name + ": container " + step.name + " did not start");
+            progress("Container " + step.name, "Started", begin);
+            continue;
+          case Action::Remove:
+          case Action::Recreate:
+            if (runtime::Status s = remove_container(record->second, f.timeout); !s) return fail(s.message());
+            progress("Container " + step.name, step.action == Action::Remove ? "Removed" : "Recreated", begin);
+            if (step.action == Action::Remove) continue;
+            break;
+          case Action::Create:
+            break;
         }
         LaunchRequest request;
-        if (runtime::Status s = service_launch(project, *service, i, hash, &request); !s) return fail(s.message());
+        if (runtime::Status s = service_launch(project, *service, step.number, desired.config_hash, &request); !s) return fail(s.message());
         request.tell_peers = false;  // once for the whole level, below
         batch.push_back(std::move(request));
         batch_services.push_back(service->name);

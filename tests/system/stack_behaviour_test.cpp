@@ -249,6 +249,16 @@ TEST_F(Stack, UpRecreatesOnlyWhatChangedScalesAndFindsOrphans) {
   EXPECT_NE(second.err.find("found orphan containers (changes-worker-1)"), std::string::npos) << second.err;
 }
 
+TEST_F(Stack, UpStartsAStoppedUnchangedContainerAgainWithItsWritableLayer) {
+  Outcome r = in_project("again", R"(services:
+  web: {image: busybox, command: ["sh", "-c", "echo run >> /count; exec sleep 30"]}
+)",
+                         "$S up -d >/dev/null; $S stop -t 0 web >/dev/null; $S up -d; "
+                         "timeout 5 $S exec -T web sh -c 'until [ $(wc -l < /count) = 2 ]; do sleep 0.05; done; cat /count'; "
+                         "$S down -t 0 >/dev/null");
+  EXPECT_EQ(r.out, " Container again-web-1  Started\nrun\nrun\n") << r.err;
+}
+
 TEST_F(Stack, AnUpKilledMidwayIsCompletedByTheNextUpAndCleanedByDown) {
   Outcome r = in_project("killed", R"(services:
   a: {image: busybox, command: ["sleep", "30"]}
