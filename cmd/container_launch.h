@@ -8,6 +8,7 @@
 
 #include "netbridge/endpoints.h"
 #include "netbridge/port_proxy.h"
+#include "runtime/image_store.h"
 #include "runtime/default_spec.h"
 #include "runtime/health_check.h"
 #include "runtime/restart_policy.h"
@@ -31,6 +32,10 @@ struct LaunchRequest {
   std::optional<runtime::HealthCheck> healthcheck;
   bool no_healthcheck = false;
   bool tell_peers = true;  // false: the caller refreshes the peers' /etc/hosts itself
+  // Set by launch_containers, which does these once for all its launches:
+  // the image already found, and no check for stale containers.
+  std::optional<runtime::Image> found_image;
+  bool stale_checked = false;
 };
 
 // Creates the container (record, spec, ports bound, networks joined) and

@@ -1,15 +1,25 @@
 #include "runtime/object_names.h"
 
 #include <cctype>
-#include <random>
+#include <sys/random.h>
 
 namespace stack::runtime {
 
 std::string new_object_id() {
-  std::random_device rd;
+  // One getrandom call: std::random_device costs a CPUID (a VM exit in a
+  // guest) and a read per word.
+  unsigned char bytes[32];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
   static const char kHex[] = "0123456789abcdef";
   std::string id;
-  for (int i = 0; i < 64; ++i) id += kHex[rd() % 16];
+  for (unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
   return id;
 }
 
