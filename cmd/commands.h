@@ -26,6 +26,11 @@ void add_ps_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 // stop, kill, logs, exec: under `stack container`.
 void add_container_process_commands(CLI::App& container, int& exit_code);
 
+// Removes an image unless a container (running or not) still uses it;
+// the error names that container. For `image rm` and `down --rmi`.
+runtime::Status remove_unused_image(const std::string& name_or_id, std::string* removed_reference,
+                                    std::string* removed_digest);
+
 // STACK_ROOT, or /var/lib/stack: where images, volumes and project state live.
 std::string stack_root();
 std::string images_root();

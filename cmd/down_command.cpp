@@ -7,6 +7,7 @@
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
 #include "cmd/project_containers.h"
+#include "runtime/image_store.h"
 
 namespace fs = std::filesystem;
 
@@ -16,7 +17,29 @@ namespace {
 struct DownFlags {
   bool volumes = false, remove_orphans = false;
   std::optional<int> timeout;
+  std::string rmi;  // "", "local" or "all"
 };
+
+// The images `down --rmi` removes: with "all" every image the project's
+// services use; with "local" only those without a name of their own
+// (built ones, named <project>-<service>), as Compose does. From the
+// files, and from the containers' records when the files are gone.
+std::set<std::string> images_to_remove(const ProjectRef& ref, const std::vector<runtime::ContainerRecord>& records,
+                                       const std::string& rmi) {
+  std::set<std::string> out;
+  auto built_name = [&](const std::string& service) { return ref.name + "-" + service; };
+  if (ref.project)
+    for (const schema::ServiceSpec& s : ref.project->services) {
+      if (!s.image.empty() && rmi == "all") out.insert(s.image);
+      if (s.image.empty() && s.build_context) out.insert(built_name(s.name));
+    }
+  for (const runtime::ContainerRecord& r : records) {
+    auto service = r.labels.find(kServiceLabel);
+    bool built = service != r.labels.end() && r.image == built_name(service->second);
+    if (rmi == "all" || built) out.insert(r.image);
+  }
+  return out;
+}
 
 int down(const GlobalOptions& global, const DownFlags& f) {
   std::optional<ProjectRef> ref = find_project(global, false);
@@ -60,6 +83,19 @@ int down(const GlobalOptions& global, const DownFlags& f) {
     }
     std::cout << " Network " << n.name << "  Removed\n";
   }
+  if (!f.rmi.empty()) {
+    runtime::ImageStore images(images_root());
+    for (const std::string& name : images_to_remove(*ref, records, f.rmi)) {
+      runtime::Image image;
+      if (!images.find(name, &image)) continue;  // never made, or already gone
+      std::string reference, digest;
+      if (runtime::Status s = remove_unused_image(name, &reference, &digest); !s) {
+        std::cerr << "warning: " << s.message() << "\n";  // another project's container: the image stays
+        continue;
+      }
+      std::cout << " Image " << reference << "  Removed\n";
+    }
+  }
   if (!f.volumes) return rc;
   // The project's volumes, named and anonymous, by label (so that they go
   // with the files gone); named ones from the files too, for volumes made
@@ -83,6 +119,8 @@ void add_down_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   CLI::App* down_cmd = app.add_subcommand("down", "Stop and remove the project's containers and networks");
   down_cmd->add_flag("-v,--volumes", f->volumes, "Also remove the project's named volumes");
   down_cmd->add_option("-t,--timeout", f->timeout, "Seconds to wait for each container to stop");
+  down_cmd->add_option("--rmi", f->rmi, "Also remove images: \"local\" those built for the project, \"all\" every image its services use")
+      ->check(CLI::IsMember({"local", "all"}));
   down_cmd->add_flag("--remove-orphans", f->remove_orphans,
                      "Accepted for Compose's sake: down always removes every container labelled with the project");
   down_cmd->callback([f, &global, &exit_code] { exit_code = down(global, *f); });

@@ -48,6 +48,24 @@ int fail(const runtime::Status& s) {
 
 }  // namespace
 
+runtime::Status remove_unused_image(const std::string& name_or_id, std::string* removed_reference,
+                                    std::string* removed_digest) {
+  runtime::ImageStore store(images_root());
+  runtime::ContainerStore containers(runtime_paths().containers);
+  std::vector<runtime::ContainerRecord> records;
+  containers.list(&records);
+  runtime::Image target;
+  if (store.find(name_or_id, &target))
+    if (const runtime::ContainerRecord* user = container_using(records, target))
+      return runtime::Status::error("image " + target.reference + " is used by container " + user->name + " (" +
+                                    user->id.substr(0, 12) + "); remove the container first");
+  runtime::Image removed;
+  if (runtime::Status s = store.remove(name_or_id, &removed); !s) return s;
+  *removed_reference = removed.reference;
+  *removed_digest = removed.config_digest;
+  return runtime::Status::ok();
+}
+
 std::string images_root() { return stack_root() + "/images"; }
 
 void add_image_command(CLI::App& app, int& exit_code) {
@@ -195,27 +213,14 @@ void add_image_command(CLI::App& app, int& exit_code) {
   rm->alias("remove");
   rm->add_option("images", *rm_names, "NAME[:TAG] or ID")->required();
   rm->callback([rm_names, &exit_code] {
-    runtime::ImageStore store(images_root());
     exit_code = 0;
-    runtime::ContainerStore containers(stack_root() + "/containers");
-    std::vector<runtime::ContainerRecord> records;
-    containers.list(&records);
     for (const std::string& name : *rm_names) {
-      runtime::Image removed;
-      runtime::Image target;
-      if (store.find(name, &target)) {
-        if (const runtime::ContainerRecord* user = container_using(records, target)) {
-          std::cerr << "error: image " << target.reference << " is used by container " << user->name
-                    << " (" << user->id.substr(0, 12) << "); remove the container first\n";
-          exit_code = 1;
-          continue;
-        }
-      }
-      if (runtime::Status s = store.remove(name, &removed); !s) {
+      std::string reference, digest;
+      if (runtime::Status s = remove_unused_image(name, &reference, &digest); !s) {
         exit_code = fail(s);
         continue;
       }
-      std::cout << "Untagged: " << removed.reference << "\nDeleted: " << removed.config_digest << "\n";
+      std::cout << "Untagged: " << reference << "\nDeleted: " << digest << "\n";
     }
   });
 }

@@ -259,6 +259,24 @@ TEST_F(Stack, UpStartsAStoppedUnchangedContainerAgainWithItsWritableLayer) {
   EXPECT_EQ(r.out, " Container again-web-1  Started\nrun\nrun\n") << r.err;
 }
 
+TEST_F(Stack, DownRmiRemovesTheProjectsImagesButNotOneAnotherContainerUses) {
+  std::string tar = quote((root_ / "rootfs.tar").string());
+  Outcome r = in_project("rmi", R"(services:
+  web: {image: "shared:1", command: ["sleep", "30"]}
+  app: {build: .}
+)",
+                         "$S image import " + tar + " shared:1 >/dev/null; $S image import " + tar + " rmi-app >/dev/null; "
+                         "$S container run -d --name other shared:1 sleep 30 >/dev/null; "
+                         "$S up -d web >/dev/null; $S down -t 0 --rmi local | grep Image; "
+                         "$S up -d web >/dev/null; $S down -t 0 --rmi all | grep Image; $S image ls | grep -c shared; "
+                         "$S container rm -f other >/dev/null; $S up -d web >/dev/null; $S down -t 0 --rmi all | grep Image; "
+                         "$S image ls | grep -c shared; $S down --rmi some");
+  EXPECT_EQ(r.out, " Image rmi-app:latest  Removed\n1\n Image shared:1  Removed\n0\n") << r.err;
+  EXPECT_NE(r.err.find("warning: image shared:1 is used by container other"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--rmi: some not in {local,all}"), std::string::npos) << r.err;
+  EXPECT_NE(r.rc, 0);
+}
+
 TEST_F(Stack, AnUpKilledMidwayIsCompletedByTheNextUpAndCleanedByDown) {
   Outcome r = in_project("killed", R"(services:
   a: {image: busybox, command: ["sleep", "30"]}
