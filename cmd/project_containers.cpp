@@ -56,6 +56,21 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   r.name = container_name.empty() ? service_container_name(project, s, number) : container_name;
   r.detach = true;
   runtime::RunOptions& o = r.options;
+  // Anonymous: named after its container and path, so that a recreated
+  // container finds its data again, as with Compose.
+  auto anonymous_volume = [&](const std::string& target, bool read_only) {
+    std::string name = runtime::Sha256::of(r.name + ":" + target);
+    std::string data = volume_data_dir(name);
+    bool created = !fs::exists(data);
+    if (runtime::Status st = runtime::make_directories(data); !st) return st;
+    if (created) {
+      write_volume_labels(name, {{kProjectLabel, project.name}, {kVolumeContainerLabel, r.name}});
+      if (runtime::Status st = seed_volume(s.image, target, data); !st)
+        return runtime::Status::error("service " + s.name + ": the anonymous volume at " + target + ": " + st.message());
+    }
+    o.volumes.push_back(data + ":" + target + (read_only ? ":ro" : ""));
+    return runtime::Status::ok();
+  };
   if (s.command) o.command = *s.command;
   if (s.entrypoint) o.entrypoint = *s.entrypoint;
   for (const auto& [key, value] : s.environment) o.env.push_back(value ? key + "=" + *value : key);
@@ -73,18 +88,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
         break;
       case schema::MountSpec::Type::Volume: {
         if (m.source.empty()) {
-          // Anonymous: named after its container and path, so that a
-          // recreated container finds its data again, as with Compose.
-          std::string name = runtime::Sha256::of(r.name + ":" + m.target);
-          std::string data = volume_data_dir(name);
-          bool created = !fs::exists(data);
-          if (runtime::Status st = runtime::make_directories(data); !st) return st;
-          if (created) {
-            write_volume_labels(name, {{kProjectLabel, project.name}, {kVolumeContainerLabel, r.name}});
-            if (runtime::Status st = seed_volume(s.image, m.target, data); !st)
-              return runtime::Status::error("service " + s.name + ": the anonymous volume at " + m.target + ": " + st.message());
-          }
-          o.volumes.push_back(data + ":" + m.target + (m.read_only ? ":ro" : ""));
+          if (runtime::Status st = anonymous_volume(m.target, m.read_only); !st) return st;
           break;
         }
         const schema::VolumeSpec* volume = nullptr;
@@ -109,6 +113,20 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
       }
     }
   }
+  // The image's VOLUME paths that nothing above mounts get anonymous volumes, as with Docker.
+  runtime::Image image;
+  auto normal = [](const std::string& path) {
+    std::string p = fs::path(path).lexically_normal().string();
+    if (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+  };
+  if (runtime::ImageStore(images_root()).find(s.image, &image))
+    for (const std::string& path : image.config.volumes) {
+      std::string target = normal(path);
+      bool mounted = std::any_of(s.mounts.begin(), s.mounts.end(), [&](const schema::MountSpec& m) { return normal(m.target) == target; });
+      if (!mounted)
+        if (runtime::Status st = anonymous_volume(target, false); !st) return st;
+    }
   o.cap_add = s.cap_add;
   o.cap_drop = s.cap_drop;
   o.privileged = s.privileged;

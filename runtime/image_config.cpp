@@ -47,6 +47,10 @@ nlohmann::json ImageConfig::to_json() const {
     j["ExposedPorts"] = nlohmann::json::object();
     for (const auto& p : exposed_ports) j["ExposedPorts"][p] = nlohmann::json::object();
   }
+  if (!volumes.empty()) {
+    j["Volumes"] = nlohmann::json::object();
+    for (const auto& v : volumes) j["Volumes"][v] = nlohmann::json::object();
+  }
   if (!labels.empty()) j["Labels"] = labels;
   if (healthcheck) j["Healthcheck"] = *healthcheck;
   return j;
@@ -75,6 +79,8 @@ ImageConfig ImageConfig::from_json(const nlohmann::json& j) {
   c.stop_signal = text("StopSignal");
   if (auto it = j.find("ExposedPorts"); it != j.end() && it->is_object())
     for (const auto& [port, _] : it->items()) c.exposed_ports.push_back(port);
+  if (auto it = j.find("Volumes"); it != j.end() && it->is_object())
+    for (const auto& [path, _] : it->items()) c.volumes.push_back(path);
   if (auto it = j.find("Labels"); it != j.end() && it->is_object())
     for (const auto& [k, v] : it->items())
       if (v.is_string()) c.labels[k] = v.get<std::string>();
@@ -134,9 +140,28 @@ Status apply_change(ImageConfig& config, const std::string& instruction) {
     config.labels[args.substr(0, eq)] = args.substr(eq + 1);
   } else if (verb == "STOPSIGNAL") {
     config.stop_signal = args;
+  } else if (verb == "VOLUME") {
+    // VOLUME ["/a", "/b"] or VOLUME /a /b
+    std::vector<std::string> paths;
+    if (args[0] == '[') {
+      nlohmann::json parsed = nlohmann::json::parse(args, nullptr, false);
+      if (!parsed.is_array() || !std::all_of(parsed.begin(), parsed.end(), [](const auto& v) { return v.is_string(); }))
+        return Status::error("change \"" + instruction + "\": VOLUME needs a JSON array of strings or paths");
+      paths = parsed.get<std::vector<std::string>>();
+    } else {
+      for (size_t pos = 0; pos < args.size();) {
+        size_t end = args.find_first_of(" \t", pos);
+        paths.push_back(args.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+        pos = end == std::string::npos ? end : args.find_first_not_of(" \t", end);
+      }
+    }
+    for (const std::string& p : paths) {
+      if (p.empty() || p[0] != '/') return Status::error("change \"" + instruction + "\": VOLUME needs absolute paths");
+      if (std::find(config.volumes.begin(), config.volumes.end(), p) == config.volumes.end()) config.volumes.push_back(p);
+    }
   } else {
     return Status::error("change \"" + instruction +
-                         "\": unsupported instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL)");
+                         "\": unsupported instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME)");
   }
   return Status::ok();
 }

@@ -18,6 +18,7 @@ struct ImageConfig {
   std::optional<std::vector<std::string>> cmd, entrypoint;
   std::string working_dir, user, stop_signal;
   std::vector<std::string> exposed_ports;  // "80/tcp"
+  std::vector<std::string> volumes;        // VOLUME paths: anonymous volumes unless something else is mounted there
   std::map<std::string, std::string> labels;
   std::optional<nlohmann::json> healthcheck;  // Docker's Healthcheck object, as stored
 
@@ -27,7 +28,7 @@ struct ImageConfig {
 
 // Applies one `--change` instruction as `docker import --change` does:
 // CMD, ENTRYPOINT (JSON array or shell form), ENV, WORKDIR, USER, EXPOSE,
-// LABEL, STOPSIGNAL.
+// LABEL, STOPSIGNAL, VOLUME.
 Status apply_change(ImageConfig& config, const std::string& instruction);
 
 }  // namespace stack::runtime

@@ -210,6 +210,24 @@ TEST_F(Stack, AnonymousVolumesFollowTheirContainerAndGoWithDownV) {
   EXPECT_EQ(r.out, "kept\n1\nfresh\n1\n1\n0\n") << r.err;
 }
 
+TEST_F(Stack, AnImagesVolumePathsGetAnonymousVolumesUnlessTheServiceMountsThere) {
+  std::string tar = quote((root_ / "rootfs.tar").string());
+  Outcome r = in_project("imgvol", R"(services:
+  db:
+    image: withvol
+    command: ["sh", "-c", "cat /data/n 2>/dev/null || echo none; echo kept > /data/n; grep -c -e ' /data ' -e ' /logs ' /proc/mounts; exec sleep 30"]
+    volumes: ["logs:/logs/"]
+volumes:
+  logs: {}
+)",
+                         "$S image import " + tar + " withvol --change 'VOLUME [\"/data\", \"/logs\"]' >/dev/null; "
+                         "$S image import " + tar + " bad --change 'VOLUME data' 2>&1 | grep -c absolute; "
+                         "$S up -d >/dev/null; sleep 0.3; $S up -d --force-recreate >/dev/null; sleep 0.3; "
+                         "$S logs --no-log-prefix db; ls $STACK_ROOT/volumes | wc -l; "
+                         "$S down -v -t 0 | grep -c Volume; ls $STACK_ROOT/volumes | wc -l");
+  EXPECT_EQ(r.out, "1\nkept\n2\n2\n2\n0\n") << r.err;  // the recreated one found its data
+}
+
 TEST_F(Stack, RestartingADependencyRestartsWhatSaysRestartTrue) {
   Outcome r = in_project("chain", R"(services:
   db: {image: busybox, command: ["sleep", "30"]}
