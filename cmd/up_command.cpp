@@ -19,6 +19,7 @@
 #include "cmd/container_networks.h"
 #include "cmd/container_status.h"
 #include "cmd/project_containers.h"
+#include "cmd/progress_display.h"
 #include "cmd/project_logs.h"
 #include "orchestrator/dependency_graph.h"
 #include "orchestrator/planner.h"
@@ -71,19 +72,6 @@ runtime::Status create_networks(const schema::Project& project) {
 
 bool on_terminal() { return ::isatty(STDOUT_FILENO); }
 
-// One line of progress, as Compose prints it: "✔ Container p-web-1  Started  0.3s"
-// on a terminal, "Container p-web-1  Started" otherwise.
-void progress(const std::string& object, const std::string& what, std::chrono::steady_clock::time_point since) {
-  if (!on_terminal()) {
-    std::cout << " " << object << "  " << what << std::endl;
-    return;
-  }
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-  char took[32];
-  std::snprintf(took, sizeof took, "%.1fs", s);
-  std::cout << " \033[32m✔\033[0m " << object << "  " << what << "  " << took << std::endl;
-}
-
 orchestrator::ObservedContainer observed(const runtime::ContainerStore& store, const runtime::ContainerRecord& r) {
   ContainerStatus st = container_status(store, r);
   return {r.name, r.labels.at(kServiceLabel), st.state == "exited" || st.state == "dead", st.exit_code,
@@ -123,21 +111,24 @@ struct Scale {
 
 // Waits for what `service` depends on to be ready, as its conditions say.
 runtime::Status wait_for_dependencies(const schema::Project& project, const schema::ServiceSpec& service, const Scale& scale,
-                                      const std::set<std::string>& started) {
+                                      const std::set<std::string>& started, ProgressDisplay& display) {
   for (const auto& [name, dep] : service.depends_on) {
     const schema::ServiceSpec* d = project.service(name);
     if (!d || !started.count(name)) continue;  // not in this `up` (--no-deps, or a profile not enabled)
     auto begin = std::chrono::steady_clock::now();
+    using Condition = schema::DependsOnSpec::Condition;
+    if (dep.condition != Condition::Started)
+      for (int i = 1; i <= scale.of(*d); ++i) display.update("Container " + service_container_name(project, *d, i), "Waiting", false, begin);
     runtime::Status s = wait_for(project, *d, scale.of(*d), dep.condition, std::nullopt);
+    if (dep.condition != Condition::Started)
+      for (int i = 1; i <= scale.of(*d); ++i)
+        display.update("Container " + service_container_name(project, *d, i),
+                       !s ? "Error" : dep.condition == Condition::Healthy ? "Healthy" : "Exited", true);
     if (!s && !dep.required) {
       std::cerr << "warning: service " << service.name << ": optional dependency " << name << ": " << s.message() << "\n";
       continue;
     }
     if (!s) return runtime::Status::error("dependency failed to start: " + s.message());
-    if (dep.condition == schema::DependsOnSpec::Condition::Healthy)
-      for (int i = 1; i <= scale.of(*d); ++i) progress("Container " + service_container_name(project, *d, i), "Healthy", begin);
-    if (dep.condition == schema::DependsOnSpec::Condition::CompletedSuccessfully)
-      for (int i = 1; i <= scale.of(*d); ++i) progress("Container " + service_container_name(project, *d, i), "Exited", begin);
   }
   return runtime::Status::ok();
 }
@@ -196,7 +187,8 @@ int follow_attached(const ProjectRef& ref, const std::vector<std::pair<std::stri
     else if (!stopped_by.empty()) std::cout << "Aborting on container exit..." << std::endl;
     auto begin = std::chrono::steady_clock::now();
     stop_in_order(ref, &running, f.timeout, [] { return g_interrupts.load() > 1; });
-    for (const runtime::ContainerRecord& r : running) progress("Container " + r.name, "Stopped", begin);
+    ProgressDisplay display(std::cout, on_terminal());
+    for (const runtime::ContainerRecord& r : running) display.update("Container " + r.name, "Stopped", true, begin);
   }
   logs.print_new();
   if (!f.exit_code_from.empty()) {
@@ -223,7 +215,7 @@ runtime::Status remove_container(const runtime::ContainerRecord& r, std::optiona
   return runtime::Status::ok();
 }
 
-void handle_orphans(const schema::Project& project, bool remove) {
+void handle_orphans(const schema::Project& project, bool remove, ProgressDisplay& display) {
   std::set<std::string> services;
   for (const schema::ServiceSpec& s : project.services) services.insert(s.name);
   std::vector<runtime::ContainerRecord> records = project_containers(project.name);
@@ -241,12 +233,15 @@ void handle_orphans(const schema::Project& project, bool remove) {
   for (const runtime::ContainerRecord& r : records) {
     if (!std::count(orphans.begin(), orphans.end(), r.name)) continue;
     auto begin = std::chrono::steady_clock::now();
-    if (remove_container(r, std::nullopt)) progress("Container " + r.name, "Removed", begin);
+    display.update("Container " + r.name, "Removing", false, begin);
+    display.update("Container " + r.name, remove_container(r, std::nullopt) ? "Removed" : "Error", true);
   }
 }
 
 int up(const GlobalOptions& global, const UpFlags& f) {
-  auto fail = [](const std::string& message) {
+  ProgressDisplay display(std::cout, on_terminal());
+  auto fail = [&display](const std::string& message) {
+    display.finish();  // the error goes below the rows
     std::cerr << "error: " << message << "\n";
     return 1;
   };
@@ -272,7 +267,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   if (f.force_recreate && f.no_recreate) return fail("--force-recreate and --no-recreate are incompatible");
   runtime::FileLock lock;
   if (runtime::Status s = lock_project(project.name, &lock); !s) return fail(s.message());
-  handle_orphans(project, f.remove_orphans);
+  handle_orphans(project, f.remove_orphans, display);
   auto networks_begin = std::chrono::steady_clock::now();
   if (runtime::Status s = create_networks(project); !s) return fail(s.message());
   spdlog::debug("networks ready in {:.1f} ms",
@@ -310,7 +305,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
       if (node.kind != orchestrator::GraphNode::Kind::Service || !wanted.count(node.name)) continue;
       const schema::ServiceSpec* service = project.service(node.name);
       if (!service) continue;
-      if (runtime::Status s = wait_for_dependencies(project, *service, scale, started); !s) return fail(s.message());
+      if (runtime::Status s = wait_for_dependencies(project, *service, scale, started, display); !s) return fail(s.message());
       level_services.push_back(service->name);
       const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
       orchestrator::DesiredService desired{service->name, scale.of(*service), tree ? schema::service_config_hash(*tree) : "", {}};
@@ -322,16 +317,24 @@ int up(const GlobalOptions& global, const UpFlags& f) {
         auto record = records.find(step.name);
         switch (step.action) {
           case Action::Keep:
-            progress("Container " + step.name, "Running", begin);
+            display.update("Container " + step.name, "Running", true, begin);
             continue;
           case Action::Start:
-            if (start_container(step.name, false, false) != 0) return fail("service " + service->name + ": container " + step.name + " did not start");
-            progress("Container " + step.name, "Started", begin);
+            display.update("Container " + step.name, "Starting", false, begin);
+            if (start_container(step.name, false, false) != 0) {
+              display.update("Container " + step.name, "Error", true);
+              return fail("service " + service->name + ": container " + step.name + " did not start");
+            }
+            display.update("Container " + step.name, "Started", true);
             continue;
           case Action::Remove:
           case Action::Recreate:
-            if (runtime::Status s = remove_container(record->second, f.timeout); !s) return fail(s.message());
-            progress("Container " + step.name, step.action == Action::Remove ? "Removed" : "Recreated", begin);
+            display.update("Container " + step.name, step.action == Action::Remove ? "Removing" : "Recreate", false, begin);
+            if (runtime::Status s = remove_container(record->second, f.timeout); !s) {
+              display.update("Container " + step.name, "Error", true);
+              return fail(s.message());
+            }
+            display.update("Container " + step.name, step.action == Action::Remove ? "Removed" : "Recreated", true);
             if (step.action == Action::Remove) continue;
             break;
           case Action::Create:
@@ -345,6 +348,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
       }
     }
     auto launching = std::chrono::steady_clock::now();
+    for (const LaunchRequest& request : batch) display.update("Container " + request.name, "Starting", false, launching);
     std::vector<int> results = launch_containers(batch);
     if (!batch.empty()) refresh_hosts_on(project_network_names);
     if (!level_services.empty())
@@ -354,34 +358,46 @@ int up(const GlobalOptions& global, const UpFlags& f) {
     int failed = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (results[i] != 0) {
+        display.update("Container " + batch[i].name, "Error", true);
+        display.finish();
         std::cerr << "error: service " << batch_services[i] << ": container " << batch[i].name << " did not start\n";
         ++failed;
         continue;
       }
-      progress("Container " + batch[i].name, "Started", begin);
+      display.update("Container " + batch[i].name, "Started", true);
     }
     if (failed) return 1;
     started.insert(level_services.begin(), level_services.end());
   }
   lock = {};  // what follows only watches: other commands (stop, logs) may run meanwhile
-  if (!f.detach) return follow_attached(*ref, attached, f);
+  if (!f.detach) {
+    display.finish();
+    return follow_attached(*ref, attached, f);
+  }
   if (!f.wait) return 0;
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (f.wait_timeout > 0) deadline = std::chrono::steady_clock::now() + std::chrono::seconds(f.wait_timeout);
   // One-shot services that others wait to complete may have ended; the rest must run, healthy where checked.
   std::set<std::string> one_shots = completed_dependencies(project);
+  using Condition = schema::DependsOnSpec::Condition;
+  std::map<std::string, Condition> awaited;
+  auto waiting_since = std::chrono::steady_clock::now();
   for (const std::string& name : started) {
     const schema::ServiceSpec* service = project.service(name);
-    auto begin = std::chrono::steady_clock::now();
-    using Condition = schema::DependsOnSpec::Condition;
-    Condition condition = one_shots.count(name)   ? Condition::CompletedSuccessfully
-                          : service->healthcheck && !service->healthcheck->disabled ? Condition::Healthy
-                                                                                    : Condition::Started;
-    if (runtime::Status s = wait_for(project, *service, scale.of(*service), condition, deadline); !s)
-      return fail("service " + name + ": " + s.message());
+    awaited[name] = one_shots.count(name) ? Condition::CompletedSuccessfully
+                    : service->healthcheck && !service->healthcheck->disabled ? Condition::Healthy
+                                                                              : Condition::Started;
     for (int i = 1; i <= scale.of(*service); ++i)
-      progress("Container " + service_container_name(project, *service, i),
-               condition == Condition::Healthy ? "Healthy" : condition == Condition::Started ? "Running" : "Exited", begin);
+      display.update("Container " + service_container_name(project, *service, i), "Waiting", false, waiting_since);
+  }
+  for (const auto& [name, condition] : awaited) {
+    const schema::ServiceSpec* service = project.service(name);
+    runtime::Status s = wait_for(project, *service, scale.of(*service), condition, deadline);
+    for (int i = 1; i <= scale.of(*service); ++i)
+      display.update("Container " + service_container_name(project, *service, i),
+                     !s ? "Error" : condition == Condition::Healthy ? "Healthy" : condition == Condition::Started ? "Running" : "Exited",
+                     true);
+    if (!s) return fail("service " + name + ": " + s.message());
   }
   return 0;
 }
