@@ -22,6 +22,7 @@
 #include "cmd/progress_display.h"
 #include "cmd/project_logs.h"
 #include "orchestrator/dependency_graph.h"
+#include "orchestrator/executor.h"
 #include "orchestrator/planner.h"
 #include "runtime/on_disk.h"
 #include "schema/serialize.h"
@@ -78,29 +79,6 @@ orchestrator::ObservedContainer observed(const runtime::ContainerStore& store, c
           r.healthcheck.has_value(), st.health};
 }
 
-// Waits until `condition` holds for every replica of `service`; an error
-// names what failed. `deadline` (if set) bounds the wait.
-runtime::Status wait_for(const schema::Project& project, const schema::ServiceSpec& service, int replicas,
-                         schema::DependsOnSpec::Condition condition,
-                         std::optional<std::chrono::steady_clock::time_point> deadline) {
-  runtime::ContainerStore store(runtime_paths().containers);
-  for (int i = 1; i <= replicas; ++i) {
-    std::string name = service_container_name(project, service, i);
-    for (;;) {
-      runtime::ContainerRecord r;
-      if (runtime::Status s = store.find(name, &r); !s) return s;
-      std::string why;
-      orchestrator::Readiness ready = orchestrator::readiness(observed(store, r), condition, &why);
-      if (ready == orchestrator::Readiness::Ready) break;
-      if (ready == orchestrator::Readiness::Failed) return runtime::Status::error(why);
-      if (deadline && std::chrono::steady_clock::now() > *deadline)
-        return runtime::Status::error("container " + name + " is not ready in time");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  return runtime::Status::ok();
-}
-
 struct Scale {
   std::map<std::string, int> replicas;
   int of(const schema::ServiceSpec& s) const {
@@ -109,29 +87,82 @@ struct Scale {
   }
 };
 
-// Waits for what `service` depends on to be ready, as its conditions say.
-runtime::Status wait_for_dependencies(const schema::Project& project, const schema::ServiceSpec& service, const Scale& scale,
-                                      const std::set<std::string>& started, ProgressDisplay& display) {
-  for (const auto& [name, dep] : service.depends_on) {
-    const schema::ServiceSpec* d = project.service(name);
-    if (!d || !started.count(name)) continue;  // not in this `up` (--no-deps, or a profile not enabled)
-    auto begin = std::chrono::steady_clock::now();
-    using Condition = schema::DependsOnSpec::Condition;
-    if (dep.condition != Condition::Started)
-      for (int i = 1; i <= scale.of(*d); ++i) display.update("Container " + service_container_name(project, *d, i), "Waiting", false, begin);
-    runtime::Status s = wait_for(project, *d, scale.of(*d), dep.condition, std::nullopt);
-    if (dep.condition != Condition::Started)
-      for (int i = 1; i <= scale.of(*d); ++i)
-        display.update("Container " + service_container_name(project, *d, i),
-                       !s ? "Error" : dep.condition == Condition::Healthy ? "Healthy" : "Exited", true);
-    if (!s && !dep.required) {
-      std::cerr << "warning: service " << service.name << ": optional dependency " << name << ": " << s.message() << "\n";
-      continue;
-    }
-    if (!s) return runtime::Status::error("dependency failed to start: " + s.message());
-  }
+// Stops and removes a container of the project and lets go of its networks.
+runtime::Status remove_container(const runtime::ContainerRecord& r, std::optional<int> timeout) {
+  runtime::ContainerStore store(runtime_paths().containers);
+  store.stop(r, timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
+  runtime::ContainerRecord removed;
+  if (runtime::Status s = store.remove(r.id, true, &removed); !s) return s;
+  release_networks(removed);
   return runtime::Status::ok();
 }
+
+// The executor's machine: containers made from the project's services
+// through the real runtime; one of them removed at `timeout`.
+class ProjectRuntime : public orchestrator::ServiceRuntime {
+ public:
+  ProjectRuntime(const schema::Project& project, std::map<std::string, runtime::ContainerRecord> records,
+                 std::optional<int> timeout)
+      : project_(project), records_(std::move(records)), timeout_(timeout), store_(runtime_paths().containers) {
+    for (const auto& n : project.networks) networks_.push_back(n.name);
+  }
+
+  runtime::Status remove(const std::string& name) override {
+    auto it = records_.find(name);
+    if (it == records_.end()) return runtime::Status::error("no such container");
+    return remove_container(it->second, timeout_);
+  }
+
+  runtime::Status start(const std::string& name) override {
+    if (start_container(name, false, false) != 0) return runtime::Status::error("see its error above");
+    return runtime::Status::ok();
+  }
+
+  runtime::Status create(const std::vector<orchestrator::CreateRequest>& batch, std::vector<runtime::Status>* results) override {
+    std::vector<LaunchRequest> requests;
+    for (const orchestrator::CreateRequest& c : batch) {
+      LaunchRequest request;
+      if (runtime::Status s = service_launch(project_, *project_.service(c.service), c.number, c.config_hash, &request); !s)
+        return s;
+      request.tell_peers = false;  // once for the whole batch, below
+      requests.push_back(std::move(request));
+    }
+    std::vector<int> codes = launch_containers(requests);
+    refresh_hosts_on(networks_);
+    for (int code : codes)
+      results->push_back(code == 0 ? runtime::Status::ok() : runtime::Status::error("its error is above"));
+    return runtime::Status::ok();
+  }
+
+  runtime::Status observe(const std::string& name, orchestrator::ObservedContainer* out) override {
+    runtime::ContainerRecord r;
+    if (runtime::Status s = store_.find(name, &r); !s) return s;
+    *out = observed(store_, r);
+    return runtime::Status::ok();
+  }
+
+  void pause() override { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+
+ private:
+  const schema::Project& project_;
+  std::map<std::string, runtime::ContainerRecord> records_;
+  std::optional<int> timeout_;
+  runtime::ContainerStore store_;
+  std::vector<std::string> networks_;
+};
+
+// Progress rows and warnings of the executor, on the display and stderr.
+class ShownProgress : public orchestrator::ExecutorListener {
+ public:
+  explicit ShownProgress(ProgressDisplay& display) : display_(display) {}
+  void step(const std::string& container, const std::string& status, bool done) override {
+    display_.update(container, status, done);
+  }
+  void warning(const std::string& message) override { std::cerr << "warning: " << message << "\n"; }
+
+ private:
+  ProgressDisplay& display_;
+};
 
 // The services others wait on with service_completed_successfully.
 std::set<std::string> completed_dependencies(const schema::Project& project) {
@@ -205,16 +236,6 @@ int follow_attached(const ProjectRef& ref, const std::vector<std::pair<std::stri
 
 // Removes the containers of services the files no longer have, or says
 // they are there.
-// Stops and removes a container of the project and lets go of its networks.
-runtime::Status remove_container(const runtime::ContainerRecord& r, std::optional<int> timeout) {
-  runtime::ContainerStore store(runtime_paths().containers);
-  store.stop(r, timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
-  runtime::ContainerRecord removed;
-  if (runtime::Status s = store.remove(r.id, true, &removed); !s) return s;
-  release_networks(removed);
-  return runtime::Status::ok();
-}
-
 void handle_orphans(const schema::Project& project, bool remove, ProgressDisplay& display) {
   std::set<std::string> services;
   for (const schema::ServiceSpec& s : project.services) services.insert(s.name);
@@ -285,90 +306,25 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   for (runtime::ContainerRecord& r : project_containers(project.name)) records.emplace(r.name, std::move(r));
   std::vector<orchestrator::ExistingContainer> existing;
   for (const auto& [name, r] : records) existing.push_back(existing_container(r));
-  orchestrator::PlanOptions plan_options{f.force_recreate, f.no_recreate};
   const schema::Node* services_tree = ref->loaded->tree.find("services");
-  std::set<std::string> started;
+  std::vector<orchestrator::DesiredService> wanted;
   std::vector<std::pair<std::string, std::string>> attached;  // container name, log label
-  // Level by level: a level's services depend only on earlier levels, so
-  // once their dependencies are ready its containers start in parallel.
-  std::set<std::string> wanted;
-  for (const auto& node : order)
-    if (node.kind == orchestrator::GraphNode::Kind::Service) wanted.insert(node.name);
-  std::vector<std::string> project_network_names;
-  for (const auto& n : project.networks) project_network_names.push_back(n.name);
-  for (const auto& level : graph.start_levels()) {
-    std::vector<LaunchRequest> batch;
-    std::vector<std::string> batch_services;
-    std::vector<std::string> level_services;
-    auto begin = std::chrono::steady_clock::now();
-    for (const orchestrator::GraphNode& node : level) {
-      if (node.kind != orchestrator::GraphNode::Kind::Service || !wanted.count(node.name)) continue;
-      const schema::ServiceSpec* service = project.service(node.name);
-      if (!service) continue;
-      if (runtime::Status s = wait_for_dependencies(project, *service, scale, started, display); !s) return fail(s.message());
-      level_services.push_back(service->name);
-      const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
-      orchestrator::DesiredService desired{service->name, scale.of(*service), tree ? schema::service_config_hash(*tree) : "", {}};
-      for (int i = 1; i <= desired.replicas; ++i) desired.container_names.push_back(service_container_name(project, *service, i));
-      for (const orchestrator::ContainerStep& step : orchestrator::plan_service(desired, existing, plan_options)) {
-        using Action = orchestrator::ContainerStep::Action;
-        if (step.action != Action::Remove)
-          attached.emplace_back(step.name, service->container_name.empty() ? service->name + "-" + std::to_string(step.number) : step.name);
-        auto record = records.find(step.name);
-        switch (step.action) {
-          case Action::Keep:
-            display.update("Container " + step.name, "Running", true, begin);
-            continue;
-          case Action::Start:
-            display.update("Container " + step.name, "Starting", false, begin);
-            if (start_container(step.name, false, false) != 0) {
-              display.update("Container " + step.name, "Error", true);
-              return fail("service " + service->name + ": container " + step.name + " did not start");
-            }
-            display.update("Container " + step.name, "Started", true);
-            continue;
-          case Action::Remove:
-          case Action::Recreate:
-            display.update("Container " + step.name, step.action == Action::Remove ? "Removing" : "Recreate", false, begin);
-            if (runtime::Status s = remove_container(record->second, f.timeout); !s) {
-              display.update("Container " + step.name, "Error", true);
-              return fail(s.message());
-            }
-            display.update("Container " + step.name, step.action == Action::Remove ? "Removed" : "Recreated", true);
-            if (step.action == Action::Remove) continue;
-            break;
-          case Action::Create:
-            break;
-        }
-        LaunchRequest request;
-        if (runtime::Status s = service_launch(project, *service, step.number, desired.config_hash, &request); !s) return fail(s.message());
-        request.tell_peers = false;  // once for the whole level, below
-        batch.push_back(std::move(request));
-        batch_services.push_back(service->name);
-      }
+  for (const auto& node : order) {
+    const schema::ServiceSpec* service = project.service(node.name);
+    if (node.kind != orchestrator::GraphNode::Kind::Service || !service) continue;
+    const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
+    orchestrator::DesiredService desired{service->name, scale.of(*service), tree ? schema::service_config_hash(*tree) : "", {}};
+    for (int i = 1; i <= desired.replicas; ++i) {
+      std::string name = service_container_name(project, *service, i);
+      desired.container_names.push_back(name);
+      attached.emplace_back(name, service->container_name.empty() ? service->name + "-" + std::to_string(i) : name);
     }
-    auto launching = std::chrono::steady_clock::now();
-    for (const LaunchRequest& request : batch) display.update("Container " + request.name, "Starting", false, launching);
-    std::vector<int> results = launch_containers(batch);
-    if (!batch.empty()) refresh_hosts_on(project_network_names);
-    if (!level_services.empty())
-      spdlog::debug("level of {}{}: {} container(s) launched in {:.1f} ms (dependencies waited for: {:.1f} ms)",
-                  level_services.front(), level_services.size() > 1 ? ", ..." : "", batch.size(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - launching).count(),
-                  std::chrono::duration<double, std::milli>(launching - begin).count());
-    int failed = 0;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (results[i] != 0) {
-        display.update("Container " + batch[i].name, "Error", true);
-        display.finish();
-        std::cerr << "error: service " << batch_services[i] << ": container " << batch[i].name << " did not start\n";
-        ++failed;
-        continue;
-      }
-      display.update("Container " + batch[i].name, "Started", true);
-    }
-    if (failed) return 1;
-    started.insert(level_services.begin(), level_services.end());
+    wanted.push_back(std::move(desired));
   }
+  ProjectRuntime machine(project, std::move(records), f.timeout);
+  ShownProgress shown(display);
+  orchestrator::Executor executor(machine, shown);
+  if (runtime::Status s = executor.up(project, wanted, existing, {f.force_recreate, f.no_recreate}); !s) return fail(s.message());
   lock = {};  // what follows only watches: other commands (stop, logs) may run meanwhile
   if (!f.detach) {
     display.finish();
@@ -378,27 +334,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (f.wait_timeout > 0) deadline = std::chrono::steady_clock::now() + std::chrono::seconds(f.wait_timeout);
   // One-shot services that others wait to complete may have ended; the rest must run, healthy where checked.
-  std::set<std::string> one_shots = completed_dependencies(project);
-  using Condition = schema::DependsOnSpec::Condition;
-  std::map<std::string, Condition> awaited;
-  auto waiting_since = std::chrono::steady_clock::now();
-  for (const std::string& name : started) {
-    const schema::ServiceSpec* service = project.service(name);
-    awaited[name] = one_shots.count(name) ? Condition::CompletedSuccessfully
-                    : service->healthcheck && !service->healthcheck->disabled ? Condition::Healthy
-                                                                              : Condition::Started;
-    for (int i = 1; i <= scale.of(*service); ++i)
-      display.update("Container " + service_container_name(project, *service, i), "Waiting", false, waiting_since);
-  }
-  for (const auto& [name, condition] : awaited) {
-    const schema::ServiceSpec* service = project.service(name);
-    runtime::Status s = wait_for(project, *service, scale.of(*service), condition, deadline);
-    for (int i = 1; i <= scale.of(*service); ++i)
-      display.update("Container " + service_container_name(project, *service, i),
-                     !s ? "Error" : condition == Condition::Healthy ? "Healthy" : condition == Condition::Started ? "Running" : "Exited",
-                     true);
-    if (!s) return fail("service " + name + ": " + s.message());
-  }
+  if (runtime::Status s = executor.wait_until_ready(project, completed_dependencies(project), deadline); !s) return fail(s.message());
   return 0;
 }
 

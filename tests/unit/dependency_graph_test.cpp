@@ -2,32 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "schema/loader.h"
+#include "tests/unit/stack_file_text.h"
 
 namespace stack::orchestrator {
 namespace {
 
-class OneFile : public schema::StackFileSource {
- public:
-  explicit OneFile(std::string text) : text_(std::move(text)) {}
-  std::optional<std::string> read(const std::string& path) override {
-    if (path == "/p/compose.yaml") return text_;
-    return std::nullopt;
-  }
-  bool exists(const std::string& path) override { return path == "/p/compose.yaml"; }
-
- private:
-  std::string text_;
-};
-
-schema::Project project(const std::string& text) {
-  OneFile files(text);
-  schema::LoadOptions o;
-  o.working_dir = "/p";
-  schema::LoadedProject p = schema::load_project(o, files);
-  EXPECT_TRUE(p.ok()) << (p.diags.all().empty() ? "" : p.diags.all()[0].format());
-  return schema::build_project(p.tree, p.project_dir);
-}
+schema::Project project(const std::string& text) { return test_support::project_from_text(text); }
 
 std::vector<std::string> names(const std::vector<GraphNode>& nodes) {
   std::vector<std::string> out;
