@@ -125,6 +125,7 @@ void record_exit(const ContainerStore& store, ContainerRecord* record, const Run
   if (record->remove_on_exit) {
     std::error_code ec;
     std::filesystem::remove_all(store.dir(record->id), ec);
+    store.release_name(*record);
     return;
   }
   record->status = "exited";

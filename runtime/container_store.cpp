@@ -121,6 +121,7 @@ std::vector<ContainerRecord> ContainerStore::reclaim_stale(const std::string& cg
     if (r.remove_on_exit) {
       linux_::remove_network_namespace(network_namespace_path(r.id));
       fs::remove_all(dir(r.id), ec);
+      release_name(r);
     } else {
       r.status = "exited";
       r.exit_code = -1;
@@ -227,17 +228,46 @@ Status ContainerStore::create(ContainerRecord* record) {
   if (ec) return Status::error("creating " + root_ + ": " + ec.message());
   FileLock lock;
   if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
-  std::vector<ContainerRecord> existing;
-  if (Status s = list(&existing); !s) return s;
-  for (const ContainerRecord& c : existing)
-    if (c.name == record->name)
-      return Status::error("the container name \"" + record->name + "\" is already in use by container " + c.id.substr(0, 12));
+  // The names index (names/<name> -> ID) saves reading every record; made
+  // from the records the first time, for containers made before it.
+  if (!fs::is_directory(names_dir())) {
+    std::vector<ContainerRecord> existing;
+    if (Status s = list(&existing); !s) return s;
+    fs::create_directories(names_dir() + ".new", ec);
+    for (const ContainerRecord& c : existing) fs::create_symlink(c.id, names_dir() + ".new/" + c.name, ec);
+    fs::rename(names_dir() + ".new", names_dir(), ec);
+    if (ec) return Status::error("indexing container names in " + names_dir() + ": " + ec.message());
+  }
+  if (std::optional<std::string> holder = id_named(record->name)) {
+    if (::access((dir(*holder) + "/state.json").c_str(), F_OK) == 0)
+      return Status::error("the container name \"" + record->name + "\" is already in use by container " + holder->substr(0, 12));
+    ::unlink(name_path(record->name).c_str());  // its container is gone (removed by its --rm runner)
+  }
   record->created = timestamp_now();
   record->runner = ::getpid();
   record->runner_start_time = process_start_time(record->runner);
   fs::create_directories(dir(record->id), ec);
   if (ec) return Status::error("creating " + dir(record->id) + ": " + ec.message());
-  return save(*record);
+  if (Status s = save(*record); !s) return s;
+  if (::symlink(record->id.c_str(), name_path(record->name).c_str()) != 0)
+    return Status::from_errno("naming container " + record->id.substr(0, 12) + " " + record->name);
+  return Status::ok();
+}
+
+std::string ContainerStore::names_dir() const { return root_ + "/names"; }
+
+std::string ContainerStore::name_path(const std::string& name) const { return names_dir() + "/" + name; }
+
+std::optional<std::string> ContainerStore::id_named(const std::string& name) const {
+  if (!valid_object_name(name)) return std::nullopt;
+  char target[128];
+  ssize_t n = ::readlink(name_path(name).c_str(), target, sizeof target - 1);
+  if (n <= 0) return std::nullopt;
+  return std::string(target, static_cast<size_t>(n));
+}
+
+void ContainerStore::release_name(const ContainerRecord& record) const {
+  if (id_named(record.name) == record.id) ::unlink(name_path(record.name).c_str());
 }
 
 Status ContainerStore::save_spec(const ContainerSpec& spec) const {
@@ -256,6 +286,7 @@ void ContainerStore::discard(const ContainerRecord& record) {
   linux_::remove_network_namespace(network_namespace_path(record.id));
   std::error_code ec;
   fs::remove_all(dir(record.id), ec);
+  release_name(record);
 }
 
 Status ContainerStore::save(const ContainerRecord& record) const {
@@ -279,6 +310,17 @@ Status ContainerStore::list(std::vector<ContainerRecord>* out) const {
 }
 
 Status ContainerStore::find(const std::string& name_or_id, ContainerRecord* out) const {
+  if (std::optional<std::string> id = id_named(name_or_id)) {
+    std::optional<std::string> text = read_whole_file(dir(*id) + "/state.json");
+    nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (j.is_object()) {
+      ContainerRecord found = from_json(j);
+      if (found.name == name_or_id) {
+        *out = std::move(found);
+        return Status::ok();
+      }
+    }
+  }
   std::vector<ContainerRecord> all;
   if (Status s = list(&all); !s) return s;
   std::vector<const ContainerRecord*> matches;
@@ -325,6 +367,7 @@ Status ContainerStore::remove(const std::string& name_or_id, bool force, Contain
     if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (fs::exists(dir(removed->id))) return Status::error("removing " + dir(removed->id) + ": " + ec.message());
+  release_name(*removed);
   return Status::ok();
 }
 

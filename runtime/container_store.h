@@ -63,6 +63,8 @@ class ContainerStore {
   Status list(std::vector<ContainerRecord>* out) const;
   // By name, full ID or an ID prefix of at least 4 characters.
   Status find(const std::string& name_or_id, ContainerRecord* out) const;
+  // Frees a removed container's name (its directory already gone).
+  void release_name(const ContainerRecord& record) const;
   // Removes the record and its directory. A running container is refused
   // unless `force`, which kills it first.
   Status remove(const std::string& name_or_id, bool force, ContainerRecord* removed);
@@ -116,6 +118,11 @@ class ContainerStore {
   std::string network_namespace_path(const std::string& id) const { return dir(id) + "/netns"; }
 
  private:
+  // names/<name>: a symlink to the ID of the container that has the name.
+  std::string names_dir() const;
+  std::string name_path(const std::string& name) const;
+  std::optional<std::string> id_named(const std::string& name) const;
+
   std::string root_;
 };
 

@@ -114,7 +114,11 @@ class Container : public testing::Test {
     std::error_code ec;
     fs::path containers = root_ / "state/containers";
     for (const auto& entry : fs::directory_iterator(containers, ec))
-      EXPECT_FALSE(entry.is_directory()) << "a container directory leaked: " << entry.path();
+      if (entry.path().filename() != "names") {
+        EXPECT_FALSE(entry.is_directory()) << "a container directory leaked: " << entry.path();
+      }
+    for (const auto& entry : fs::directory_iterator(containers / "names", ec))
+      ADD_FAILURE() << "a container name was not given back: " << entry.path().filename();
     EXPECT_EQ(stack_cgroups(), cgroups_before_) << "a cgroup leaked";
     EXPECT_EQ(slurp("/proc/self/mountinfo").find(root_.string()), std::string::npos) << "a mount leaked";
   }

@@ -1,0 +1,82 @@
+#include "runtime/container_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace stack::runtime {
+namespace {
+
+class ContainerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { root_ = fs::temp_directory_path() / ("stack-store-" + std::to_string(::getpid())); }
+  void TearDown() override { fs::remove_all(root_); }
+
+  ContainerRecord make(ContainerStore& store, const std::string& id, const std::string& name, Status* s) {
+    ContainerRecord r;
+    r.id = id;
+    r.name = name;
+    *s = store.create(&r);
+    return r;
+  }
+
+  fs::path root_;
+};
+
+TEST_F(ContainerStoreTest, ANameIsTakenOnceFoundByTheIndexAndGivenBack) {
+  ContainerStore store(root_.string());
+  Status s;
+  ContainerRecord web = make(store, std::string(64, 'a'), "p-web-1", &s);
+  ASSERT_TRUE(s) << s.message();
+  make(store, std::string(64, 'b'), "p-web-1", &s);
+  EXPECT_EQ(s.message(), "the container name \"p-web-1\" is already in use by container aaaaaaaaaaaa");
+  ContainerRecord found;
+  ASSERT_TRUE(store.find("p-web-1", &found));
+  EXPECT_EQ(found.id, web.id);
+  EXPECT_EQ(fs::read_symlink(root_ / "names/p-web-1"), web.id);
+  store.discard(web);
+  EXPECT_FALSE(fs::is_symlink(root_ / "names/p-web-1"));
+  EXPECT_FALSE(store.find("p-web-1", &found));
+  make(store, std::string(64, 'c'), "p-web-1", &s);
+  EXPECT_TRUE(s) << s.message();
+}
+
+TEST_F(ContainerStoreTest, ANameWhoseContainerVanishedIsFreeAgain) {
+  ContainerStore store(root_.string());
+  Status s;
+  ContainerRecord once = make(store, std::string(64, 'a'), "once", &s);
+  ASSERT_TRUE(s);
+  fs::remove_all(store.dir(once.id));  // as a --rm runner that died before giving the name back
+  ContainerRecord again = make(store, std::string(64, 'b'), "once", &s);
+  EXPECT_TRUE(s) << s.message();
+  ContainerRecord found;
+  ASSERT_TRUE(store.find("once", &found));
+  EXPECT_EQ(found.id, again.id);
+}
+
+TEST_F(ContainerStoreTest, ContainersMadeBeforeTheIndexAreIndexedOnTheFirstCreate) {
+  ContainerStore store(root_.string());
+  Status s;
+  make(store, std::string(64, 'a'), "old", &s);
+  ASSERT_TRUE(s);
+  fs::remove_all(root_ / "names");  // a store from before the index
+  make(store, std::string(64, 'b'), "old", &s);
+  EXPECT_EQ(s.message(), "the container name \"old\" is already in use by container aaaaaaaaaaaa");
+  EXPECT_EQ(fs::read_symlink(root_ / "names/old"), std::string(64, 'a'));
+}
+
+TEST_F(ContainerStoreTest, AnIdPrefixStillFindsAContainer) {
+  ContainerStore store(root_.string());
+  Status s;
+  make(store, "abcd" + std::string(60, '0'), "named", &s);
+  ASSERT_TRUE(s);
+  ContainerRecord found;
+  ASSERT_TRUE(store.find("abcd", &found));
+  EXPECT_EQ(found.name, "named");
+}
+
+}  // namespace
+}  // namespace stack::runtime
