@@ -59,11 +59,15 @@ void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string
 }
 
 // Takes container `id` off `networks` and tells the peers.
-void leave_networks(const std::string& id, const std::vector<std::string>& networks) {
+void leave_networks(const std::vector<netbridge::Endpoints::Departure>& leaving) {
   netbridge::NetworkStore store = network_store();
   std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
   std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
-  netbridge::Endpoints(store, *links, *firewall).detach(id, networks);
+  netbridge::Endpoints(store, *links, *firewall).detach(leaving);
+  std::vector<std::string> networks;
+  for (const auto& d : leaving)
+    for (const std::string& n : d.networks)
+      if (std::find(networks.begin(), networks.end(), n) == networks.end()) networks.push_back(n);
   refresh_hosts(store, networks);
 }
 
@@ -136,12 +140,18 @@ runtime::Status remove_network(const std::string& name) {
   return netbridge::Endpoints(store, *links, *firewall).remove_network(name);
 }
 
-void release_networks(const runtime::ContainerRecord& record) {
-  if (record.networks.empty()) return;
-  runtime::linux_::remove_network_namespace(
-      runtime::ContainerStore(runtime_paths().containers).network_namespace_path(record.id));
-  leave_networks(record.id, record.networks);
+void release_networks(const std::vector<runtime::ContainerRecord>& records) {
+  runtime::ContainerStore store(runtime_paths().containers);
+  std::vector<netbridge::Endpoints::Departure> leaving;
+  for (const runtime::ContainerRecord& r : records) {
+    if (r.networks.empty()) continue;
+    runtime::linux_::remove_network_namespace(store.network_namespace_path(r.id));
+    leaving.push_back({r.id, r.networks});
+  }
+  if (!leaving.empty()) leave_networks(leaving);
 }
+
+void release_networks(const runtime::ContainerRecord& record) { release_networks(std::vector<runtime::ContainerRecord>{record}); }
 
 void reclaim_containers(runtime::ContainerStore& store, bool report) {
   for (const runtime::ContainerRecord& r : store.reclaim_stale(runtime_paths().cgroup_root)) {

@@ -37,6 +37,9 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
 // Leaves the container's networks and removes its network namespace (when
 // it is removed, or a --rm one was left behind by a killed runner).
 void release_networks(const runtime::ContainerRecord& record);
+// The same for several at once (`down`): one lease write per network, the
+// namespaces torn down together, peers' /etc/hosts rewritten once.
+void release_networks(const std::vector<runtime::ContainerRecord>& records);
 
 // Removes a network no container is on, kernel side included.
 runtime::Status remove_network(const std::string& name);

@@ -77,7 +77,8 @@ std::vector<long> sort_in_service_order(const ProjectRef& ref, std::vector<runti
 
 // Stops `records` of the project, dependents first (when its files are
 // there to say), a service's replicas together; sorts them in that order.
-// `timeout` overrides each container's grace period.
+// `timeout` overrides each container's grace period; with 0, all are killed
+// together, there being no graceful shutdown to order.
 void stop_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
                    const std::function<bool()>& hurry = {});
 

@@ -1,5 +1,8 @@
 #include "netbridge/endpoints.h"
 
+#include <thread>
+
+#include <map>
 #include <set>
 
 namespace stack::netbridge {
@@ -15,7 +18,7 @@ Status Endpoints::attach(const std::string& id, const std::string& name, int net
   if (Status s = store_.lock_links(&lock); !s) return s;
   std::vector<std::string> joined;
   auto undo = [&](const Status& s) {
-    leave(id, joined);
+    leave({{id, joined}});
     return s;
   };
   if (joins.size() > 10) return Status::error("a container joins at most 10 networks");
@@ -60,29 +63,45 @@ Status Endpoints::attach(const std::string& id, const std::string& name, int net
   return Status::ok();
 }
 
-Status Endpoints::detach(const std::string& id, const std::vector<std::string>& networks) {
+Status Endpoints::detach(const std::vector<Departure>& leaving) {
   runtime::FileLock lock;
   if (Status s = store_.lock_links(&lock); !s) return s;
-  return leave(id, networks);
+  return leave(leaving);
 }
 
-Status Endpoints::leave(const std::string& id, const std::vector<std::string>& networks) {
+Status Endpoints::leave(const std::vector<Departure>& leaving) {
   Status first;
-  for (size_t i = 0; i < networks.size(); ++i) {
-    // The host end goes with the container's network namespace, which the
-    // kernel tears down in the background, several at once: waiting for
-    // that is cheaper than a deletion, which waits for the network stack
-    // to quiesce (25-40 ms each). Deleted when it stays (a namespace still held).
-    std::string host = host_link_name(id, i);
-    Status s = links_.wait_until_gone(host, 300) ? Status::ok() : links_.remove_link(host);
-    if (s) s = store_.release(networks[i], id);
+  auto keep_first = [&first](const Status& s) {
+    if (!s && first) first = s;
+  };
+  // The host ends go with the containers' network namespaces, which the
+  // kernel tears down in the background, several at once: waiting for
+  // that is cheaper than a deletion, which waits for the network stack to
+  // quiesce (25-40 ms each). Deleted when one stays (a namespace still held).
+  std::map<std::string, std::vector<std::string>> by_network;  // network -> leaving endpoints
+  std::vector<std::string> order;
+  for (const Departure& d : leaving)
+    for (size_t i = 0; i < d.networks.size(); ++i) {
+      std::string host = host_link_name(d.id, i);
+      Status s = links_.wait_until_gone(host, 300) ? Status::ok() : links_.remove_link(host);
+      keep_first(s);
+      if (!s) continue;
+      if (!by_network.count(d.networks[i])) order.push_back(d.networks[i]);
+      by_network[d.networks[i]].push_back(d.id);
+    }
+  for (const std::string& name : order) {
+    Status s = store_.release(name, by_network[name]);
     NetworkRecord network;
-    if (s && store_.find(networks[i], &network) && network.leases.empty()) {
+    if (s && store_.find(name, &network) && network.leases.empty()) {
+      // Deleting a bridge waits for the kernel's RCU grace periods (about
+      // 50 ms here); the rules go meanwhile.
+      Status rules;
+      std::thread unfiltering([&] { rules = firewall_.remove_network(network); });
       s = links_.remove_link(network.bridge);
-      Status rules = firewall_.remove_network(network);
+      unfiltering.join();
       if (s) s = rules;
     }
-    if (!s && first) first = s;
+    keep_first(s);
   }
   return first;
 }
@@ -93,6 +112,8 @@ Status Endpoints::remove_network(const std::string& name) {
   NetworkRecord network;
   if (Status s = store_.find(name, &network); !s) return s;
   if (Status s = store_.remove(name); !s) return s;
+  // Its last user took the bridge and its rules with it.
+  if (!links_.link_exists(network.bridge)) return Status::ok();
   if (Status s = links_.remove_link(network.bridge); !s) return s;
   return firewall_.remove_network(network);
 }

@@ -30,10 +30,15 @@ class Endpoints {
   Status attach(const std::string& id, const std::string& name, int netns_fd, const std::vector<NetworkJoin>& joins,
                 std::vector<Ipv4Address>* addresses);
 
-  // Releases the container's leases and removes its host ends (the peers
-  // die with the namespace), then every bridge no endpoint uses any more,
-  // with its firewall rules.
-  Status detach(const std::string& id, const std::vector<std::string>& networks);
+  // A container leaving: its ID and its networks, in the order joined.
+  struct Departure {
+    std::string id;
+    std::vector<std::string> networks;
+  };
+  // Releases the containers' leases (one write per network) and removes
+  // their host ends (the peers die with the namespaces), then every bridge
+  // no endpoint uses any more, with its firewall rules.
+  Status detach(const std::vector<Departure>& leaving);
 
   // Removes a network no endpoint is on: its record, then its bridge and
   // firewall rules if they are still there.
@@ -44,7 +49,7 @@ class Endpoints {
 
  private:
   // detach, with the links lock held.
-  Status leave(const std::string& id, const std::vector<std::string>& networks);
+  Status leave(const std::vector<Departure>& leaving);
 
   NetworkStore& store_;
   Links& links_;

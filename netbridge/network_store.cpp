@@ -171,13 +171,14 @@ Status NetworkStore::lock_links(runtime::FileLock* out) const {
   return runtime::FileLock::acquire(root_ + "/links.lock", out);
 }
 
-Status NetworkStore::release(const std::string& network, const std::string& endpoint) {
+Status NetworkStore::release(const std::string& network, const std::vector<std::string>& endpoints) {
   runtime::FileLock lock;
   if (Status s = runtime::FileLock::acquire(root_ + "/lock", &lock); !s) return s;
   NetworkRecord r;
   if (Status s = find(network, &r); !s) return s;
-  if (r.leases.erase(endpoint) == 0) return Status::ok();
-  return save(r);
+  size_t released = 0;
+  for (const std::string& e : endpoints) released += r.leases.erase(e);
+  return released == 0 ? Status::ok() : save(r);
 }
 
 }  // namespace stack::netbridge

@@ -62,7 +62,8 @@ class NetworkStore {
   // static one asked for, or the lowest free one; `names` replace its names.
   Status lease(const std::string& network, const std::string& endpoint, const std::optional<Ipv4Address>& wanted,
                const std::vector<std::string>& names, Ipv4Address* out);
-  Status release(const std::string& network, const std::string& endpoint);
+  // Lets go of the endpoints' leases, in one write.
+  Status release(const std::string& network, const std::vector<std::string>& endpoints);
 
   // Serializes changes to the kernel side of networks (bridges, their
   // firewall rules, veth pairs) across processes: one process must not

@@ -190,7 +190,9 @@ void ContainerStore::stop_all(const std::vector<ContainerRecord>& records, int t
     }
     if (timeout_s > 0)
       spdlog::debug("container {}: its init has no handler for {}: killing it at once", r.name, r.stop_signal);
-    linux_::ContainerCgroup::open_existing(cgroup_root, r.id).kill_all();
+    // Its pid namespace dies with its init, and its shim then kills
+    // whatever else is left in its cgroup: no need to freeze it here.
+    if (!r.runner_alive() || ::kill(r.pid, SIGKILL) != 0) linux_::ContainerCgroup::open_existing(cgroup_root, r.id).kill_all();
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (!waiting.empty()) {
@@ -339,7 +341,7 @@ Status ContainerStore::find(const std::string& name_or_id, ContainerRecord* out)
   return Status::error("no such container: " + name_or_id);
 }
 
-Status ContainerStore::remove(const std::string& name_or_id, bool force, ContainerRecord* removed) {
+Status ContainerStore::take_out(const std::string& name_or_id, bool force, ContainerRecord* removed) {
   if (Status s = find(name_or_id, removed); !s) return s;
   if (removed->starting())
     return Status::error("container " + removed->name + " is starting; remove it once it runs or has exited");
@@ -359,16 +361,37 @@ Status ContainerStore::remove(const std::string& name_or_id, bool force, Contain
   FileLock lock;
   if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
   if (Status s = linux_::remove_network_namespace(network_namespace_path(removed->id)); !s) return s;
-  // A --rm runner may still be deleting the same tree: entries vanishing
-  // under us are fine, so try again until it is gone.
-  std::error_code ec;
-  for (int i = 0; i < 200 && fs::exists(dir(removed->id)); ++i) {
-    fs::remove_all(dir(removed->id), ec);
-    if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Moved aside in one rename: from here on no command finds it, however
+  // long deleting its files takes. A --rm runner may still be deleting
+  // the same tree; whatever it has not deleted moves along.
+  for (int attempt = 0;; ++attempt) {
+    std::error_code ec;
+    fs::create_directories(removed_dir(), ec);
+    if (::rename(dir(removed->id).c_str(), (removed_dir() + "/" + removed->id).c_str()) == 0) break;
+    if (errno == ENOENT && ::access(dir(removed->id).c_str(), F_OK) != 0) break;  // its --rm runner was quicker
+    // ENOENT for .removed/: another command purged it meanwhile.
+    if (errno != ENOENT || attempt == 5) return Status::from_errno("removing " + dir(removed->id));
   }
-  if (fs::exists(dir(removed->id))) return Status::error("removing " + dir(removed->id) + ": " + ec.message());
   release_name(*removed);
   return Status::ok();
+}
+
+Status ContainerStore::remove(const std::string& name_or_id, bool force, ContainerRecord* removed) {
+  if (Status s = take_out(name_or_id, force, removed); !s) return s;
+  purge_removed();
+  return Status::ok();
+}
+
+std::string ContainerStore::removed_dir() const { return root_ + "/.removed"; }
+
+void ContainerStore::purge_removed() const {
+  // Entries vanishing under us (another command purging too) are fine.
+  std::error_code ec;
+  for (int i = 0; i < 200; ++i) {
+    fs::remove_all(removed_dir(), ec);
+    if (!ec || !fs::exists(removed_dir())) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 }  // namespace stack::runtime

@@ -68,6 +68,12 @@ class ContainerStore {
   // Removes the record and its directory. A running container is refused
   // unless `force`, which kills it first.
   Status remove(const std::string& name_or_id, bool force, ContainerRecord* removed);
+  // The first half of remove(): takes the container out of the store (no
+  // command finds it any more; its name is free) by moving its directory
+  // under .removed/, which purge_removed() then deletes, with whatever a
+  // killed command left there. `down` deletes while networks go.
+  Status take_out(const std::string& name_or_id, bool force, ContainerRecord* removed);
+  void purge_removed() const;
 
   // The spec it was created with (spec.json), which `exec` and `start` run by.
   Status save_spec(const ContainerSpec& spec) const;
@@ -122,6 +128,7 @@ class ContainerStore {
   std::string names_dir() const;
   std::string name_path(const std::string& name) const;
   std::optional<std::string> id_named(const std::string& name) const;
+  std::string removed_dir() const;
 
   std::string root_;
 };

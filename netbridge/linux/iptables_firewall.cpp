@@ -141,21 +141,18 @@ class IptablesFirewall : public Firewall {
   }
 
   Status remove_network(const NetworkRecord& n) override {
-    std::string saved;
-    if (Status s = run_tool({"iptables-save"}, "", &saved); !s) return s.with_context("network " + n.name);
+    // Ours were all added together: deleting them as one batch, without
+    // looking first, works unless one went meanwhile; then one at a time.
     std::string filter, nat;
-    for (const Rule& r : rules_of(n)) {
-      std::string line = std::string(" ") + r.chain + saved_form(r);
-      if (!has_line(saved, r.table, "-A" + line)) continue;
-      (std::string(r.table) == "nat" ? nat : filter) += "-D" + line + "\n";
-    }
+    for (const Rule& r : rules_of(n)) (std::string(r.table) == "nat" ? nat : filter) += "-D " + std::string(r.chain) + saved_form(r) + "\n";
     std::string batch;
     if (!filter.empty()) batch += "*filter\n" + filter + "COMMIT\n";
     if (!nat.empty()) batch += "*nat\n" + nat + "COMMIT\n";
     if (batch.empty() || run_tool({"iptables-restore", "-w", "--noflush"}, batch, nullptr)) return Status::ok();
-    // The batch failed as a whole (a rule went meanwhile): one at a time.
+    std::string saved;
+    if (Status s = run_tool({"iptables-save"}, "", &saved); !s) return s.with_context("network " + n.name);
     for (const Rule& r : rules_of(n))
-      while (iptables(command("-C", r))) iptables(command("-D", r));
+      if (has_line(saved, r.table, "-A " + std::string(r.chain) + saved_form(r))) iptables(command("-D", r));
     return Status::ok();
   }
 };

@@ -114,10 +114,10 @@ TEST_F(EndpointsTest, TheLastEndpointTakesTheBridgeAndItsRules) {
   ASSERT_TRUE(endpoints_.attach("bbbbbbbbbbbb", "b", 4, {{"front", {}, {}}}, &addresses));
   NetworkRecord front;
   ASSERT_TRUE(store_.find("front", &front));
-  ASSERT_TRUE(endpoints_.detach("aaaaaaaaaaaa", {"front"}));
+  ASSERT_TRUE(endpoints_.detach({{"aaaaaaaaaaaa", {"front"}}}));
   EXPECT_TRUE(links_.link_exists(front.bridge));
   EXPECT_TRUE(firewall_.networks.count("front"));
-  ASSERT_TRUE(endpoints_.detach("bbbbbbbbbbbb", {"front"}));
+  ASSERT_TRUE(endpoints_.detach({{"bbbbbbbbbbbb", {"front"}}}));
   EXPECT_TRUE(links_.links.empty());
   EXPECT_TRUE(firewall_.networks.empty());
 }
@@ -126,7 +126,7 @@ TEST_F(EndpointsTest, ANetworkIsRemovedOnlyOnceNobodyIsOnIt) {
   std::vector<Ipv4Address> addresses;
   ASSERT_TRUE(endpoints_.attach("aaaaaaaaaaaa", "a", 3, {{"front", {}, {}}}, &addresses));
   EXPECT_FALSE(endpoints_.remove_network("front"));
-  ASSERT_TRUE(endpoints_.detach("aaaaaaaaaaaa", {"front"}));
+  ASSERT_TRUE(endpoints_.detach({{"aaaaaaaaaaaa", {"front"}}}));
   ASSERT_TRUE(endpoints_.remove_network("front"));
   NetworkRecord gone;
   EXPECT_FALSE(store_.find("front", &gone));
@@ -145,7 +145,7 @@ TEST_F(EndpointsTest, TheFirstUserMakesTheBridgeAndAVanishedOneIsMadeAgain) {
   EXPECT_EQ(links_.bridges_made, 2);
   EXPECT_TRUE(links_.links.count(front.bridge));
   for (const char* id : {"1111111111111111", "2222222222222222", "3333333333333333"})
-    ASSERT_TRUE(endpoints_.detach(id, {"front"}));
+    ASSERT_TRUE(endpoints_.detach({{id, {"front"}}}));
   EXPECT_FALSE(links_.links.count(front.bridge));
   EXPECT_FALSE(firewall_.networks.count("front"));
 }

@@ -133,7 +133,7 @@ TEST_F(NetworkStoreTest, LeasesAreStablePerEndpointAndReleased) {
   EXPECT_EQ(store.lease("net", "c4", address("192.168.50.77"), {}, &fixed).message(),
             "network net: address 192.168.50.77 is already in use");
   EXPECT_EQ(store.remove("net").message(), "network net has 3 endpoint(s) attached (c1...)");
-  for (const char* c : {"c1", "c2", "c3"}) ASSERT_TRUE(store.release("net", c));
+  for (const char* c : {"c1", "c2", "c3"}) ASSERT_TRUE(store.release("net", {c}));
   EXPECT_TRUE(store.remove("net"));
   EXPECT_FALSE(store.find("net", &n));
 }
