@@ -209,7 +209,9 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
       request.stale_checked = true;
       if (auto it = found.find(request.image); it != found.end()) request.found_image = it->second;
       int rc = launch_container(request, nullptr);
-      std::cout.flush();
+      // Only stderr: a detached launch prints nothing on stdout, and what
+      // stdout's buffer held at the fork (a progress row being drawn by the
+      // parent's display thread) is the parent's to print, not ours again.
       std::cerr.flush();
       ::_exit(rc);
     }
