@@ -48,7 +48,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   };
   // What a start allocates, faulted in at once rather than page by page;
   // not in a forked launch, whose heap pages are its parent's until written.
-  if (!r.stale_checked) reserve_heap(1u << 20);
+  if (!r.batched) reserve_heap(1u << 20);
   auto fail = [](const std::string& message) {
     std::cerr << "error: " << message << "\n";
     return 125;
@@ -106,7 +106,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   }
   runtime::RuntimePaths paths = runtime_paths();
   runtime::ContainerStore containers(paths.containers);
-  if (!r.stale_checked) reclaim_containers(containers, false);
+  if (!r.batched) reclaim_containers(containers, false);
   double prepared_ms = since();
   runtime::ContainerRecord record;
   record.id = spec.id;
@@ -206,7 +206,7 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
     pid_t pid = ::fork();
     if (pid == 0) {
       LaunchRequest request = requests[i];
-      request.stale_checked = true;
+      request.batched = true;
       if (auto it = found.find(request.image); it != found.end()) request.found_image = it->second;
       int rc = launch_container(request, nullptr);
       // Only stderr: a detached launch prints nothing on stdout, and what

@@ -32,10 +32,11 @@ struct LaunchRequest {
   std::optional<runtime::HealthCheck> healthcheck;
   bool no_healthcheck = false;
   bool tell_peers = true;  // false: the caller refreshes the peers' /etc/hosts itself
-  // Set by launch_containers, which does these once for all its launches:
-  // the image already found, and no check for stale containers.
+  // Set by launch_containers, which runs each launch in a forked process
+  // and does once for all of them what a launch alone does itself: find
+  // the image (here when it exists) and check for stale containers.
   std::optional<runtime::Image> found_image;
-  bool stale_checked = false;
+  bool batched = false;
 };
 
 // Creates the container (record, spec, ports bound, networks joined) and

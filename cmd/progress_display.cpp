@@ -51,8 +51,9 @@ std::string ProgressDisplay::row(const std::string& object, const std::string& s
 void ProgressDisplay::update(const std::string& object, const std::string& status, bool done, Clock::time_point since) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = std::find_if(rows_.begin(), rows_.end(), [&](const Row& r) { return r.object == object; });
-  if (it == rows_.end() || (it->done && !done)) {  // new, or a finished row starting a new step
-    if (it == rows_.end()) it = rows_.insert(rows_.end(), Row{object, "", false, since, {}, false});
+  if (it == rows_.end()) {
+    it = rows_.insert(rows_.end(), Row{object, "", false, since, {}, false});
+  } else if (it->done && !done) {  // a finished row starting a new step
     it->since = since;
     it->printed = false;
   }
@@ -65,7 +66,7 @@ void ProgressDisplay::update(const std::string& object, const std::string& statu
   }
   if (!finished_) redraw_locked();
   else if (done)  // below whatever followed the rows
-    out_ << row(object, status, true, std::chrono::duration<double>(it->ended - it->since).count(), 0, 0) << std::endl;
+    out_ << row(object, status, true, it->seconds(it->ended), 0, 0) << std::endl;
 }
 
 void ProgressDisplay::redraw_locked() {
@@ -75,8 +76,8 @@ void ProgressDisplay::redraw_locked() {
     // each row is printed once, when it is done.
     for (Row& r : rows_)
       if (r.done && !r.printed) {
-        double seconds = std::chrono::duration<double>(r.ended - r.since).count();
-        out_ << (drawn_ > 0 ? "\033[" + std::to_string(drawn_) + "F\033[J" : std::string()) << row(r.object, r.status, true, seconds, 0, 0) << "\n";
+        out_ << (drawn_ > 0 ? "\033[" + std::to_string(drawn_) + "F\033[J" : std::string())
+             << row(r.object, r.status, true, r.seconds(now), 0, 0) << "\n";
         drawn_ = 0;
         r.printed = true;
       }
@@ -88,8 +89,7 @@ void ProgressDisplay::redraw_locked() {
   std::string screen;
   if (drawn_ > 0) screen += "\033[" + std::to_string(drawn_) + "F";  // to the first row's start
   for (const Row& r : rows_) {
-    double seconds = std::chrono::duration<double>((r.done ? r.ended : now) - r.since).count();
-    screen += "\033[2K" + row(r.object, r.status, r.done, seconds, frame_, width) + "\n";
+    screen += "\033[2K" + row(r.object, r.status, r.done, r.seconds(now), frame_, width) + "\n";
   }
   drawn_ = rows_.size();
   out_ << screen << std::flush;

@@ -41,6 +41,9 @@ class ProgressDisplay {
     bool done = false;
     Clock::time_point since, ended;
     bool printed = false;  // appended as a finished line (no room to redraw)
+    double seconds(Clock::time_point now) const {
+      return std::chrono::duration<double>((done ? ended : now) - since).count();
+    }
   };
   void redraw_locked();
 

@@ -79,18 +79,15 @@ Status Endpoints::leave(const std::vector<Departure>& leaving) {
   // that is cheaper than a deletion, which waits for the network stack to
   // quiesce (25-40 ms each). Deleted when one stays (a namespace still held).
   std::map<std::string, std::vector<std::string>> by_network;  // network -> leaving endpoints
-  std::vector<std::string> order;
   for (const Departure& d : leaving)
     for (size_t i = 0; i < d.networks.size(); ++i) {
       std::string host = host_link_name(d.id, i);
       Status s = links_.wait_until_gone(host, 300) ? Status::ok() : links_.remove_link(host);
       keep_first(s);
-      if (!s) continue;
-      if (!by_network.count(d.networks[i])) order.push_back(d.networks[i]);
-      by_network[d.networks[i]].push_back(d.id);
+      if (s) by_network[d.networks[i]].push_back(d.id);
     }
-  for (const std::string& name : order) {
-    Status s = store_.release(name, by_network[name]);
+  for (const auto& [name, ids] : by_network) {
+    Status s = store_.release(name, ids);
     NetworkRecord network;
     if (s && store_.find(name, &network) && network.leases.empty()) {
       // Deleting a bridge waits for the kernel's RCU grace periods (about

@@ -16,6 +16,12 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 
 std::string container(const std::string& name) { return "Container " + name; }
 
+// The progress word once `condition` holds, or failed to.
+const char* outcome(Condition condition, const runtime::Status& s) {
+  if (!s) return "Error";
+  return condition == Condition::Healthy ? "Healthy" : condition == Condition::Started ? "Running" : "Exited";
+}
+
 }  // namespace
 
 runtime::Status Executor::up(const schema::Project& project, const std::vector<DesiredService>& wanted,
@@ -126,8 +132,7 @@ runtime::Status Executor::wait_for_dependencies(const schema::ServiceSpec& servi
       for (const std::string& c : d.container_names) listener_.step(container(c), "Waiting", false);
     runtime::Status s = wait_for(d, dep.condition, std::nullopt);
     if (shown)
-      for (const std::string& c : d.container_names)
-        listener_.step(container(c), !s ? "Error" : dep.condition == Condition::Healthy ? "Healthy" : "Exited", true);
+      for (const std::string& c : d.container_names) listener_.step(container(c), outcome(dep.condition, s), true);
     if (!s && !dep.required) {
       listener_.warning("service " + service.name + ": optional dependency " + name + ": " + s.message());
       continue;
@@ -151,13 +156,7 @@ runtime::Status Executor::wait_until_ready(const schema::Project& project, const
   for (const auto& [name, condition] : awaited) {
     const DesiredService& d = desired_.at(name);
     runtime::Status s = wait_for(d, condition, deadline);
-    for (const std::string& c : d.container_names)
-      listener_.step(container(c),
-                     !s                                 ? "Error"
-                     : condition == Condition::Healthy ? "Healthy"
-                     : condition == Condition::Started ? "Running"
-                                                        : "Exited",
-                     true);
+    for (const std::string& c : d.container_names) listener_.step(container(c), outcome(condition, s), true);
     if (!s) return runtime::Status::error("service " + name + ": " + s.message());
   }
   return runtime::Status::ok();

@@ -177,6 +177,12 @@ Status ContainerStore::stop(const ContainerRecord& record, int timeout_s, const 
 
 void ContainerStore::stop_all(const std::vector<ContainerRecord>& records, int timeout_s, const std::string& cgroup_root,
                               const std::function<bool()>& hurry) const {
+  // Its pid namespace dies with its init, and its shim then kills whatever
+  // else is left in its cgroup: no need to freeze the cgroup here, unless
+  // there is no shim to do it.
+  auto kill_now = [&cgroup_root](const ContainerRecord& r) {
+    if (!r.runner_alive() || ::kill(r.pid, SIGKILL) != 0) linux_::ContainerCgroup::open_existing(cgroup_root, r.id).kill_all();
+  };
   std::vector<const ContainerRecord*> waiting;
   for (const ContainerRecord& r : records) {
     if (!r.running() && !r.runner_alive()) continue;
@@ -190,9 +196,7 @@ void ContainerStore::stop_all(const std::vector<ContainerRecord>& records, int t
     }
     if (timeout_s > 0)
       spdlog::debug("container {}: its init has no handler for {}: killing it at once", r.name, r.stop_signal);
-    // Its pid namespace dies with its init, and its shim then kills
-    // whatever else is left in its cgroup: no need to freeze it here.
-    if (!r.runner_alive() || ::kill(r.pid, SIGKILL) != 0) linux_::ContainerCgroup::open_existing(cgroup_root, r.id).kill_all();
+    kill_now(r);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (!waiting.empty()) {
@@ -201,7 +205,7 @@ void ContainerStore::stop_all(const std::vector<ContainerRecord>& records, int t
     if (std::chrono::steady_clock::now() >= deadline || (hurry && hurry())) {
       for (const ContainerRecord* r : waiting) {
         spdlog::debug("container {}: still running after {}: killing it", r->name, r->stop_signal);
-        linux_::ContainerCgroup::open_existing(cgroup_root, r->id).kill_all();
+        kill_now(*r);
       }
       break;
     }
@@ -297,32 +301,35 @@ Status ContainerStore::save(const ContainerRecord& record) const {
                                /*durable=*/!record.remove_on_exit);
 }
 
+namespace {
+
+// The record in a container's directory; nullopt while it is being created or removed.
+std::optional<ContainerRecord> read_record(const std::string& container_dir) {
+  std::optional<std::string> text = read_whole_file(container_dir + "/state.json");
+  nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (!j.is_object()) return std::nullopt;
+  return from_json(j);
+}
+
+}  // namespace
+
 Status ContainerStore::list(std::vector<ContainerRecord>* out) const {
   out->clear();
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(root_, ec)) {
     if (!entry.is_directory()) continue;
-    std::optional<std::string> text = read_whole_file(entry.path().string() + "/state.json");
-    if (!text) continue;  // being created or removed
-    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_object()) out->push_back(from_json(j));
+    if (std::optional<ContainerRecord> r = read_record(entry.path().string())) out->push_back(std::move(*r));
   }
   std::sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return a.created > b.created; });
   return Status::ok();
 }
 
 Status ContainerStore::find(const std::string& name_or_id, ContainerRecord* out) const {
-  if (std::optional<std::string> id = id_named(name_or_id)) {
-    std::optional<std::string> text = read_whole_file(dir(*id) + "/state.json");
-    nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-    if (j.is_object()) {
-      ContainerRecord found = from_json(j);
-      if (found.name == name_or_id) {
-        *out = std::move(found);
-        return Status::ok();
-      }
+  if (std::optional<std::string> id = id_named(name_or_id))
+    if (std::optional<ContainerRecord> r = read_record(dir(*id)); r && r->name == name_or_id) {
+      *out = std::move(*r);
+      return Status::ok();
     }
-  }
   std::vector<ContainerRecord> all;
   if (Status s = list(&all); !s) return s;
   std::vector<const ContainerRecord*> matches;
