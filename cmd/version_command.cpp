@@ -20,6 +20,7 @@ runtime::RuntimePaths runtime_paths() {
   runtime::RuntimePaths paths;
   paths.containers = stack_root() + "/containers";
   paths.seccomp_cache = stack_root() + "/seccomp";
+  paths.mount_points = stack_root() + "/mount-points";
   return paths;
 }
 

@@ -57,7 +57,9 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
   run->dir_ = paths.containers + "/" + spec.id;
   run->remove_ = remove;
   const std::string& dir = run->dir_;
-  linux_::RootfsPaths rootfs{dir + "/upper", dir + "/work", dir + "/merged", dir + "/etc"};
+  linux_::RootfsPaths rootfs{dir + "/upper", dir + "/work", dir + "/merged", dir + "/etc", paths.mount_points};
+  if (!rootfs.mount_points.empty())
+    if (Status s = linux_::make_mount_point_layer(rootfs.mount_points); !s) return s;
   std::error_code ec;
   for (const std::string& d : {rootfs.upper, rootfs.work, rootfs.merged, rootfs.etc_dir}) {
     fs::create_directories(d, ec);

@@ -24,6 +24,7 @@ struct RuntimePaths {
   std::string containers;   // STACK_ROOT/containers: writable layers and /etc files
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string seccomp_cache;  // compiled default filters; empty: compile every time
+  std::string mount_points;   // the shared layer of empty mount points; empty: none, made in each writable layer
 };
 
 // A container's /etc/hosts before it joins networks: localhost and its own name.

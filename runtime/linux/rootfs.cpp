@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <vector>
 
@@ -18,7 +19,8 @@ namespace {
 
 Status make_file(const std::string& path) {
   if (Status s = make_directories(path.substr(0, path.rfind('/'))); !s) return s;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  // Read-only: opened for writing, a file of a lower layer is copied up.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 && errno != EISDIR) return Status::from_errno("creating " + path);
   if (fd >= 0) ::close(fd);
   return Status::ok();
@@ -85,10 +87,25 @@ Status remount_readonly(const std::string& target, unsigned long flags) {
 
 }  // namespace
 
+Status make_mount_point_layer(const std::string& dir) {
+  if (::access(dir.c_str(), F_OK) == 0) return Status::ok();
+  std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
+  Status s;
+  for (const char* d : {"/proc", "/sys", "/dev"})
+    if (s) s = make_directories(tmp + d);
+  for (const char* f : {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"})
+    if (s) s = make_file(tmp + f);
+  // Another start made it meanwhile: theirs is the same.
+  if (s && ::rename(tmp.c_str(), dir.c_str()) != 0 && errno != EEXIST && errno != ENOTEMPTY)
+    s = Status::from_errno("creating " + dir);
+  if (::access(tmp.c_str(), F_OK) == 0) std::filesystem::remove_all(tmp);
+  return s;
+}
+
 Status prepare_rootfs(const ContainerSpec& spec, const RootfsPaths& paths) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
     return Status::from_errno("making mount propagation slave");
-  std::string lower;
+  std::string lower = paths.mount_points;
   for (const std::string& l : spec.lower_dirs) lower += (lower.empty() ? "" : ":") + l;
   std::string data = "lowerdir=" + lower + ",upperdir=" + paths.upper + ",workdir=" + paths.work;
   if (Status s = do_mount("overlay", paths.merged, "overlay", 0, data); !s) return s;

@@ -11,7 +11,15 @@ namespace stack::runtime::linux_ {
 struct RootfsPaths {
   std::string upper, work, merged;  // overlay directories
   std::string etc_dir;              // hostname, hosts, resolv.conf to bind over /etc
+  std::string mount_points;         // a layer over the image's (see make_mount_point_layer); empty: none
 };
+
+// The read-only layer every container's overlay has on top of its image's,
+// as Docker's init layer: the mount points of the default mounts and /etc
+// files (empty directories and files), so that mounting them creates
+// nothing in the writable layer (each file made there costs a container's
+// start a new inode, and its removal a deleted one). Made once, atomically.
+Status make_mount_point_layer(const std::string& dir);
 
 // Runs in the container's new mount namespace, before pivot_root: makes
 // propagation slave (nothing leaks to the host), mounts the overlay and
