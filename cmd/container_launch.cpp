@@ -1,5 +1,7 @@
 #include "cmd/container_launch.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,7 +50,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   };
   // What a start allocates, faulted in at once rather than page by page;
   // not in a forked launch, whose heap pages are its parent's until written.
-  if (!r.batched) reserve_heap(1u << 20);
+  if (!r.batched()) reserve_heap(1u << 20);
   auto fail = [](const std::string& message) {
     std::cerr << "error: " << message << "\n";
     return 125;
@@ -106,7 +108,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   }
   runtime::RuntimePaths paths = runtime_paths();
   runtime::ContainerStore containers(paths.containers);
-  if (!r.batched) reclaim_containers(containers, false);
+  if (!r.batched()) reclaim_containers(containers, false);
   double prepared_ms = since();
   runtime::ContainerRecord record;
   record.id = spec.id;
@@ -150,6 +152,11 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   }
   double joined_ms = since();
   runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
+  if (r.batched()) {
+    spdlog::debug("container {}: spec {:.1f} ms, record {:.1f} ms, networks {:.1f} ms", record.name, prepared_ms,
+                  created_ms, joined_ms);
+    runtime::become_detached_shim(spec, paths, containers, &record, r.tty, hooks, r.report_fd);
+  }
   runtime::RunResult result;
   runtime::Status ran = r.detach ? runtime::run_detached(spec, paths, containers, &record, r.tty, hooks, &result)
                                  : runtime::run_attached(spec, paths, containers, &record, {r.interactive, r.tty}, hooks, &result);
@@ -164,9 +171,19 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   return result.exit_code;
 }
 
-// Starts a stopped container again: same spec, writable layer, networks
-// (and so addresses) and published ports.
+namespace {
+
+// The shims launch_containers left running, until reaped.
+std::vector<pid_t> g_running_shims;
+
+}  // namespace
+
+void reap_ended_shims() {
+  std::erase_if(g_running_shims, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
+}
+
 std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
+  reap_ended_shims();
   std::vector<int> results(requests.size(), 125);
   if (requests.size() == 1) {
     results[0] = launch_container(requests[0], nullptr);
@@ -184,29 +201,66 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
     runtime::Image image;
     if (!found.count(r.image) && images.find(r.image, &image)) found.emplace(r.image, std::move(image));
   }
+  struct Launch {
+    size_t index;
+    pid_t pid;
+    int report_fd;
+    std::string report;
+  };
+  // A launch that ends without a report failed before its shim began:
+  // its exit status says how. A shim that reported is left running; one
+  // that reported a failure exits at once, and is reaped here.
+  auto finish = [&](const Launch& l) {
+    ::close(l.report_fd);
+    bool started = !l.report.empty() && l.report[0] == '0';
+    if (!l.report.empty()) results[l.index] = std::atoi(l.report.c_str());
+    if (started) {
+      g_running_shims.push_back(l.pid);
+      return;
+    }
+    if (size_t colon = l.report.find(':'); colon != std::string::npos)
+      std::cerr << "error: container " << requests[l.index].name << ": " << l.report.substr(colon + 1).c_str() << "\n";
+    int status = 0;
+    while (::waitpid(l.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (l.report.empty()) results[l.index] = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+  };
   // A start is about half waiting (forks, the shim's report): two at a
   // time per core keeps the cores busy.
   size_t parallel = std::clamp<size_t>(2 * std::thread::hardware_concurrency(), 2, 8);
-  std::map<pid_t, size_t> running;
-  auto reap_one = [&] {
-    int status = 0;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, 0)) < 0 && errno == EINTR) {
+  std::vector<Launch> running;
+  auto read_reports = [&] {
+    std::vector<pollfd> fds;
+    for (const Launch& l : running) fds.push_back({l.report_fd, POLLIN, 0});
+    while (::poll(fds.data(), fds.size(), -1) < 0 && errno == EINTR) {
     }
-    if (pid < 0) return;
-    auto it = running.find(pid);
-    if (it == running.end()) return;
-    results[it->second] = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
-    running.erase(it);
+    for (size_t i = fds.size(); i-- > 0;) {
+      if (!fds[i].revents) continue;
+      Launch& l = running[i];
+      char buf[512];
+      ssize_t n = ::read(l.report_fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n > 0) l.report.append(buf, static_cast<size_t>(n));
+      if (n > 0 && l.report.find('\0') == std::string::npos) continue;
+      finish(l);
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   };
   for (size_t i = 0; i < requests.size(); ++i) {
-    while (running.size() >= parallel) reap_one();
+    while (running.size() >= parallel) read_reports();
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+      std::cerr << "error: container " << requests[i].name << ": pipe: " << std::strerror(errno) << "\n";
+      continue;
+    }
     std::cout.flush();
     std::fflush(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
+      ::close(report[0]);
+      for (const Launch& l : running) ::close(l.report_fd);
       LaunchRequest request = requests[i];
-      request.batched = true;
+      request.report_fd = report[1];
       if (auto it = found.find(request.image); it != found.end()) request.found_image = it->second;
       int rc = launch_container(request, nullptr);
       // Only stderr: a detached launch prints nothing on stdout, and what
@@ -215,13 +269,15 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
       std::cerr.flush();
       ::_exit(rc);
     }
+    ::close(report[1]);
     if (pid < 0) {
       std::cerr << "error: container " << requests[i].name << ": fork: " << std::strerror(errno) << "\n";
+      ::close(report[0]);
       continue;
     }
-    running[pid] = i;
+    running.push_back({i, pid, report[0], {}});
   }
-  while (!running.empty()) reap_one();
+  while (!running.empty()) read_reports();
   return results;
 }
 

@@ -34,9 +34,12 @@ struct LaunchRequest {
   bool tell_peers = true;  // false: the caller refreshes the peers' /etc/hosts itself
   // Set by launch_containers, which runs each launch in a forked process
   // and does once for all of them what a launch alone does itself: find
-  // the image (here when it exists) and check for stale containers.
+  // the image (here when it exists) and check for stale containers. That
+  // process goes on as the container's shim, and reports its start on
+  // `report_fd` rather than by its exit.
   std::optional<runtime::Image> found_image;
-  bool batched = false;
+  int report_fd = -1;
+  bool batched() const { return report_fd >= 0; }
 };
 
 // Creates the container (record, spec, ports bound, networks joined) and
@@ -46,9 +49,14 @@ struct LaunchRequest {
 int launch_container(const LaunchRequest& request, std::string* id);
 
 // Launches detached containers several at a time, each from a process of
-// its own (forked: locks and IPAM leases stay per process); the exit
-// status of each, in order. Their errors go to stderr as they come.
+// its own (forked: locks and IPAM leases stay per process) that then
+// becomes its shim; the exit status of each as launch_container's, in
+// order. Their errors go to stderr as they come.
 std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests);
+
+// Reaps the shims of launch_containers that have ended: our children, they
+// stay zombies until then (or until we exit and init adopts them).
+void reap_ended_shims();
 
 // Starts a stopped container again: same spec, writable layer, networks
 // (and so addresses) and published ports. Returns as launch_container.

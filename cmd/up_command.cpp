@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
+#include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
 #include "cmd/container_status.h"
 #include "cmd/project_containers.h"
@@ -198,6 +199,7 @@ int follow_attached(const ProjectRef& ref, const std::vector<std::pair<std::stri
   int rc = 0;
   for (;;) {
     logs.print_new();
+    reap_ended_shims();
     if (g_interrupts.load() > 0) break;
     size_t ended = 0;
     for (const auto& [name, label] : containers) {

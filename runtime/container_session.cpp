@@ -118,7 +118,7 @@ void record_started(const ContainerStore& store, ContainerRecord* record, pid_t 
   record->status = "running";
   record->pid = pid;
   record->pid_start_time = process_start_time(pid);
-  store.save(*record);
+  store.save(*record, /*durable=*/false);
 }
 
 void record_exit(const ContainerStore& store, ContainerRecord* record, const RunResult& result) {
@@ -285,45 +285,56 @@ Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, cons
   return Status::ok();
 }
 
+[[noreturn]] void become_detached_shim(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                                       ContainerRecord* record, bool terminal, const ContainerHooks& hooks,
+                                       int report_fd) {
+  ::setsid();
+  // Nothing of ours reaches the caller's terminal.
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  if (::chdir("/") != 0) ::_exit(1);
+  int null = ::open("/dev/null", O_RDWR);
+  for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+  if (null > 2) ::close(null);
+  auto tell = [&](int code, const std::string& message) {
+    // NUL-terminated: the caller stops reading there, rather than wait
+    // for the end of file, which comes only when the shim is next scheduled.
+    std::string line = std::to_string(code) + ":" + message + '\0';
+    (void)!::write(report_fd, line.data(), line.size());
+    ::close(report_fd);
+  };
+  // The launch that became its shim already recorded itself as the runner.
+  if (record->runner != ::getpid()) {
+    record->runner = ::getpid();
+    record->runner_start_time = process_start_time(record->runner);
+    store.save(*record, /*durable=*/false);
+  }
+  LogWriter log;
+  Status s = log.open(store.log_path(record->id));
+  if (!s) {
+    tell(linux_::kExitRuntimeError, s.message());
+    record_exit(store, record, {linux_::kExitRuntimeError, false, s.message()});
+    ::_exit(0);
+  }
+  supervise(spec, paths, store, record, terminal, hooks, log, tell);
+  ::_exit(0);
+}
+
 Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                     ContainerRecord* record, bool terminal, const ContainerHooks& hooks, RunResult* out) {
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return Status::from_errno("pipe");
   std::cout.flush();
   std::fflush(nullptr);
+  // Forked twice, so that the shim is not our child: reparented to init,
+  // which reaps it, rather than a zombie of ours while we run on.
   pid_t first = ::fork();
   if (first < 0) return Status::from_errno("fork");
   if (first == 0) {
     ::close(report[0]);
-    ::setsid();
     pid_t shim = ::fork();
     if (shim != 0) ::_exit(shim < 0 ? 1 : 0);
-    // The shim: nothing of ours reaches the caller's terminal.
-    ::signal(SIGPIPE, SIG_IGN);
-    ::signal(SIGHUP, SIG_IGN);
-    if (::chdir("/") != 0) ::_exit(1);
-    int null = ::open("/dev/null", O_RDWR);
-    for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
-    if (null > 2) ::close(null);
-    auto tell = [&](int code, const std::string& message) {
-      // NUL-terminated: the caller stops reading there, rather than wait
-      // for the end of file, which comes only when the shim is next scheduled.
-      std::string line = std::to_string(code) + ":" + message + '\0';
-      (void)!::write(report[1], line.data(), line.size());
-      ::close(report[1]);
-    };
-    record->runner = ::getpid();
-    record->runner_start_time = process_start_time(record->runner);
-    store.save(*record);
-    LogWriter log;
-    Status s = log.open(store.log_path(record->id));
-    if (!s) {
-      tell(linux_::kExitRuntimeError, s.message());
-      record_exit(store, record, {linux_::kExitRuntimeError, false, s.message()});
-      ::_exit(0);
-    }
-    supervise(spec, paths, store, record, terminal, hooks, log, tell);
-    ::_exit(0);
+    become_detached_shim(spec, paths, store, record, terminal, hooks, report[1]);
   }
   ::close(report[1]);
   int status;

@@ -26,6 +26,14 @@ Status run_attached(const ContainerSpec& spec, const RuntimePaths& paths, const 
 Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                     ContainerRecord* record, bool terminal, const ContainerHooks& hooks, RunResult* out);
 
+// Turns the calling process, a child its caller does not wait for, into
+// the container's detached shim, as run_detached's is, without forking one:
+// writes "0:running" (or "EXIT:why") and a NUL to `report_fd` once the
+// command runs or cannot, and never returns.
+[[noreturn]] void become_detached_shim(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                                       ContainerRecord* record, bool terminal, const ContainerHooks& hooks,
+                                       int report_fd);
+
 // Runs `process` in the running container of `record` (namespaces, cgroup,
 // and the capabilities, seccomp filter and no_new_privs of `spec`),
 // attached to our stdio, and waits for it. Signals are forwarded to it.

@@ -295,10 +295,10 @@ void ContainerStore::discard(const ContainerRecord& record) {
   release_name(record);
 }
 
-Status ContainerStore::save(const ContainerRecord& record) const {
+Status ContainerStore::save(const ContainerRecord& record, bool durable) const {
   if (::access(dir(record.id).c_str(), F_OK) != 0) return Status::error("container " + record.id.substr(0, 12) + " was removed");
   return write_file_atomically(dir(record.id) + "/state.json", record.to_json().dump(2) + "\n", 0644,
-                               /*durable=*/!record.remove_on_exit);
+                               durable && !record.remove_on_exit);
 }
 
 namespace {

@@ -59,7 +59,10 @@ class ContainerStore {
 
   // Claims the name (unique among containers) and writes the first record.
   Status create(ContainerRecord* record);
-  Status save(const ContainerRecord& record) const;
+  // Durable (synced) unless the container is removed on exit, or the state
+  // saved lasts only while the host is up anyway (running: after a reboot
+  // the record reads as stale whichever state reached the disk).
+  Status save(const ContainerRecord& record, bool durable = true) const;
   Status list(std::vector<ContainerRecord>* out) const;
   // By name, full ID or an ID prefix of at least 4 characters.
   Status find(const std::string& name_or_id, ContainerRecord* out) const;

@@ -77,6 +77,26 @@ TEST_F(Container, UpFailsNamingAServiceThatDidNotComplete) {
       << r.err;
 }
 
+TEST_F(Container, UpStartingSeveralAtOnceNamesTheOneThatCouldNotStartAndWhy) {
+  fs::path dir = root_ / "batch";
+  fs::create_directories(dir);
+  // Independent services start together, each launch becoming its shim:
+  // a failed start's message travels back to `up` from there.
+  std::ofstream(dir / "compose.yaml") << R"(services:
+  ok: {image: busybox, command: ["sleep", "30"]}
+  missing: {image: busybox, command: ["no-such-program"]}
+  also: {image: busybox, command: ["sleep", "30"]}
+)";
+  Outcome r = in_sandbox("ip link set lo up; cd " + quote(dir.string()) +
+                         "; $S up -d >/dev/null; echo up=$?; $S ps -a | tail -n +2 | awk '{print $1, $4, $5}'; "
+                         "$S down -t 0 >/dev/null; echo down=$?");
+  EXPECT_EQ(r.out, "up=1\nbatch-also-1 Up \nbatch-missing-1 Exited (127)\nbatch-ok-1 Up \ndown=0\n") << r.err;
+  EXPECT_NE(r.err.find("error: container batch-missing-1: exec: \"no-such-program\": executable file not found in $PATH"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("service missing: container batch-missing-1 did not start"), std::string::npos) << r.err;
+}
+
 TEST_F(Container, ReplicasShareTheServiceNameAndExternalNetworksStay) {
   fs::path dir = root_ / "scaled";
   fs::create_directories(dir);
