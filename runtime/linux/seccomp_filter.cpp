@@ -80,7 +80,11 @@ const char* const kSysAdmin[] = {"bpf", "clone", "clone3", "fanotify_init", "fsc
 
 struct Filter {
   scmp_filter_ctx ctx;
-  explicit Filter(uint32_t default_action) : ctx(seccomp_init(default_action)) {}
+  explicit Filter(uint32_t default_action) : ctx(seccomp_init(default_action)) {
+    // A binary tree of syscall numbers rather than a list: every syscall a
+    // container makes walks this program, a few hundred rules long.
+    if (ctx) seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  }
   ~Filter() { seccomp_release(ctx); }
 };
 
@@ -153,7 +157,7 @@ Status default_seccomp_program(const std::vector<std::string>& capabilities, con
   for (const char* name : kAllowed) key.update(std::string(name) + ",");
   for (const char* name : kSysAdmin) key.update(std::string(name) + ";");
   const scmp_version* v = seccomp_version();
-  key.update("default-v1 sys_admin=" + std::to_string(sys_admin) + " libseccomp=" + std::to_string(v->major) + "." +
+  key.update("default-v2 sys_admin=" + std::to_string(sys_admin) + " libseccomp=" + std::to_string(v->major) + "." +
              std::to_string(v->minor) + "." + std::to_string(v->micro));
   std::string cache = cache_dir.empty() ? "" : cache_dir + "/" + key.hex() + ".bpf";
   if (!cache.empty())
