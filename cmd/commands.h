@@ -23,6 +23,8 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
 void add_down_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 // ps and port.
 void add_ps_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+// gpus: the host's GPUs and who holds them.
+void add_gpus_command(CLI::App& app, int& exit_code);
 // stop, kill, logs, exec: under `stack container`.
 void add_container_process_commands(CLI::App& container, int& exit_code);
 

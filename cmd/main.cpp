@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   stack::cmd::add_down_command(app, global, exit_code);
   stack::cmd::add_ps_command(app, global, exit_code);
   stack::cmd::add_service_commands(app, global, exit_code);
+  stack::cmd::add_gpus_command(app, exit_code);
   stack::cmd::add_version_command(app, exit_code);
   app.parse_complete_callback([&global] { stack::cmd::apply_log_level(global); });
   try {
