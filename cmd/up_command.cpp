@@ -291,6 +291,13 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   runtime::FileLock lock;
   if (runtime::Status s = lock_project(project.name, &lock); !s) return fail(s.message());
   handle_orphans(project, f.remove_orphans, display);
+  // Read and checked, but not applied yet: the service runs without them
+  // rather than not at all, and says so.
+  for (const schema::ServiceSpec& s : project.services)
+    if ((!s.device_requests.empty() || !s.devices.empty()) &&
+        (f.services.empty() || std::find(f.services.begin(), f.services.end(), s.name) != f.services.end()))
+      std::cerr << "warning: service " << s.name
+                << ": devices and GPU reservations are not applied yet, it runs without them (see docs/gpus.md)\n";
   auto networks_begin = std::chrono::steady_clock::now();
   if (runtime::Status s = create_networks(project); !s) return fail(s.message());
   spdlog::debug("networks ready in {:.1f} ms",
