@@ -20,6 +20,7 @@
 #include "cmd/heap_reserve.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
+#include "runtime/linux/container_process.h"
 #include "runtime/object_names.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
@@ -212,18 +213,19 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
   // that reported a failure exits at once, and is reaped here.
   auto finish = [&](const Launch& l) {
     ::close(l.report_fd);
-    bool started = !l.report.empty() && l.report[0] == '0';
-    if (!l.report.empty()) results[l.index] = std::atoi(l.report.c_str());
-    if (started) {
+    runtime::linux_::StartResult started;
+    runtime::Status reported = runtime::linux_::parse_start_report(l.report, &started);
+    bool has_report = !reported;  // "0:running" parses as a report with exit 0
+    if (has_report) results[l.index] = started.failure_exit;
+    if (has_report && started.failure_exit == 0) {
       g_running_shims.push_back(l.pid);
       return;
     }
-    if (size_t colon = l.report.find(':'); colon != std::string::npos)
-      std::cerr << "error: container " << requests[l.index].name << ": " << l.report.substr(colon + 1).c_str() << "\n";
+    if (has_report) std::cerr << "error: container " << requests[l.index].name << ": " << reported.message() << "\n";
     int status = 0;
     while (::waitpid(l.pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (l.report.empty()) results[l.index] = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+    if (!has_report) results[l.index] = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
   };
   // A start is about half waiting (forks, the shim's report): two at a
   // time per core keeps the cores busy.

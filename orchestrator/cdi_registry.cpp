@@ -1,6 +1,7 @@
 #include "orchestrator/cdi_registry.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -168,12 +169,13 @@ std::optional<std::vector<int>> version_parts(const std::string& text) {
   return parts;
 }
 
+bool alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
 bool valid_kind(const std::string& kind) {
   size_t slash = kind.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == kind.size()) return false;
   if (kind.find('/', slash + 1) != std::string::npos) return false;
   std::string vendor = kind.substr(0, slash), cls = kind.substr(slash + 1);
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
   if (!alnum(cls.front()) || !alnum(cls.back())) return false;
   for (char c : cls)
     if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
@@ -183,7 +185,6 @@ bool valid_kind(const std::string& kind) {
 }
 
 bool valid_device_name(const std::string& name) {
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
   if (name.empty() || !alnum(name.front()) || !alnum(name.back())) return false;
   for (char c : name)
     if (!alnum(c) && c != '-' && c != '_' && c != '.' && c != ':') return false;

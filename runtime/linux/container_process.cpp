@@ -265,7 +265,11 @@ Status read_start_report(int error_fd, StartResult* out, bool nul_terminated) {
     if (n <= 0) break;
     report.append(buf, static_cast<size_t>(n));
   }
-  if (nul_terminated) report = report.substr(0, report.find('\0'));
+  return parse_start_report(std::move(report), out);
+}
+
+Status parse_start_report(std::string report, StartResult* out) {
+  report = report.substr(0, report.find('\0'));
   if (report.empty()) return Status::ok();
   size_t colon = report.find(':');
   out->failure_exit = std::atoi(report.substr(0, colon).c_str());

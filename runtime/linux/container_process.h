@@ -64,6 +64,9 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
 // its NUL instead, and the writer need not have closed its end yet.
 Status read_start_report(int error_fd, StartResult* out, bool nul_terminated = false);
 
+// A report read by other means (up to its NUL, if any), as read_start_report reads it.
+Status parse_start_report(std::string report, StartResult* out);
+
 // Receives the terminal master a child sent over `socket`; -1 on failure.
 int receive_console(int socket);
 

@@ -17,6 +17,9 @@
 namespace stack::runtime::linux_ {
 namespace {
 
+// Bound over the image's from the container's directory.
+constexpr const char* kEtcFiles[] = {"hostname", "hosts", "resolv.conf"};
+
 Status make_file(const std::string& path) {
   if (Status s = make_directories(path.substr(0, path.rfind('/'))); !s) return s;
   // Read-only: opened for writing, a file of a lower layer is copied up.
@@ -93,8 +96,8 @@ Status make_mount_point_layer(const std::string& dir) {
   Status s;
   for (const char* d : {"/proc", "/sys", "/dev"})
     if (s) s = make_directories(tmp + d);
-  for (const char* f : {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"})
-    if (s) s = make_file(tmp + f);
+  for (const char* f : kEtcFiles)
+    if (s) s = make_file(tmp + "/etc/" + f);
   // Another start made it meanwhile: theirs is the same.
   if (s && ::rename(tmp.c_str(), dir.c_str()) != 0 && errno != EEXIST && errno != ENOTEMPTY)
     s = Status::from_errno("creating " + dir);
@@ -151,7 +154,7 @@ Status prepare_rootfs(const ContainerSpec& spec, const RootfsPaths& paths) {
   for (const auto& [to, from] : links)
     if (::symlink(to, (root + from).c_str()) != 0 && errno != EEXIST) return Status::from_errno(std::string("linking ") + from);
 
-  for (const char* file : {"hostname", "hosts", "resolv.conf"}) {
+  for (const char* file : kEtcFiles) {
     std::string target = root + "/etc/" + file;
     struct stat st {};
     if (::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) ::unlink(target.c_str());
