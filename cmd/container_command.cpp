@@ -30,7 +30,8 @@ struct RunFlags {
   int health_retries = 0;
   bool no_healthcheck = false;
   int stop_timeout = 10;
-  std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt, networks, network_aliases, publish;
+  std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt, networks, network_aliases, publish,
+      devices;
   std::string ip;
   double cpus = 0;
   int64_t pids_limit = 0;
@@ -59,6 +60,8 @@ int run(const RunFlags& f) {
   o.privileged = f.privileged;
   o.read_only = f.read_only;
   o.security_opt = f.security_opt;
+  for (const std::string& d : f.devices)
+    if (runtime::Status s = runtime::host_devices(d, &o.device_nodes, &o.device_rules); !s) return fail(s.message());
   if (!f.memory.empty()) {
     o.memory_bytes = schema::parse_bytes(f.memory);
     if (!o.memory_bytes) return fail("--memory " + f.memory + ": expected a size such as 256m");
@@ -300,6 +303,8 @@ void add_container_command(CLI::App& app, int& exit_code) {
   run_cmd->add_option("--cap-drop", f->cap_drop, "Drop a capability (or ALL)")->allow_extra_args(false);
   run_cmd->add_flag("--privileged", f->privileged, "All capabilities, no seccomp, no masked paths");
   run_cmd->add_flag("--read-only", f->read_only, "Read-only root filesystem");
+  run_cmd->add_option("--device", f->devices, "/HOST/DEV[:/CONTAINER/DEV[:rwm]]: a host device in the container")
+      ->allow_extra_args(false);
   run_cmd->add_option("--security-opt", f->security_opt, "seccomp=unconfined|PROFILE.json, no-new-privileges[:false]")->allow_extra_args(false);
   run_cmd->add_option("image", f->image, "Image name or ID")->required();
   // Everything after IMAGE belongs to the container, options included.

@@ -8,6 +8,23 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountSpec, destination, type, so
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessSpec, args, env, cwd, uid, gid, additional_gids, capabilities,
                                                 no_new_privileges, terminal)
 
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceNode, path, type, major, minor, file_mode, uid, gid)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceRule, type, major, minor, access)
+
+std::string DeviceRule::to_string() const {
+  auto number = [](int64_t n) { return n < 0 ? std::string("*") : std::to_string(n); };
+  return std::string(1, type) + " " + number(major) + ":" + number(minor) + " " + access;
+}
+
+const std::vector<DeviceRule>& default_device_rules() {
+  static const std::vector<DeviceRule> rules = {
+      {'c', -1, -1, "m"},  {'b', -1, -1, "m"},  {'c', 1, 3, "rwm"},   {'c', 1, 5, "rwm"},
+      {'c', 1, 7, "rwm"},  {'c', 1, 8, "rwm"},  {'c', 1, 9, "rwm"},   {'c', 5, 0, "rwm"},
+      {'c', 5, 1, "rwm"},  {'c', 5, 2, "rwm"},  {'c', 136, -1, "rwm"}, {'c', 10, 200, "rwm"},
+  };
+  return rules;
+}
+
 namespace {
 
 template <typename T>
@@ -27,6 +44,7 @@ nlohmann::json spec_to_json(const ContainerSpec& s) {
   put(resources, "memory_bytes", s.resources.memory_bytes);
   put(resources, "cpu_quota_us", s.resources.cpu_quota_us);
   put(resources, "pids_max", s.resources.pids_max);
+  resources["devices"] = s.resources.devices;
   const char* seccomp = s.seccomp == SeccompMode::Default ? "default" : s.seccomp == SeccompMode::Profile ? "profile" : "unconfined";
   return {{"id", s.id},
           {"hostname", s.hostname},
@@ -34,6 +52,7 @@ nlohmann::json spec_to_json(const ContainerSpec& s) {
           {"lower_dirs", s.lower_dirs},
           {"readonly_rootfs", s.readonly_rootfs},
           {"mounts", s.mounts},
+          {"devices", s.devices},
           {"masked_paths", s.masked_paths},
           {"readonly_paths", s.readonly_paths},
           {"seccomp", seccomp},
@@ -52,6 +71,7 @@ ContainerSpec spec_from_json(const nlohmann::json& j) {
   s.lower_dirs = j.value("lower_dirs", std::vector<std::string>{});
   s.readonly_rootfs = j.value("readonly_rootfs", false);
   if (j.contains("mounts")) s.mounts = j["mounts"].get<std::vector<MountSpec>>();
+  if (j.contains("devices")) s.devices = j["devices"].get<std::vector<DeviceNode>>();
   s.masked_paths = j.value("masked_paths", std::vector<std::string>{});
   s.readonly_paths = j.value("readonly_paths", std::vector<std::string>{});
   std::string seccomp = j.value("seccomp", "default");
@@ -63,6 +83,8 @@ ContainerSpec spec_from_json(const nlohmann::json& j) {
     get(*r, "cpu_quota_us", s.resources.cpu_quota_us);
     get(*r, "pids_max", s.resources.pids_max);
     s.resources.cpu_period_us = r->value("cpu_period_us", int64_t{100000});
+    // A spec written before device rules were: Docker's defaults.
+    if (r->contains("devices")) s.resources.devices = (*r)["devices"].get<std::vector<DeviceRule>>();
   }
   s.shm_size = j.value("shm_size", uint64_t{64} << 20);
   s.network_namespace = j.value("network_namespace", "");

@@ -30,11 +30,39 @@ struct ProcessSpec {
 
 enum class SeccompMode { Default, Unconfined, Profile };
 
+// A device node made in the container's /dev (as runc does without a user
+// namespace: mknod, so its mode and owner are the container's own).
+struct DeviceNode {
+  std::string path;  // in the container
+  char type = 'c';   // 'c' or 'b'
+  int64_t major = 0, minor = 0;
+  uint32_t file_mode = 0666;
+  uint32_t uid = 0, gid = 0;
+};
+
+// One rule of the device cgroup's allow list, as `devices.allow` writes it:
+// type 'a' (any), 'c' or 'b'; -1 for a wildcard major or minor; access a
+// subset of "rwm". Everything not allowed is denied.
+struct DeviceRule {
+  char type = 'a';
+  int64_t major = -1, minor = -1;
+  std::string access = "rwm";
+
+  std::string to_string() const;  // "c 195:0 rwm", "a *:* rwm"
+};
+
+// Docker's default allow list: mknod anything; use null, zero, full,
+// random, urandom, tty, console, ptmx, the pts and /dev/net/tun.
+const std::vector<DeviceRule>& default_device_rules();
+
 struct ResourceLimits {
   std::optional<int64_t> memory_bytes;
   std::optional<int64_t> cpu_quota_us;  // per cpu_period_us
   int64_t cpu_period_us = 100000;
   std::optional<int64_t> pids_max;
+  // The device cgroup's allow list (linux.resources.devices); "a *:* rwm"
+  // for a privileged container.
+  std::vector<DeviceRule> devices = default_device_rules();
 };
 
 struct ContainerSpec {
@@ -44,6 +72,7 @@ struct ContainerSpec {
   std::vector<std::string> lower_dirs;  // image layers, top first
   bool readonly_rootfs = false;
   std::vector<MountSpec> mounts;  // in order, after the rootfs
+  std::vector<DeviceNode> devices;  // beyond the default ones
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   SeccompMode seccomp = SeccompMode::Default;

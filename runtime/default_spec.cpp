@@ -1,8 +1,12 @@
 #include "runtime/default_spec.h"
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 
 namespace stack::runtime {
@@ -176,8 +180,63 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
     spec.resources.cpu_quota_us = static_cast<int64_t>(std::llround(*o.cpus * spec.resources.cpu_period_us));
   }
   if (o.shm_size) spec.shm_size = *o.shm_size;
+  // Privileged: every device may be used (Docker also binds the host's
+  // whole /dev; stack does not).
+  if (o.privileged) spec.resources.devices = {DeviceRule{}};
+  else spec.resources.devices.insert(spec.resources.devices.end(), o.device_rules.begin(), o.device_rules.end());
+  spec.devices = o.device_nodes;
   *out = std::move(spec);
   return Status::ok();
+}
+
+}  // namespace stack::runtime
+
+namespace stack::runtime {
+namespace {
+
+Status add_host_device(const std::string& host, const std::string& target, const std::string& access,
+                       std::vector<DeviceNode>* nodes, std::vector<DeviceRule>* rules) {
+  struct stat st {};
+  if (::stat(host.c_str(), &st) != 0) return Status::from_errno("device " + host);
+  if (S_ISDIR(st.st_mode)) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(host, ec)) {
+      struct stat child {};
+      if (::stat(entry.path().c_str(), &child) != 0) continue;
+      // Only the device nodes and directories of devices, as Docker.
+      if (!S_ISCHR(child.st_mode) && !S_ISBLK(child.st_mode) && !S_ISDIR(child.st_mode)) continue;
+      std::string name = entry.path().filename().string();
+      if (Status s = add_host_device(host + "/" + name, target + "/" + name, access, nodes, rules); !s) return s;
+    }
+    return Status::ok();
+  }
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) return Status::error("device " + host + ": not a device node");
+  DeviceNode node{target, S_ISCHR(st.st_mode) ? 'c' : 'b', static_cast<int64_t>(major(st.st_rdev)),
+                  static_cast<int64_t>(minor(st.st_rdev)), st.st_mode & 07777, st.st_uid, st.st_gid};
+  nodes->push_back(node);
+  rules->push_back({node.type, node.major, node.minor, access});
+  return Status::ok();
+}
+
+}  // namespace
+
+Status host_devices(const std::string& mapping, std::vector<DeviceNode>* nodes, std::vector<DeviceRule>* rules) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t c; (c = mapping.find(':', start)) != std::string::npos; start = c + 1) parts.push_back(mapping.substr(start, c - start));
+  parts.push_back(mapping.substr(start));
+  std::string host = parts[0], target = parts[0], access = "rwm";
+  // HOST:PERMISSIONS is also accepted, as Docker does.
+  auto is_access = [](const std::string& p) {
+    return !p.empty() && p.size() <= 3 && p.find_first_not_of("rwm") == std::string::npos;
+  };
+  if (parts.size() == 2 && is_access(parts[1])) access = parts[1];
+  else if (parts.size() >= 2) target = parts[1];
+  if (parts.size() == 3) access = parts[2];
+  if (parts.size() > 3 || host.empty() || host[0] != '/' || target.empty() || target[0] != '/')
+    return Status::error("device " + mapping + ": expected /HOST/PATH[:/CONTAINER/PATH[:PERMISSIONS]]");
+  if (!is_access(access)) return Status::error("device " + mapping + ": permissions \"" + access + "\" are not a subset of rwm");
+  return add_host_device(host, target, access, nodes, rules);
 }
 
 }  // namespace stack::runtime

@@ -26,7 +26,15 @@ struct RunOptions {
   std::vector<std::string> security_opt;        // seccomp=unconfined|FILE, no-new-privileges[:bool]
   std::optional<uint64_t> shm_size;
   std::string init_path;  // --init: a static init on the host (tini-static), run as PID 1
+  std::vector<DeviceNode> device_nodes;  // made in /dev
+  std::vector<DeviceRule> device_rules;  // allowed beyond Docker's defaults
 };
+
+// `--device HOST[:CONTAINER[:PERMISSIONS]]` as Docker reads it: the host's
+// node (or every node under a host directory, such as /dev/dri) with its
+// type, numbers, mode and owner, and a rule allowing PERMISSIONS (a subset
+// of "rwm", all by default). Errors name the device.
+Status host_devices(const std::string& mapping, std::vector<DeviceNode>* nodes, std::vector<DeviceRule>* rules);
 
 // Where the --init binary appears inside the container.
 inline constexpr const char* kInitDestination = "/sbin/stack-init";

@@ -6,10 +6,12 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <thread>
 
+#include "runtime/linux/device_filter.h"
 #include "runtime/on_disk.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -31,11 +33,30 @@ Status write_value(const std::string& path, const std::string& value) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+constexpr const char* kV1Controllers[] = {"memory", "cpu", "pids", "freezer", "devices"};
+
 std::vector<pid_t> pids_in(const std::string& dir) {
   std::vector<pid_t> out;
   std::istringstream in(read_whole_file(dir + "/cgroup.procs").value_or(""));
   for (pid_t p; in >> p;) out.push_back(p);
   return out;
+}
+
+// The allow list, where the host keeps it: the v1 devices controller
+// (deny all, then allow each rule), else a BPF program on the v2 cgroup.
+Status restrict_devices(const ContainerCgroup& cg, const std::vector<DeviceRule>& rules) {
+  bool everything = std::any_of(rules.begin(), rules.end(), [](const DeviceRule& r) {
+    return r.type == 'a' && r.major < 0 && r.minor < 0 && r.access == "rwm";
+  });
+  if (!cg.devices_dir().empty()) {
+    if (everything) return Status::ok();  // a new cgroup inherits its parent's "a *:* rwm"
+    if (Status s = write_value(cg.devices_dir() + "/devices.deny", "a"); !s) return s;
+    for (const DeviceRule& r : rules)
+      if (Status s = write_value(cg.devices_dir() + "/devices.allow", r.to_string()); !s) return s;
+    return Status::ok();
+  }
+  if (cg.v2_dir().empty() || everything) return Status::ok();
+  return attach_device_filter(cg.v2_dir(), rules);
 }
 
 }  // namespace
@@ -52,7 +73,7 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
   if (is_cgroup2(root)) {
     v2_root = root;
   } else {
-    for (const char* controller : {"memory", "cpu", "pids", "freezer"}) {
+    for (const char* controller : kV1Controllers) {
       std::string base = root + "/" + controller;
       if (!exists(base + "/cgroup.procs")) continue;
       std::string dir = base + "/stack/" + id;
@@ -60,6 +81,7 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
       cg.v1_dirs_.push_back(dir);
       if (std::string(controller) == "memory") cg.memory_dir_ = dir;
       if (std::string(controller) == "freezer") cg.freezer_dir_ = dir;
+      if (std::string(controller) == "devices") cg.devices_dir_ = dir;
     }
     if (is_cgroup2(root + "/unified")) v2_root = root + "/unified";
   }
@@ -105,6 +127,7 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
   }
   if (s && limits.pids_max)
     s = set("pids", "pids.max", "pids.max", *limits.pids_max < 0 ? "max" : std::to_string(*limits.pids_max), "pids limits");
+  if (s) s = restrict_devices(cg, limits.devices);
   if (!s) {
     cg.remove();
     return s;
@@ -118,12 +141,13 @@ ContainerCgroup ContainerCgroup::open_existing(const std::string& root, const st
     if (exists(root + "/stack/" + id)) cg.v2_dir_ = root + "/stack/" + id;
     return cg;
   }
-  for (const char* controller : {"memory", "cpu", "pids", "freezer"}) {
+  for (const char* controller : kV1Controllers) {
     std::string dir = root + "/" + controller + "/stack/" + id;
     if (!exists(dir)) continue;
     cg.v1_dirs_.push_back(dir);
     if (std::string(controller) == "memory") cg.memory_dir_ = dir;
     if (std::string(controller) == "freezer") cg.freezer_dir_ = dir;
+    if (std::string(controller) == "devices") cg.devices_dir_ = dir;
   }
   if (exists(root + "/unified/stack/" + id)) cg.v2_dir_ = root + "/unified/stack/" + id;
   return cg;

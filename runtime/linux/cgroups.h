@@ -11,7 +11,7 @@
 namespace stack::runtime::linux_ {
 
 // Directories of one container's cgroup. On v1 it is one directory per
-// controller (memory, cpu, pids, freezer); on v2 one directory; on a hybrid
+// controller (memory, cpu, pids, freezer, devices); on v2 one directory; on a hybrid
 // host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified) the
 // v1 directories plus one in the unified tree, so the process is placed
 // consistently in both.
@@ -32,10 +32,12 @@ class ContainerCgroup {
   Status remove() const;
 
   bool unified_only() const { return v1_dirs_.empty(); }
+  const std::string& devices_dir() const { return devices_dir_; }
+  const std::string& v2_dir() const { return v2_dir_; }
 
  private:
   std::vector<std::string> v1_dirs_;  // per controller
-  std::string memory_dir_, freezer_dir_, v2_dir_;
+  std::string memory_dir_, freezer_dir_, devices_dir_, v2_dir_;
 };
 
 // Whether `root` is a cgroup2 mount (pure v2).

@@ -183,6 +183,45 @@ TEST_F(Container, WhatAKilledStackLeftIsReclaimed) {
   EXPECT_EQ(r.out.find("victim"), std::string::npos) << r.out;
 }
 
+// What the device cgroup lets a container do with a node, from busybox's
+// errors: opening a node whose driver is absent fails with ENXIO when the
+// cgroup allows it and EPERM when it does not.
+constexpr const char* kDeviceProbe =
+    "mknod /tmp/other c 195 1; cat /tmp/other; cat /dev/nvidia0; echo x > /dev/nvidia0; "
+    "ls -l /dev/nvidia0 | cut -c1-10; echo > /dev/null && echo null-ok";
+
+void expect_device_rules_hold(const Outcome& r) {
+  EXPECT_EQ(r.out, "crw-rw-rw-\nnull-ok\n") << r.err;
+  // Made, but not usable: it is not on the allow list.
+  EXPECT_NE(r.err.find("can't open '/tmp/other': Operation not permitted"), std::string::npos) << r.err;
+  // The given node: read allowed, write not (":r").
+  EXPECT_EQ(r.err.find("'/dev/nvidia0': Operation not permitted"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("can't create /dev/nvidia0: Operation not permitted"), std::string::npos) << r.err;
+}
+
+TEST_F(Container, DeviceCgroupAllowsTheDefaultsAndTheGivenDevicesOnly) {
+  std::string node = (root_ / "fake-gpu0").string();
+  ASSERT_EQ(shell("rm -f " + node + "; mknod -m 666 " + node + " c 195 0").rc, 0);
+  Outcome r = run("--device " + node + ":/dev/nvidia0:r busybox sh -c " + quote(kDeviceProbe));
+  expect_device_rules_hold(r);
+  Outcome privileged = run("--privileged busybox sh -c 'mknod /tmp/other c 195 1; cat /tmp/other'");
+  EXPECT_EQ(privileged.err.find("Operation not permitted"), std::string::npos) << privileged.err;
+  Outcome missing = run("--device /dev/no-such-device busybox true");
+  EXPECT_EQ(missing.rc, 125);
+  EXPECT_NE(missing.err.find("device /dev/no-such-device: No such file or directory"), std::string::npos) << missing.err;
+  fs::remove(node);
+}
+
+TEST_F(Container, DeviceRulesHoldOnAPureCgroupV2MountThroughABpfProgram) {
+  std::string node = (root_ / "fake-gpu0").string();
+  ASSERT_EQ(shell("rm -f " + node + "; mknod -m 666 " + node + " c 195 0").rc, 0);
+  std::string v2 = "umount -R /sys/fs/cgroup 2>/dev/null || umount -l /sys/fs/cgroup; "
+                   "mount -t cgroup2 none /sys/fs/cgroup && ";
+  Outcome r = run("--device " + node + ":/dev/nvidia0:r busybox sh -c " + quote(kDeviceProbe), v2);
+  expect_device_rules_hold(r);
+  fs::remove(node);
+}
+
 TEST_F(Container, WorksOnAPureCgroupV2Mount) {
   // On a hybrid host the test's own mount namespace gets a plain cgroup2 mount at /sys/fs/cgroup.
   std::string v2 = "umount -R /sys/fs/cgroup 2>/dev/null || umount -l /sys/fs/cgroup; "
