@@ -11,6 +11,7 @@
 #include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
 #include "cmd/container_status.h"
+#include "cmd/service_devices.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/default_spec.h"
@@ -262,6 +263,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
         continue;
       }
       release_networks(removed);
+      release_gpus({removed});
       std::cout << removed.name << "\n";
     }
   });

@@ -100,6 +100,9 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   // Like Docker, the primary group is among the supplementary ones.
   spec.process.additional_gids = {resolved->gid};
   for (uint32_t g : resolved->additional_gids) spec.process.additional_gids.push_back(g);
+  for (uint32_t g : o.additional_gids)
+    if (std::find(spec.process.additional_gids.begin(), spec.process.additional_gids.end(), g) == spec.process.additional_gids.end())
+      spec.process.additional_gids.push_back(g);
   if (std::none_of(spec.process.env.begin(), spec.process.env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
     spec.process.env.push_back("HOME=" + resolved->home);
   if (spec.seccomp == runtime::SeccompMode::Profile) {
@@ -127,6 +130,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   record.restart = r.restart;
   record.healthcheck = healthcheck;
   for (const auto& j : r.joins) record.networks.push_back(j.network);
+  record.gpus = r.gpus;
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   if (!r.joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
   // For `exec` and `start`, which run its processes the way the init was run.

@@ -25,6 +25,7 @@ struct LaunchRequest {
   int stop_timeout = 10;
   std::vector<netbridge::NetworkJoin> joins;
   std::vector<netbridge::PortMapping> ports;
+  std::vector<std::string> gpus;  // reserved for it (their ledger ids), for its record
   std::map<std::string, std::string> labels;
   runtime::RestartPolicy restart;
   // Replaces the image's HEALTHCHECK (an empty test keeps the image's

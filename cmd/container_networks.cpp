@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cmd/commands.h"
+#include "cmd/project_containers.h"
 #include "runtime/linux/network_namespace.h"
 #include "runtime/on_disk.h"
 
@@ -158,6 +159,38 @@ void reclaim_containers(runtime::ContainerStore& store, bool report) {
     if (r.remove_on_exit) release_networks(r);  // a kept one keeps its networks, as a stopped one does
     if (report) std::cerr << "cleaned up container " << r.name << ", whose stack process was killed\n";
   }
+}
+
+runtime::Status create_project_networks(const schema::Project& project) {
+  netbridge::NetworkStore store = network_store();
+  for (const schema::NetworkSpec& n : project.networks) {
+    netbridge::NetworkRecord record;
+    if (n.external) {
+      if (runtime::Status s = store.find(n.name, &record); !s)
+        return runtime::Status::error("external network " + n.name + " does not exist (stack network create " + n.name + ")");
+      continue;
+    }
+    netbridge::NetworkOptions o;
+    o.name = n.name;
+    o.internal = n.internal;
+    o.labels = n.labels;
+    o.labels[kProjectLabel] = project.name;
+    if (auto mtu = n.driver_opts.find("com.docker.network.driver.mtu"); mtu != n.driver_opts.end()) {
+      o.mtu = std::atoi(mtu->second.c_str());
+      if (o.mtu < 68 || o.mtu > 65535) return runtime::Status::error("network " + n.key + ": mtu " + mtu->second + " is out of range");
+    }
+    if (!n.pools.empty()) {
+      const auto& pool = n.pools[0];
+      if (!pool.subnet.empty() && !(o.subnet = netbridge::Ipv4Subnet::parse(pool.subnet)))
+        return runtime::Status::error("network " + n.key + ": subnet " + pool.subnet + " is not an IPv4 subnet");
+      if (!pool.gateway.empty() && !(o.gateway = netbridge::Ipv4Address::parse(pool.gateway)))
+        return runtime::Status::error("network " + n.key + ": gateway " + pool.gateway + " is not an IPv4 address");
+      if (!pool.ip_range.empty() && !(o.ip_range = netbridge::Ipv4Subnet::parse(pool.ip_range)))
+        return runtime::Status::error("network " + n.key + ": ip_range " + pool.ip_range + " is not an IPv4 subnet");
+    }
+    if (runtime::Status s = store.create(o, &record); !s) return s;
+  }
+  return runtime::Status::ok();
 }
 
 }  // namespace stack::cmd

@@ -10,6 +10,7 @@
 #include "netbridge/port_proxy.h"
 #include "runtime/container_runner.h"
 #include "runtime/container_store.h"
+#include "schema/project.h"
 
 namespace stack::cmd {
 
@@ -43,6 +44,10 @@ void release_networks(const std::vector<runtime::ContainerRecord>& records);
 
 // Removes a network no container is on, kernel side included.
 runtime::Status remove_network(const std::string& name);
+
+// The project's networks, made where missing (labelled with the project);
+// external ones must exist.
+runtime::Status create_project_networks(const schema::Project& project);
 
 // ContainerStore::reclaim_stale, then the networks of the --rm containers
 // it removed; with `report`, says on stderr what was cleaned up.

@@ -11,6 +11,7 @@
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
 #include "cmd/project_containers.h"
+#include "cmd/service_devices.h"
 #include "runtime/image_store.h"
 
 namespace fs = std::filesystem;
@@ -80,6 +81,7 @@ int down(const GlobalOptions& global, const DownFlags& f) {
   auto releasing = std::chrono::steady_clock::now();
   std::erase_if(removed, [](const runtime::ContainerRecord& r) { return r.id.empty(); });
   release_networks(removed);
+  release_gpus(removed);
   for (const runtime::ContainerRecord& r : removed) std::cout << " Container " << r.name << "  Removed\n";
   spdlog::debug("their network endpoints released in {:.1f} ms", ms_since(releasing));
   // The project's own networks: by label, so that they go even when the files are gone.

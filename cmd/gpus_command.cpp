@@ -5,34 +5,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/commands.h"
-#include "orchestrator/gpu_inventory.h"
-#include "orchestrator/gpu_ledger.h"
-#include "runtime/container_store.h"
+#include "cmd/service_devices.h"
 
 namespace stack::cmd {
-namespace {
-
-std::string gpu_ledger_dir() { return stack_root() + "/gpus"; }
-
-orchestrator::GpuLedger::Exists container_exists() {
-  return [](const orchestrator::GpuHolder& h) {
-    runtime::ContainerStore store(runtime_paths().containers);
-    runtime::ContainerRecord record;
-    return static_cast<bool>(store.find(h.container, &record));
-  };
-}
-
-}  // namespace
-
 void add_gpus_command(CLI::App& app, int& exit_code) {
   auto format = std::make_shared<std::string>("table");
   CLI::App* sub = app.add_subcommand("gpus", "List the host's GPUs and the containers that hold them");
   sub->add_option("--format", *format, "Output format")->check(CLI::IsMember({"table", "json"}));
   sub->callback([format, &exit_code] {
-    std::vector<std::string> dirs = orchestrator::cdi_spec_dirs();
-    orchestrator::CdiRegistry registry = orchestrator::CdiRegistry::load(dirs);
-    for (const auto& problem : registry.problems().all()) std::cerr << "warning: " << problem.format() << "\n";
-    std::vector<orchestrator::Gpu> gpus = orchestrator::gpus_from_cdi(registry);
+    const DeviceInventory& inventory = DeviceInventory::host();
+    const std::vector<orchestrator::Gpu>& gpus = inventory.gpus;
     orchestrator::GpuLedger ledger(gpu_ledger_dir());
     std::vector<orchestrator::GpuHold> holds = ledger.holds(container_exists());
     auto holder_of = [&](const orchestrator::Gpu& gpu) -> const orchestrator::GpuHold* {
@@ -56,9 +38,7 @@ void add_gpus_command(CLI::App& app, int& exit_code) {
       return;
     }
     if (gpus.empty()) {
-      std::string where;
-      for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
-      std::cout << "No GPUs: no CDI spec in " << where << " declares one.\n";
+      std::cout << "No GPUs: no CDI spec in " << inventory.searched << " declares one.\n";
       exit_code = 0;
       return;
     }

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
+#include "cmd/service_devices.h"
 #include "orchestrator/dependency_graph.h"
 #include "runtime/image_store.h"
 #include "runtime/sha256.h"
@@ -46,7 +47,8 @@ runtime::Status seed_volume(const std::string& image_name, const std::string& ta
 }  // namespace
 
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& s, int number,
-                               const std::string& config_hash, LaunchRequest* out, const std::string& container_name) {
+                               const std::string& config_hash, LaunchRequest* out, const std::string& container_name,
+                               const std::vector<orchestrator::Gpu>& gpus) {
   auto unsupported = [&](const std::string& what) {
     return runtime::Status::error("service " + s.name + ": " + what + " is not supported yet");
   };
@@ -136,6 +138,8 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   o.pids_limit = s.pids_limit;
   o.cpus = s.cpus;
   if (s.shm_size) o.shm_size = static_cast<uint64_t>(*s.shm_size);
+  if (runtime::Status st = apply_devices(s, gpus, &o); !st) return st;
+  for (const orchestrator::Gpu& gpu : gpus) r.gpus.push_back(gpu.id);
   r.user = s.user;
   r.init = s.init;
   r.tty = s.tty;

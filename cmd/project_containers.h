@@ -8,6 +8,7 @@
 
 #include "cmd/container_launch.h"
 #include "cmd/global_options.h"
+#include "orchestrator/gpu_inventory.h"
 #include "orchestrator/planner.h"
 #include "runtime/container_store.h"
 #include "runtime/on_disk.h"
@@ -44,9 +45,11 @@ void remove_volume(const std::string& name);
 // The launch of replica `number` of `service`, detached, labelled; named
 // volumes made on first use. An error names the service and what it asks
 // for that cannot be done.
-// `container_name` replaces the usual one (a one-off's).
+// `container_name` replaces the usual one (a one-off's); `gpus` are those
+// reserved for it (see service_devices.h).
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& service, int number,
-                               const std::string& config_hash, LaunchRequest* out, const std::string& container_name = "");
+                               const std::string& config_hash, LaunchRequest* out, const std::string& container_name = "",
+                               const std::vector<orchestrator::Gpu>& gpus = {});
 
 // Serializes commands that change a project (up, down, stop...): waits,
 // saying so, while another holds STACK_ROOT/projects/<project>.lock.

@@ -11,6 +11,7 @@
 #include "cmd/container_networks.h"
 #include "cmd/container_status.h"
 #include "cmd/project_containers.h"
+#include "cmd/service_devices.h"
 
 namespace stack::cmd {
 
@@ -22,6 +23,18 @@ struct PsFlags {
   std::vector<std::string> only;
 };
 
+// GPUs by index where the host's inventory gives one ("0,1"), else by id.
+std::string gpu_list(const std::vector<std::string>& ids) {
+  std::string text;
+  for (const std::string& id : ids) {
+    std::string shown = id;
+    for (const orchestrator::Gpu& gpu : DeviceInventory::host().gpus)
+      if (gpu.id == id && gpu.index) shown = std::to_string(*gpu.index);
+    text += (text.empty() ? "" : ",") + shown;
+  }
+  return text.empty() ? "-" : text;
+}
+
 int ps(const GlobalOptions& global, const PsFlags& f) {
   std::optional<ProjectRef> ref = find_project(global, false);
   if (!ref) return 1;
@@ -31,8 +44,12 @@ int ps(const GlobalOptions& global, const PsFlags& f) {
   std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   nlohmann::json out = nlohmann::json::array();
   std::set<std::string> services;
-  if (f.format == "table" && !f.quiet && !f.services)
-    std::printf("%-28s %-16s %-14s %-24s %s\n", "NAME", "IMAGE", "SERVICE", "STATUS", "PORTS");
+  // A GPUS column only where some container holds GPUs.
+  bool gpu_column = std::any_of(records.begin(), records.end(), [](const auto& r) { return !r.gpus.empty(); });
+  if (f.format == "table" && !f.quiet && !f.services) {
+    std::printf("%-28s %-16s %-14s %-24s ", "NAME", "IMAGE", "SERVICE", "STATUS");
+    std::printf(gpu_column ? "%-8s %s\n" : "%s%s\n", gpu_column ? "GPUS" : "", "PORTS");
+  }
   for (const runtime::ContainerRecord& r : records) {
     const std::string& service = r.labels.at(kServiceLabel);
     if (!f.only.empty() && std::find(f.only.begin(), f.only.end(), service) == f.only.end()) continue;
@@ -53,11 +70,12 @@ int ps(const GlobalOptions& global, const PsFlags& f) {
       out.push_back({{"ID", r.id}, {"Name", r.name}, {"Image", r.image}, {"Service", service},
                      {"Project", ref->name}, {"State", st.state}, {"Health", st.health.value_or("")},
                      {"ExitCode", st.exit_code}, {"RestartCount", st.restarts}, {"Status", status},
-                     {"Publishers", r.ports}, {"CreatedAt", r.created}});
+                     {"Publishers", r.ports}, {"Gpus", r.gpus}, {"CreatedAt", r.created}});
       continue;
     }
-    std::printf("%-28s %-16s %-14s %-24s %s\n", r.name.c_str(), r.image.c_str(), service.c_str(), status.c_str(),
-                ports.c_str());
+    std::printf("%-28s %-16s %-14s %-24s ", r.name.c_str(), r.image.c_str(), service.c_str(), status.c_str());
+    if (gpu_column) std::printf("%-8s ", gpu_list(r.gpus).c_str());
+    std::printf("%s\n", ports.c_str());
   }
   if (f.format == "json" && !f.quiet && !f.services) std::cout << out.dump(2) << "\n";
   return 0;

@@ -19,6 +19,7 @@
 #include "cmd/container_networks.h"
 #include "cmd/container_status.h"
 #include "cmd/project_containers.h"
+#include "cmd/service_devices.h"
 #include "cmd/project_logs.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
@@ -166,8 +167,18 @@ int run(const GlobalOptions& global, const RunFlags& f) {
   char id[16];
   std::snprintf(id, sizeof id, "%012llx", static_cast<unsigned long long>(random() & 0xffffffffffffULL));
   std::string name = !f.name.empty() ? f.name : project.name + "-" + service->name + "-run-" + id;
-  if (runtime::Status s = service_launch(project, *service, 1, tree ? schema::service_config_hash(*tree) : "", &r, name); !s)
+  std::vector<PlannedContainer> planned = {{name, service}};
+  std::map<std::string, std::vector<orchestrator::Gpu>> gpus;
+  if (runtime::Status s = reserve_gpus(project.name, planned, &gpus); !s) return fail(s.message());
+  // As Compose: the project's networks, when nothing made them yet.
+  if (runtime::Status s = create_project_networks(project); !s) {
+    release_gpus_of_missing(planned);
     return fail(s.message());
+  }
+  if (runtime::Status s = service_launch(project, *service, 1, tree ? schema::service_config_hash(*tree) : "", &r, name, gpus[name]); !s) {
+    release_gpus_of_missing(planned);
+    return fail(s.message());
+  }
   r.labels[kOneOffLabel] = "True";
   r.detach = f.detach;
   r.remove = f.rm;
@@ -184,6 +195,7 @@ int run(const GlobalOptions& global, const RunFlags& f) {
   if (!f.workdir.empty()) r.options.working_dir = f.workdir;
   std::string container_id;
   int rc = launch_container(r, &container_id);
+  release_gpus_of_missing(planned);  // it could not start, or ran and was removed
   if (f.detach && rc == 0) std::cout << r.name << "\n";
   // As Compose: a removed one-off takes its anonymous volumes with it.
   if (f.rm && !f.detach)
@@ -349,6 +361,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
           continue;
         }
         release_networks(removed);
+        release_gpus({removed});
         progress(r.name, "Removed");
         if (rf->volumes)
           for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name)) remove_volume(v);

@@ -22,6 +22,7 @@
 #include "cmd/project_containers.h"
 #include "cmd/progress_display.h"
 #include "cmd/project_logs.h"
+#include "cmd/service_devices.h"
 #include "orchestrator/dependency_graph.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/planner.h"
@@ -39,38 +40,6 @@ struct UpFlags {
   std::vector<std::string> scale, services;
   std::optional<int> timeout;
 };
-
-runtime::Status create_networks(const schema::Project& project) {
-  netbridge::NetworkStore store = network_store();
-  for (const schema::NetworkSpec& n : project.networks) {
-    netbridge::NetworkRecord record;
-    if (n.external) {
-      if (runtime::Status s = store.find(n.name, &record); !s)
-        return runtime::Status::error("external network " + n.name + " does not exist (stack network create " + n.name + ")");
-      continue;
-    }
-    netbridge::NetworkOptions o;
-    o.name = n.name;
-    o.internal = n.internal;
-    o.labels = n.labels;
-    o.labels[kProjectLabel] = project.name;
-    if (auto mtu = n.driver_opts.find("com.docker.network.driver.mtu"); mtu != n.driver_opts.end()) {
-      o.mtu = std::atoi(mtu->second.c_str());
-      if (o.mtu < 68 || o.mtu > 65535) return runtime::Status::error("network " + n.key + ": mtu " + mtu->second + " is out of range");
-    }
-    if (!n.pools.empty()) {
-      const auto& pool = n.pools[0];
-      if (!pool.subnet.empty() && !(o.subnet = netbridge::Ipv4Subnet::parse(pool.subnet)))
-        return runtime::Status::error("network " + n.key + ": subnet " + pool.subnet + " is not an IPv4 subnet");
-      if (!pool.gateway.empty() && !(o.gateway = netbridge::Ipv4Address::parse(pool.gateway)))
-        return runtime::Status::error("network " + n.key + ": gateway " + pool.gateway + " is not an IPv4 address");
-      if (!pool.ip_range.empty() && !(o.ip_range = netbridge::Ipv4Subnet::parse(pool.ip_range)))
-        return runtime::Status::error("network " + n.key + ": ip_range " + pool.ip_range + " is not an IPv4 subnet");
-    }
-    if (runtime::Status s = store.create(o, &record); !s) return s;
-  }
-  return runtime::Status::ok();
-}
 
 bool on_terminal() { return ::isatty(STDOUT_FILENO); }
 
@@ -95,6 +64,7 @@ runtime::Status remove_container(const runtime::ContainerRecord& r, std::optiona
   runtime::ContainerRecord removed;
   if (runtime::Status s = store.remove(r.id, true, &removed); !s) return s;
   release_networks(removed);
+  release_gpus({removed});
   return runtime::Status::ok();
 }
 
@@ -103,8 +73,9 @@ runtime::Status remove_container(const runtime::ContainerRecord& r, std::optiona
 class ProjectRuntime : public orchestrator::ServiceRuntime {
  public:
   ProjectRuntime(const schema::Project& project, std::map<std::string, runtime::ContainerRecord> records,
-                 std::optional<int> timeout)
-      : project_(project), records_(std::move(records)), timeout_(timeout), store_(runtime_paths().containers) {
+                 std::map<std::string, std::vector<orchestrator::Gpu>> gpus, std::optional<int> timeout)
+      : project_(project), records_(std::move(records)), gpus_(std::move(gpus)), timeout_(timeout),
+        store_(runtime_paths().containers) {
     for (const auto& n : project.networks) networks_.push_back(n.name);
   }
 
@@ -123,7 +94,8 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
     std::vector<LaunchRequest> requests;
     for (const orchestrator::CreateRequest& c : batch) {
       LaunchRequest request;
-      if (runtime::Status s = service_launch(project_, *project_.service(c.service), c.number, c.config_hash, &request); !s)
+      std::string name = service_container_name(project_, *project_.service(c.service), c.number);
+      if (runtime::Status s = service_launch(project_, *project_.service(c.service), c.number, c.config_hash, &request, "", gpus_[name]); !s)
         return s;
       request.tell_peers = false;  // once for the whole batch, below
       requests.push_back(std::move(request));
@@ -147,6 +119,7 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
  private:
   const schema::Project& project_;
   std::map<std::string, runtime::ContainerRecord> records_;
+  std::map<std::string, std::vector<orchestrator::Gpu>> gpus_;  // reserved, by container
   std::optional<int> timeout_;
   runtime::ContainerStore store_;
   std::vector<std::string> networks_;
@@ -291,17 +264,6 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   runtime::FileLock lock;
   if (runtime::Status s = lock_project(project.name, &lock); !s) return fail(s.message());
   handle_orphans(project, f.remove_orphans, display);
-  // Read and checked, but not applied yet: the service runs without them
-  // rather than not at all, and says so.
-  for (const schema::ServiceSpec& s : project.services)
-    if ((!s.device_requests.empty() || !s.devices.empty()) &&
-        (f.services.empty() || std::find(f.services.begin(), f.services.end(), s.name) != f.services.end()))
-      std::cerr << "warning: service " << s.name
-                << ": devices and GPU reservations are not applied yet, it runs without them (see docs/gpus.md)\n";
-  auto networks_begin = std::chrono::steady_clock::now();
-  if (runtime::Status s = create_networks(project); !s) return fail(s.message());
-  spdlog::debug("networks ready in {:.1f} ms",
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - networks_begin).count());
   orchestrator::DependencyGraph graph(project);
   std::vector<orchestrator::GraphNode> order;
   if (f.services.empty()) order = graph.start_order();
@@ -330,10 +292,26 @@ int up(const GlobalOptions& global, const UpFlags& f) {
     }
     wanted.push_back(std::move(desired));
   }
-  ProjectRuntime machine(project, std::move(records), f.timeout);
+  // GPUs first: a request that cannot be met fails `up` before anything is made.
+  std::vector<PlannedContainer> planned;
+  for (const orchestrator::DesiredService& d : wanted)
+    for (const std::string& name : d.container_names) planned.push_back({name, project.service(d.name)});
+  std::map<std::string, std::vector<orchestrator::Gpu>> gpus;
+  if (runtime::Status s = reserve_gpus(project.name, planned, &gpus); !s) return fail(s.message());
+  auto networks_begin = std::chrono::steady_clock::now();
+  if (runtime::Status s = create_project_networks(project); !s) {
+    release_gpus_of_missing(planned);
+    return fail(s.message());
+  }
+  spdlog::debug("networks ready in {:.1f} ms",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - networks_begin).count());
+  ProjectRuntime machine(project, std::move(records), std::move(gpus), f.timeout);
   ShownProgress shown(display);
   orchestrator::Executor executor(machine, shown);
-  if (runtime::Status s = executor.up(project, wanted, existing, {f.force_recreate, f.no_recreate}); !s) return fail(s.message());
+  if (runtime::Status s = executor.up(project, wanted, existing, {f.force_recreate, f.no_recreate}); !s) {
+    release_gpus_of_missing(planned);
+    return fail(s.message());
+  }
   lock = {};  // what follows only watches: other commands (stop, logs) may run meanwhile
   if (!f.detach) {
     display.finish();

@@ -46,6 +46,40 @@ std::string GpuRequest::describe() const {
   return {};
 }
 
+Status gpu_request_of(const schema::ServiceSpec& service, std::optional<GpuRequest>* out) {
+  out->reset();
+  auto fail = [&](const std::string& why) { return Status::error("service " + service.name + ": " + why); };
+  bool all = false;
+  int count = 0;
+  std::vector<std::string> ids;
+  for (const schema::DeviceRequest& d : service.device_requests) {
+    bool gpu = std::find(d.capabilities.begin(), d.capabilities.end(), "gpu") != d.capabilities.end();
+    if (!gpu) {
+      std::string caps;
+      for (const auto& c : d.capabilities) caps += (caps.empty() ? "" : ", ") + c;
+      return fail("a device reservation with capabilities [" + caps + "]: only GPUs (capabilities: [gpu]) can be reserved");
+    }
+    if (!d.driver.empty() && d.driver != "nvidia" && d.driver != "cdi")
+      return fail("a GPU reservation with driver \"" + d.driver + "\": the drivers known are nvidia and cdi");
+    if (d.count && *d.count < 0) all = true;
+    else if (d.count) count += *d.count;
+    else if (d.device_ids.empty()) all = true;
+    ids.insert(ids.end(), d.device_ids.begin(), d.device_ids.end());
+  }
+  for (const schema::DeviceMapping& m : service.devices) {
+    std::string kind, name;
+    if (!m.cdi() || !split_cdi_name(m.source, &kind, &name) || kind != kNvidiaGpuKind) continue;
+    if (name == "all") all = true;
+    else ids.push_back(m.source);
+  }
+  if (all) *out = GpuRequest::all();
+  else if (!ids.empty() && count > 0)
+    return fail("GPUs are asked for both by count and by device_ids; ask for them one way");
+  else if (!ids.empty()) *out = GpuRequest::ids(ids);
+  else if (count > 0) *out = GpuRequest::of_count(count);
+  return Status::ok();
+}
+
 Status GpuLedger::read(std::vector<GpuHold>* out) const {
   out->clear();
   std::optional<std::string> text = runtime::read_whole_file(path());

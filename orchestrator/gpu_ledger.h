@@ -10,6 +10,7 @@
 
 #include "orchestrator/gpu_inventory.h"
 #include "runtime/status.h"
+#include "schema/project.h"
 
 namespace stack::orchestrator {
 
@@ -28,6 +29,15 @@ struct GpuRequest {
   // "1 GPU", "2 GPUs", "all GPUs", "GPUs 0, GPU-1a2b"
   std::string describe() const;
 };
+
+// What a service asks for, from its GPU device requests
+// (deploy.resources.reservations.devices, gpus:) and the nvidia.com/gpu
+// CDI names among its devices; nullopt when it asks for none. Counts add
+// up; "all" (or a request with neither count nor device_ids, as Compose
+// reads it) takes every GPU. An error names the service and the request
+// that cannot be met as asked (another capability, another driver, ids
+// mixed with counts).
+Status gpu_request_of(const schema::ServiceSpec& service, std::optional<GpuRequest>* out);
 
 // Who holds GPUs: a container, by its name (unique on the host), and the
 // service that asked, for messages.

@@ -30,7 +30,7 @@ nlohmann::json record_json(const ContainerRecord& r) {
           {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
           {"PidStartTime", r.pid_start_time}, {"Runner", r.runner}, {"RunnerStartTime", r.runner_start_time},
           {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit},
-          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}, {"Ports", r.ports}, {"Labels", r.labels},
+          {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}, {"Ports", r.ports}, {"Gpus", r.gpus}, {"Labels", r.labels},
           {"RestartPolicy", r.restart.to_string()}, {"RestartCount", r.restart_count},
           {"Healthcheck", r.healthcheck ? r.healthcheck->to_json() : nlohmann::json()}};
 }
@@ -58,6 +58,7 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.tty = j.value("Tty", false);
   r.networks = j.value("Networks", std::vector<std::string>{});
   r.ports = j.value("Ports", std::vector<std::string>{});
+  r.gpus = j.value("Gpus", std::vector<std::string>{});
   r.labels = j.value("Labels", std::map<std::string, std::string>{});
   r.restart = RestartPolicy::parse(j.value("RestartPolicy", "no")).value_or(RestartPolicy{});
   r.restart_count = j.value("RestartCount", 0);

@@ -36,6 +36,7 @@ struct ContainerRecord {
   bool tty = false;
   std::vector<std::string> networks;     // joined in order: eth0, eth1...
   std::vector<std::string> ports;        // published: "0.0.0.0:8080->80/tcp"
+  std::vector<std::string> gpus;         // reserved for it: UUIDs (or CDI names), in the ledger too
   std::map<std::string, std::string> labels;  // a stack's project, service, number, config hash
   RestartPolicy restart;                 // applied by the shim
   int restart_count = 0;

@@ -28,6 +28,7 @@ struct RunOptions {
   std::string init_path;  // --init: a static init on the host (tini-static), run as PID 1
   std::vector<DeviceNode> device_nodes;  // made in /dev
   std::vector<DeviceRule> device_rules;  // allowed beyond Docker's defaults
+  std::vector<uint32_t> additional_gids;  // beyond the user's groups
 };
 
 // `--device HOST[:CONTAINER[:PERMISSIONS]]` as Docker reads it: the host's

@@ -97,24 +97,6 @@ TEST_F(Container, UpStartingSeveralAtOnceNamesTheOneThatCouldNotStartAndWhy) {
   EXPECT_NE(r.err.find("service missing: container batch-missing-1 did not start"), std::string::npos) << r.err;
 }
 
-TEST_F(Container, AServiceAskingForAGpuRunsWithoutOneAndUpSaysSo) {
-  fs::path dir = root_ / "gpu";
-  fs::create_directories(dir);
-  std::ofstream(dir / "compose.yaml") << R"(services:
-  train:
-    image: busybox
-    command: ["sleep", "30"]
-    deploy:
-      resources:
-        reservations:
-          devices: [{driver: nvidia, count: 1, capabilities: [gpu]}]
-)";
-  Outcome r = in_sandbox("ip link set lo up; cd " + quote(dir.string()) +
-                         "; $S up -d >/dev/null; echo up=$?; $S ps | tail -n +2 | awk '{print $1, $4}'; $S down -t 0 >/dev/null");
-  EXPECT_EQ(r.out, "up=0\ngpu-train-1 Up\n") << r.err;
-  EXPECT_NE(r.err.find("warning: service train: devices and GPU reservations are not applied yet"), std::string::npos) << r.err;
-}
-
 TEST_F(Container, ReplicasShareTheServiceNameAndExternalNetworksStay) {
   fs::path dir = root_ / "scaled";
   fs::create_directories(dir);

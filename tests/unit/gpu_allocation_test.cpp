@@ -159,6 +159,37 @@ TEST(GpuInventory, FoldsTheNamesOfOneGpuAndLeavesOutAll) {
   EXPECT_EQ(gpus[1].describe(), "GPU 1 (GPU-bbbb)");
 }
 
+TEST(GpuRequestOf, ReadsReservationsGpusAndCdiNames) {
+  auto request_of = [](schema::ServiceSpec s) {
+    s.name = "train";
+    std::optional<GpuRequest> r;
+    Status st = gpu_request_of(s, &r);
+    return std::pair{st.message(), r ? r->describe() : std::string("none")};
+  };
+  schema::ServiceSpec s;
+  EXPECT_EQ(request_of(s).second, "none");
+  s.device_requests = {{{"gpu"}, "nvidia", 1, {}, {}}, {{"gpu"}, "", 2, {}, {}}};
+  EXPECT_EQ(request_of(s).second, "3 GPUs");  // counts add up
+  s.device_requests = {{{"gpu"}, "nvidia", std::nullopt, {}, {}}};
+  EXPECT_EQ(request_of(s).second, "all GPUs");  // neither count nor ids: all, as Compose
+  s.device_requests = {{{"gpu"}, "", std::nullopt, {"0", "GPU-bbbb"}, {}}};
+  EXPECT_EQ(request_of(s).second, "GPUs 0, GPU-bbbb");
+  s.device_requests = {};
+  s.devices = {{"nvidia.com/gpu=1", "", ""}, {"/dev/fuse", "/dev/fuse", ""}, {"vendor.com/fpga=a", "", ""}};
+  EXPECT_EQ(request_of(s).second, "GPU nvidia.com/gpu=1");
+  s.devices = {{"nvidia.com/gpu=all", "", ""}};
+  EXPECT_EQ(request_of(s).second, "all GPUs");
+
+  s.devices = {};
+  s.device_requests = {{{"tpu"}, "", 1, {}, {}}};
+  EXPECT_EQ(request_of(s).first,
+            "service train: a device reservation with capabilities [tpu]: only GPUs (capabilities: [gpu]) can be reserved");
+  s.device_requests = {{{"gpu"}, "amd", 1, {}, {}}};
+  EXPECT_EQ(request_of(s).first, "service train: a GPU reservation with driver \"amd\": the drivers known are nvidia and cdi");
+  s.device_requests = {{{"gpu"}, "", 1, {}, {}}, {{"gpu"}, "", std::nullopt, {"0"}, {}}};
+  EXPECT_EQ(request_of(s).first, "service train: GPUs are asked for both by count and by device_ids; ask for them one way");
+}
+
 class Ledger : public ::testing::Test {
  protected:
   Ledger() : ledger_(dir_.path() + "/gpus") {

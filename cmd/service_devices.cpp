@@ -1,0 +1,156 @@
+#include "cmd/service_devices.h"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "cmd/commands.h"
+
+namespace stack::cmd {
+namespace {
+
+// One CDI device node as the runtime makes it: numbers and mode from the
+// spec, or else from the host's node.
+runtime::Status device_node(const orchestrator::CdiDeviceNode& n, runtime::DeviceNode* node, runtime::DeviceRule* rule) {
+  std::string host = n.host_path.empty() ? n.path : n.host_path;
+  struct stat st {};
+  bool on_host = ::stat(host.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
+  if (!on_host && (!n.major || !n.minor))
+    return runtime::Status::error("device node " + host + " is not on this host and its spec gives no major and minor");
+  node->path = n.path;
+  node->type = !n.type.empty() ? n.type[0] : on_host && S_ISBLK(st.st_mode) ? 'b' : 'c';
+  node->major = n.major ? *n.major : static_cast<int64_t>(major(st.st_rdev));
+  node->minor = n.minor ? *n.minor : static_cast<int64_t>(minor(st.st_rdev));
+  node->file_mode = n.file_mode ? *n.file_mode : on_host ? st.st_mode & 07777 : 0666;
+  node->uid = n.uid ? *n.uid : on_host ? st.st_uid : 0;
+  node->gid = n.gid ? *n.gid : on_host ? st.st_gid : 0;
+  *rule = {node->type, node->major, node->minor, n.permissions.empty() ? "rwm" : n.permissions};
+  return runtime::Status::ok();
+}
+
+// Several GPUs of one spec bring its spec-wide edits each: a node, mount
+// or variable is applied once.
+runtime::Status apply_edits(const orchestrator::CdiEdits& edits, runtime::RunOptions* o, std::vector<std::string>* cdi_env) {
+  for (const orchestrator::CdiDeviceNode& n : edits.device_nodes) {
+    if (std::any_of(o->device_nodes.begin(), o->device_nodes.end(), [&](const runtime::DeviceNode& d) { return d.path == n.path; }))
+      continue;
+    runtime::DeviceNode node;
+    runtime::DeviceRule rule;
+    if (runtime::Status s = device_node(n, &node, &rule); !s) return s;
+    o->device_nodes.push_back(node);
+    o->device_rules.push_back(rule);
+  }
+  for (const orchestrator::CdiMount& m : edits.mounts) {
+    bool read_only = std::find(m.options.begin(), m.options.end(), "ro") != m.options.end();
+    std::string volume = m.host_path + ":" + m.container_path + (read_only ? ":ro" : "");
+    if (std::find(o->volumes.begin(), o->volumes.end(), volume) == o->volumes.end()) o->volumes.push_back(volume);
+  }
+  for (const std::string& e : edits.env)
+    if (std::find(cdi_env->begin(), cdi_env->end(), e) == cdi_env->end()) cdi_env->push_back(e);
+  for (uint32_t g : edits.additional_gids)
+    if (std::find(o->additional_gids.begin(), o->additional_gids.end(), g) == o->additional_gids.end())
+      o->additional_gids.push_back(g);
+  return runtime::Status::ok();
+}
+
+}  // namespace
+
+const DeviceInventory& DeviceInventory::host() {
+  static const DeviceInventory inventory = [] {
+    DeviceInventory i;
+    std::vector<std::string> dirs = orchestrator::cdi_spec_dirs();
+    i.registry = orchestrator::CdiRegistry::load(dirs);
+    for (const auto& problem : i.registry.problems().all()) std::cerr << "warning: " << problem.format() << "\n";
+    i.gpus = orchestrator::gpus_from_cdi(i.registry);
+    for (const std::string& d : dirs) i.searched += (i.searched.empty() ? "" : ", ") + d;
+    return i;
+  }();
+  return inventory;
+}
+
+std::string gpu_ledger_dir() { return stack_root() + "/gpus"; }
+
+orchestrator::GpuLedger::Exists container_exists() {
+  return [store = runtime::ContainerStore(runtime_paths().containers)](const orchestrator::GpuHolder& h) {
+    runtime::ContainerRecord record;
+    return static_cast<bool>(store.find(h.container, &record));
+  };
+}
+
+runtime::Status reserve_gpus(const std::string& project, const std::vector<PlannedContainer>& containers,
+                             std::map<std::string, std::vector<orchestrator::Gpu>>* granted) {
+  std::vector<orchestrator::GpuWant> wants;
+  for (const PlannedContainer& c : containers) {
+    std::optional<orchestrator::GpuRequest> request;
+    if (runtime::Status s = orchestrator::gpu_request_of(*c.service, &request); !s) return s;
+    if (request) wants.push_back({{c.name, project, c.service->name}, *request});
+  }
+  if (wants.empty()) return runtime::Status::ok();
+  const DeviceInventory& inventory = DeviceInventory::host();
+  if (inventory.gpus.empty())
+    return runtime::Status::error("service " + wants.front().holder.service + " asks for " +
+                                  wants.front().request.describe() + ": this host has no GPU (no CDI spec in " +
+                                  inventory.searched + " declares one)");
+  std::map<std::string, std::vector<std::string>> ids;
+  orchestrator::GpuLedger ledger(gpu_ledger_dir());
+  if (runtime::Status s = ledger.reserve(wants, inventory.gpus, container_exists(), &ids); !s) return s;
+  for (const auto& [container, gpu_ids] : ids)
+    for (const std::string& id : gpu_ids)
+      for (const orchestrator::Gpu& gpu : inventory.gpus)
+        if (gpu.id == id) (*granted)[container].push_back(gpu);
+  return runtime::Status::ok();
+}
+
+void release_gpus_of_missing(const std::vector<PlannedContainer>& containers) {
+  std::vector<std::string> missing;
+  orchestrator::GpuLedger::Exists exists = container_exists();
+  for (const PlannedContainer& c : containers)
+    if (!exists({c.name, "", ""})) missing.push_back(c.name);
+  if (!missing.empty()) orchestrator::GpuLedger(gpu_ledger_dir()).release(missing);
+}
+
+void release_gpus(const std::vector<runtime::ContainerRecord>& removed) {
+  std::vector<std::string> names;
+  for (const runtime::ContainerRecord& r : removed)
+    if (!r.gpus.empty()) names.push_back(r.name);
+  if (names.empty()) return;
+  if (runtime::Status s = orchestrator::GpuLedger(gpu_ledger_dir()).release(names); !s)
+    std::cerr << "warning: " << s.message() << " (the next command drops the holds of removed containers)\n";
+}
+
+runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vector<orchestrator::Gpu>& gpus,
+                              runtime::RunOptions* o) {
+  auto fail = [&](const std::string& device, const runtime::Status& s) {
+    return runtime::Status::error("service " + service.name + ": device " + device + ": " + s.message());
+  };
+  std::vector<std::string> cdi_env;
+  for (const schema::DeviceMapping& m : service.devices) {
+    if (!m.cdi()) {
+      std::string mapping = m.source + ":" + m.target + (m.permissions.empty() ? "" : ":" + m.permissions);
+      if (runtime::Status s = runtime::host_devices(mapping, &o->device_nodes, &o->device_rules); !s)
+        return runtime::Status::error("service " + service.name + ": " + s.message());
+      continue;
+    }
+    std::string kind, name;
+    if (orchestrator::split_cdi_name(m.source, &kind, &name) && kind == orchestrator::kNvidiaGpuKind) continue;  // reserved
+    const DeviceInventory& inventory = DeviceInventory::host();
+    const orchestrator::CdiDevice* device = inventory.registry.find(m.source);
+    if (!device) return fail(m.source, runtime::Status::error("no CDI spec in " + inventory.searched + " declares it"));
+    for (const orchestrator::CdiEdits* edits : {&device->edits, &device->spec_edits})
+      if (runtime::Status s = apply_edits(*edits, o, &cdi_env); !s) return fail(m.source, s);
+  }
+  std::string visible;
+  for (const orchestrator::Gpu& gpu : gpus) {
+    if (runtime::Status s = apply_edits(gpu.edits, o, &cdi_env); !s) return fail(gpu.describe(), s);
+    visible += (visible.empty() ? "" : ",") + (!gpu.uuid.empty() ? gpu.uuid : gpu.index ? std::to_string(*gpu.index) : gpu.id);
+  }
+  // The service's own environment wins over the specs'; the GPUs it holds
+  // are named whatever either says.
+  o->env.insert(o->env.begin(), cdi_env.begin(), cdi_env.end());
+  if (!gpus.empty()) o->env.push_back("NVIDIA_VISIBLE_DEVICES=" + visible);
+  return runtime::Status::ok();
+}
+
+}  // namespace stack::cmd
