@@ -38,7 +38,7 @@ void add_gpus_command(CLI::App& app, int& exit_code) {
       return;
     }
     if (gpus.empty()) {
-      std::cout << "No GPUs: no CDI spec in " << inventory.searched << " declares one.\n";
+      std::cout << "No GPUs: none declared by a CDI spec in " << inventory.searched << ".\n";
       exit_code = 0;
       return;
     }

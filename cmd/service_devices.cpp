@@ -4,9 +4,12 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cmd/commands.h"
+#include "orchestrator/nvidia_driver.h"
 
 namespace stack::cmd {
 namespace {
@@ -55,6 +58,17 @@ runtime::Status apply_edits(const orchestrator::CdiEdits& edits, runtime::RunOpt
   return runtime::Status::ok();
 }
 
+// `ldconfig -p`: the libraries the ld cache knows and where they are.
+std::string ld_cache_listing() {
+  std::string out;
+  if (FILE* p = ::popen("/sbin/ldconfig -p 2>/dev/null", "r")) {
+    char buffer[4096];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, p)) > 0;) out.append(buffer, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
 }  // namespace
 
 const DeviceInventory& DeviceInventory::host() {
@@ -65,6 +79,14 @@ const DeviceInventory& DeviceInventory::host() {
     for (const auto& problem : i.registry.problems().all()) std::cerr << "warning: " << problem.format() << "\n";
     i.gpus = orchestrator::gpus_from_cdi(i.registry);
     for (const std::string& d : dirs) i.searched += (i.searched.empty() ? "" : ", ") + d;
+    // No CDI spec: the driver's own view, as nvidia-container-toolkit's
+    // legacy mode finds it (STACK_CDI_DIRS, set by tests, means CDI only).
+    orchestrator::NvidiaDriverPaths driver;
+    if (i.gpus.empty() && !std::getenv("STACK_CDI_DIRS") && orchestrator::nvidia_driver_loaded(driver)) {
+      driver.ld_cache = ld_cache_listing();
+      i.gpus = orchestrator::gpus_from_nvidia_driver(driver);
+    }
+    i.searched += " or the NVIDIA driver's /proc/driver/nvidia";
     return i;
   }();
   return inventory;
@@ -91,8 +113,8 @@ runtime::Status reserve_gpus(const std::string& project, const std::vector<Plann
   const DeviceInventory& inventory = DeviceInventory::host();
   if (inventory.gpus.empty())
     return runtime::Status::error("service " + wants.front().holder.service + " asks for " +
-                                  wants.front().request.describe() + ": this host has no GPU (no CDI spec in " +
-                                  inventory.searched + " declares one)");
+                                  wants.front().request.describe() + ": this host has no GPU (none declared by a CDI spec in " +
+                                  inventory.searched + ")");
   std::map<std::string, std::vector<std::string>> ids;
   orchestrator::GpuLedger ledger(gpu_ledger_dir());
   if (runtime::Status s = ledger.reserve(wants, inventory.gpus, container_exists(), &ids); !s) return s;
@@ -145,6 +167,13 @@ runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vec
   for (const orchestrator::Gpu& gpu : gpus) {
     if (runtime::Status s = apply_edits(gpu.edits, o, &cdi_env); !s) return fail(gpu.describe(), s);
     visible += (visible.empty() ? "" : ",") + (!gpu.uuid.empty() ? gpu.uuid : gpu.index ? std::to_string(*gpu.index) : gpu.id);
+  }
+  // NVML lists the GPUs the driver shows in /proc: the others' are hidden.
+  if (!gpus.empty()) {
+    std::vector<int64_t> held;
+    for (const runtime::DeviceNode& n : o->device_nodes)
+      if (n.type == 'c' && n.major == orchestrator::kNvidiaMajor && n.minor < 254) held.push_back(n.minor);
+    for (const std::string& dir : orchestrator::other_gpus_proc_dirs({}, held)) o->masked_paths.push_back(dir);
   }
   // The service's own environment wins over the specs'; the GPUs it holds
   // are named whatever either says.

@@ -170,6 +170,7 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
                          "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
                          "/proc/timer_stats", "/sys/firmware", "/sys/devices/virtual/powercap"};
     spec.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+    spec.masked_paths.insert(spec.masked_paths.end(), o.masked_paths.begin(), o.masked_paths.end());
   }
 
   // Resources.

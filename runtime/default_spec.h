@@ -29,6 +29,7 @@ struct RunOptions {
   std::vector<DeviceNode> device_nodes;  // made in /dev
   std::vector<DeviceRule> device_rules;  // allowed beyond Docker's defaults
   std::vector<uint32_t> additional_gids;  // beyond the user's groups
+  std::vector<std::string> masked_paths;  // beyond Docker's
 };
 
 // `--device HOST[:CONTAINER[:PERMISSIONS]]` as Docker reads it: the host's

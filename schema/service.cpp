@@ -246,6 +246,19 @@ std::optional<Node> networks(const Node& v, const std::string& path, Cx& cx) {
   return out;
 }
 
+// "none": loopback only, as Docker. The other modes (host, service:,
+// container:) share another namespace, which stack does not do: the
+// service then has no network either, and is warned of it.
+std::optional<Node> network_mode(const Node& v, const std::string& path, NormalizeContext& cx) {
+  if (!v.is_scalar()) {
+    cx.diags.error(v.mark(), path, "expected a network mode such as none");
+    return std::nullopt;
+  }
+  if (v.text() != "none")
+    cx.diags.warning(v.mark(), path, "network_mode \"" + v.text() + "\" is not supported by stack; the service gets loopback only, as with none");
+  return v;
+}
+
 std::optional<Node> extra_hosts(const Node& v, const std::string& path, Cx& cx) {
   auto map = list_to_map(v, ListSplit::HostEntry, path, cx.diags);
   if (!map) return std::nullopt;
@@ -389,7 +402,7 @@ const std::vector<Field>& service_fields() {
       {"mem_swappiness", keep_as_is, false},
       {"memswap_limit", keep_as_is, false},
       {"models", keep_as_is, false},
-      {"network_mode", keep_as_is, false},
+      {"network_mode", network_mode},
       {"networks", networks},
       {"oom_kill_disable", keep_as_is, false},
       {"oom_score_adj", keep_as_is, false},

@@ -171,7 +171,8 @@ TEST_F(Gpus, WithoutAnyGpuUpFailsSayingWhereItLooked) {
   fs::path a = project("nogpu", kOneGpu);
   Outcome r = in_sandbox("export STACK_CDI_DIRS=/nonexistent; ip link set lo up; " + up(a) + "; echo up=$?; $S network ls | grep -c nogpu");
   EXPECT_EQ(r.out, "up=1\n0\n") << r.err;
-  EXPECT_NE(r.err.find("error: service train asks for 1 GPU: this host has no GPU (no CDI spec in /nonexistent declares one)"),
+  EXPECT_NE(r.err.find("error: service train asks for 1 GPU: this host has no GPU (none declared by a CDI spec in /nonexistent "
+                       "or the NVIDIA driver's /proc/driver/nvidia)"),
             std::string::npos)
       << r.err;
 }

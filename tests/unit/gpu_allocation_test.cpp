@@ -5,12 +5,14 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
 #include "orchestrator/cdi_registry.h"
 #include "orchestrator/gpu_inventory.h"
 #include "orchestrator/gpu_ledger.h"
+#include "orchestrator/nvidia_driver.h"
 
 namespace stack::orchestrator {
 namespace {
@@ -188,6 +190,53 @@ TEST(GpuRequestOf, ReadsReservationsGpusAndCdiNames) {
   EXPECT_EQ(request_of(s).first, "service train: a GPU reservation with driver \"amd\": the drivers known are nvidia and cdi");
   s.device_requests = {{{"gpu"}, "", 1, {}, {}}, {{"gpu"}, "", std::nullopt, {"0"}, {}}};
   EXPECT_EQ(request_of(s).first, "service train: GPUs are asked for both by count and by device_ids; ask for them one way");
+}
+
+TEST(NvidiaDriver, FindsGpusControlNodesLibrariesAndToolsWithoutCdi) {
+  fs::path root = fs::temp_directory_path() / ("stack-nvidia-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  NvidiaDriverPaths paths;
+  paths.proc = (root / "proc").string();
+  paths.dev = (root / "dev").string();
+  paths.bin_dirs = {(root / "bin").string()};
+  EXPECT_FALSE(nvidia_driver_loaded(paths));
+  EXPECT_TRUE(gpus_from_nvidia_driver(paths).empty());
+  // Two GPUs, listed by bus location, their minors the other way round.
+  for (auto [bus, minor, uuid] : {std::tuple{"0000:00:08.0", "1", "GPU-bbbb"}, {"0000:00:07.0", "0", "GPU-aaaa"}}) {
+    fs::create_directories(root / "proc/driver/nvidia/gpus" / bus);
+    std::ofstream(root / "proc/driver/nvidia/gpus" / bus / "information")
+        << "Model: \t\t NVIDIA H100 80GB HBM3\nIRQ:   \t\t 0\nGPU UUID: \t " << uuid
+        << "\nBus Location: \t " << bus << "\nDevice Minor: \t " << minor << "\nGPU Excluded:\t No\n";
+  }
+  std::ofstream(root / "proc/devices") << "Character devices:\n  1 mem\n195 nvidia\n508 nvidia-uvm\n\nBlock devices:\n  7 loop\n";
+  fs::create_directories(root / "dev");
+  fs::create_directories(root / "bin");
+  for (const char* n : {"nvidiactl", "nvidia-uvm", "nvidia0", "nvidia1"}) std::ofstream(root / "dev" / n) << "";
+  std::ofstream(root / "bin/nvidia-smi") << "";
+  paths.ld_cache =
+      "3 libs found in cache `/etc/ld.so.cache'\n"
+      "\tlibnvidia-ml.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1\n"
+      "\tlibcuda.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so.1\n"
+      "\tlibcuda.so.1 (libc6) => /usr/lib/i386-linux-gnu/libcuda.so.1\n"
+      "\tlibc.so.6 (libc6,x86-64) => /lib/x86_64-linux-gnu/libc.so.6\n";
+  ASSERT_TRUE(nvidia_driver_loaded(paths));
+  std::vector<Gpu> gpus = gpus_from_nvidia_driver(paths);
+  ASSERT_EQ(gpus.size(), 2u);
+  EXPECT_EQ(gpus[0].describe(), "GPU 0 (GPU-aaaa)");
+  EXPECT_EQ(gpus[1].id, "GPU-bbbb");
+  EXPECT_TRUE(gpus[1].answers_to("nvidia.com/gpu=1"));
+  std::vector<std::string> nodes;
+  for (const CdiDeviceNode& n : gpus[1].edits.device_nodes)
+    nodes.push_back(n.path + " " + std::to_string(*n.major) + ":" + std::to_string(*n.minor));
+  // Its own node, then the control nodes that exist (no nvidia-modeset, no uvm-tools here).
+  EXPECT_EQ(nodes, (std::vector<std::string>{"/dev/nvidia1 195:1", "/dev/nvidiactl 195:255", "/dev/nvidia-uvm 508:0"}));
+  std::vector<std::string> mounts;
+  for (const CdiMount& m : gpus[0].edits.mounts) mounts.push_back(m.container_path + (m.options[0] == "ro" ? " ro" : ""));
+  EXPECT_EQ(mounts, (std::vector<std::string>{"/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1 ro",
+                                              "/usr/lib/x86_64-linux-gnu/libcuda.so.1 ro", "/usr/bin/nvidia-smi ro"}));
+  // A container holding GPU 1 has GPU 0's /proc entry masked.
+  EXPECT_EQ(other_gpus_proc_dirs(paths, {1}), (std::vector<std::string>{"/proc/driver/nvidia/gpus/0000:00:07.0"}));
+  fs::remove_all(root);
 }
 
 class Ledger : public ::testing::Test {
