@@ -52,6 +52,13 @@ runtime::Status apply_edits(const orchestrator::CdiEdits& edits, runtime::RunOpt
   }
   for (const std::string& e : edits.env)
     if (std::find(cdi_env->begin(), cdi_env->end(), e) == cdi_env->end()) cdi_env->push_back(e);
+  for (const orchestrator::CdiHook& h : edits.hooks) {
+    runtime::HookSpec hook{h.hook_name, h.path, h.args, h.env, h.timeout_s.value_or(0)};
+    bool known = std::any_of(o->hooks.begin(), o->hooks.end(), [&](const runtime::HookSpec& k) {
+      return k.stage == hook.stage && k.path == hook.path && k.args == hook.args;
+    });
+    if (!known) o->hooks.push_back(hook);
+  }
   for (uint32_t g : edits.additional_gids)
     if (std::find(o->additional_gids.begin(), o->additional_gids.end(), g) == o->additional_gids.end())
       o->additional_gids.push_back(g);

@@ -6,7 +6,12 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/linux/oci_hooks.h"
 #include "runtime/linux/seccomp_filter.h"
 #include "runtime/on_disk.h"
 
@@ -92,12 +97,32 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
     return c.with_context("container " + spec.id.substr(0, 12));
   }
   linux_::StartResult started;
-  Status start = linux_::start_container(spec, rootfs, run->cgroup_, bpf, stdio, hooks.prestart, &started);
+  std::function<Status(pid_t)> mounted;
+  if (linux_::has_mounted_hooks(spec)) {
+    // For hooks that read the bundle's config.json to find the root, as
+    // nvidia-cdi-hook does: the overlay, as their mount namespace sees it.
+    nlohmann::json config = {{"ociVersion", "1.2.0"}, {"root", {{"path", rootfs.merged}}}, {"hostname", spec.hostname},
+                             {"process", {{"env", spec.process.env}, {"args", spec.process.args}}}};
+    if (Status w = write_file(dir + "/config.json", config.dump(2) + "\n"); !w) {
+      run->cgroup_.remove();
+      discard();
+      return w;
+    }
+    mounted = [&spec, dir](pid_t pid) {
+      return linux_::run_hooks(spec.id, spec.hooks, linux_::mounted_stages(), "created", pid, dir, pid);
+    };
+  }
+  Status start = linux_::start_container(spec, rootfs, run->cgroup_, bpf, stdio, hooks.prestart, mounted, &started);
   run->pid_ = started.pid;
   if (!start) {
     run->start_error_ = start.message();
     run->failure_exit_ = started.failure_exit ? started.failure_exit : linux_::kExitRuntimeError;
+  } else if (Status s = linux_::run_hooks(spec.id, spec.hooks, {"poststart"}, "running", started.pid, dir, 0); !s) {
+    // As the OCI spec has it: a poststart failure is reported, not fatal.
+    spdlog::warn("container {}: {}", spec.id.substr(0, 12), s.message());
   }
+  run->id_ = spec.id;
+  run->oci_hooks_ = spec.hooks;
   *out = std::move(run);
   return Status::ok();
 }
@@ -112,6 +137,8 @@ Status ContainerRun::wait(RunResult* out) {
   out->oom_killed = cgroup_.oom_killed();
   Status removed = cgroup_.remove();
   if (hooks_.poststop) hooks_.poststop();
+  if (Status s = linux_::run_hooks(id_, oci_hooks_, {"poststop"}, "stopped", 0, dir_, 0); !s)
+    spdlog::warn("container {}: {}", id_.substr(0, 12), s.message());
   std::error_code ec;
   if (remove_) fs::remove_all(dir_, ec);
   if (!start_error_.empty()) {

@@ -65,9 +65,10 @@ class ContainerRun {
 
  private:
   ContainerRun() = default;
-  std::string dir_;
+  std::string dir_, id_;
   bool remove_ = false;
   ContainerHooks hooks_;
+  std::vector<HookSpec> oci_hooks_;  // the spec's, for poststop
   linux_::ContainerCgroup cgroup_;
   pid_t pid_ = -1;
   std::string start_error_;

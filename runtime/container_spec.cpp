@@ -10,6 +10,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessSpec, args, env, cwd, uid
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceNode, path, type, major, minor, file_mode, uid, gid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceRule, type, major, minor, access)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HookSpec, stage, path, args, env, timeout_s)
 
 std::string DeviceRule::to_string() const {
   auto number = [](int64_t n) { return n < 0 ? std::string("*") : std::to_string(n); };
@@ -53,6 +54,7 @@ nlohmann::json spec_to_json(const ContainerSpec& s) {
           {"readonly_rootfs", s.readonly_rootfs},
           {"mounts", s.mounts},
           {"devices", s.devices},
+          {"hooks", s.hooks},
           {"masked_paths", s.masked_paths},
           {"readonly_paths", s.readonly_paths},
           {"seccomp", seccomp},
@@ -72,6 +74,7 @@ ContainerSpec spec_from_json(const nlohmann::json& j) {
   s.readonly_rootfs = j.value("readonly_rootfs", false);
   if (j.contains("mounts")) s.mounts = j["mounts"].get<std::vector<MountSpec>>();
   if (j.contains("devices")) s.devices = j["devices"].get<std::vector<DeviceNode>>();
+  if (j.contains("hooks")) s.hooks = j["hooks"].get<std::vector<HookSpec>>();
   s.masked_paths = j.value("masked_paths", std::vector<std::string>{});
   s.readonly_paths = j.value("readonly_paths", std::vector<std::string>{});
   std::string seccomp = j.value("seccomp", "default");

@@ -65,6 +65,18 @@ struct ResourceLimits {
   std::vector<DeviceRule> devices = default_device_rules();
 };
 
+// A hook of the OCI runtime spec (a CDI device's, say), run with the
+// container's state on its standard input. The stages run: createRuntime,
+// createContainer and startContainer once the container's filesystem is
+// mounted, before pivot_root, in its mount namespace; poststart once its
+// command runs; poststop once it is gone.
+struct HookSpec {
+  std::string stage;
+  std::string path;
+  std::vector<std::string> args, env;
+  int timeout_s = 0;  // 0: no limit
+};
+
 struct ContainerSpec {
   std::string id;    // unique; names the cgroup and the state directory
   std::string hostname;
@@ -73,6 +85,7 @@ struct ContainerSpec {
   bool readonly_rootfs = false;
   std::vector<MountSpec> mounts;  // in order, after the rootfs
   std::vector<DeviceNode> devices;  // beyond the default ones
+  std::vector<HookSpec> hooks;
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   SeccompMode seccomp = SeccompMode::Default;

@@ -186,6 +186,7 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
   if (o.privileged) spec.resources.devices = {DeviceRule{}};
   else spec.resources.devices.insert(spec.resources.devices.end(), o.device_rules.begin(), o.device_rules.end());
   spec.devices = o.device_nodes;
+  spec.hooks = o.hooks;
   *out = std::move(spec);
   return Status::ok();
 }

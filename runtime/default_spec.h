@@ -30,6 +30,7 @@ struct RunOptions {
   std::vector<DeviceRule> device_rules;  // allowed beyond Docker's defaults
   std::vector<uint32_t> additional_gids;  // beyond the user's groups
   std::vector<std::string> masked_paths;  // beyond Docker's
+  std::vector<HookSpec> hooks;
 };
 
 // `--device HOST[:CONTAINER[:PERMISSIONS]]` as Docker reads it: the host's

@@ -33,6 +33,7 @@ struct ChildArgs {
   int error_fd;    // write end, O_CLOEXEC: closes on a successful execve
   const std::string* seccomp_bpf;  // empty: unconfined
   const ContainerStdio* stdio;
+  int mounted_fd;  // write end, or -1: told once the rootfs is mounted, then wait for a second byte
 };
 
 // The child never returns into the parent's code: it reports and exits.
@@ -82,7 +83,7 @@ int child_main(void* raw) {
   ::close(a.release_write_fd);
   char go = 0;
   if (::read(a.release_fd, &go, 1) != 1) ::_exit(kExitRuntimeError);
-  ::close(a.release_fd);
+  if (a.mounted_fd < 0) ::close(a.release_fd);
   if (::unshare(CLONE_NEWCGROUP) != 0) fail(a.error_fd, kExitRuntimeError, Status::from_errno("cgroup namespace").message());
 
   auto check = [&](const Status& s) {
@@ -97,6 +98,13 @@ int child_main(void* raw) {
     check(loopback_up());
   }
   check(prepare_rootfs(spec, *a.paths));
+  if (a.mounted_fd >= 0) {
+    // Hooks run in our mount namespace now: nothing more until they have.
+    (void)!::write(a.mounted_fd, "1", 1);
+    ::close(a.mounted_fd);
+    if (::read(a.release_fd, &go, 1) != 1) ::_exit(kExitRuntimeError);
+    ::close(a.release_fd);
+  }
   check(enter_rootfs(a.paths->merged));
   // Docker creates a missing working directory, before the root turns read-only.
   const std::string& cwd = spec.process.cwd;
@@ -215,15 +223,15 @@ int receive_console(int socket) {
 
 Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
                        const std::string& seccomp_bpf, const ContainerStdio& stdio,
-                       const std::function<Status(pid_t)>& prestart, StartResult* out) {
-  int release[2], errors[2];
+                       const std::function<Status(pid_t)>& prestart, const std::function<Status(pid_t)>& mounted,
+                       StartResult* out) {
+  int release[2], errors[2] = {-1, -1}, mounted_pipe[2] = {-1, -1};
   if (::pipe2(release, O_CLOEXEC) != 0) return Status::from_errno("pipe");
-  if (::pipe2(errors, O_CLOEXEC) != 0) {
-    ::close(release[0]);
-    ::close(release[1]);
+  if (::pipe2(errors, O_CLOEXEC) != 0 || (mounted && ::pipe2(mounted_pipe, O_CLOEXEC) != 0)) {
+    for (int fd : {release[0], release[1], errors[0], errors[1]}) ::close(fd);
     return Status::from_errno("pipe");
   }
-  ChildArgs args{&spec, &paths, release[0], release[1], errors[1], &seccomp_bpf, &stdio};
+  ChildArgs args{&spec, &paths, release[0], release[1], errors[1], &seccomp_bpf, &stdio, mounted_pipe[1]};
   constexpr size_t kStackSize = 1 << 20;
   void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return Status::from_errno("allocating the child's stack");
@@ -233,9 +241,11 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
   int clone_errno = errno;
   ::close(release[0]);
   ::close(errors[1]);
+  if (mounted) ::close(mounted_pipe[1]);
   if (pid < 0) {
     ::close(release[1]);
     ::close(errors[0]);
+    if (mounted) ::close(mounted_pipe[0]);
     ::munmap(stack, kStackSize);
     return Status::from_errno("clone", clone_errno);
   }
@@ -245,6 +255,15 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
   if (!joined) joined = joined.with_context("joining the cgroup");
   if (joined && prestart) joined = prestart(pid);
   if (joined) (void)!::write(release[1], "1", 1);
+  if (joined && mounted) {
+    // Nothing to read: the child failed before, and says why below.
+    char byte = 0;
+    if (::read(mounted_pipe[0], &byte, 1) == 1) {
+      joined = mounted(pid);
+      if (joined) (void)!::write(release[1], "1", 1);
+    }
+  }
+  if (mounted) ::close(mounted_pipe[0]);
   ::close(release[1]);  // without the byte, the child exits
   Status reported = read_start_report(errors[0], out);  // sync 2
   ::close(errors[0]);

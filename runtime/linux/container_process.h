@@ -39,7 +39,9 @@ struct StartResult {
 //           releases it
 //   child:  unshare the cgroup namespace (so it sees its own cgroup as /),
 //           loopback up, rootfs (overlay, mounts, devices, /etc files),
-//           pivot_root, masked/read-only paths, hostname, user and groups,
+//   (sync)  when `mounted` is given: the child says its rootfs is mounted
+//           and waits while the parent runs `mounted` (the OCI hooks)
+//   child:  pivot_root, masked/read-only paths, hostname, user and groups,
 //           capabilities, no_new_privs, seccomp, execve
 //   sync 2  the error pipe closes on execve (success) or carries the
 //           error and the exit status (125/126/127) from the child.
@@ -47,7 +49,8 @@ struct StartResult {
 // `seccomp_bpf` is the compiled filter (see seccomp_filter.h); empty: none.
 Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, const ContainerCgroup& cgroup,
                        const std::string& seccomp_bpf, const ContainerStdio& stdio,
-                       const std::function<Status(pid_t)>& prestart, StartResult* out);
+                       const std::function<Status(pid_t)>& prestart, const std::function<Status(pid_t)>& mounted,
+                       StartResult* out);
 
 // The end of every create or exec sequence, in a child already inside the
 // container's namespaces, root and working directory: stdio (or a new

@@ -167,6 +167,32 @@ TEST_F(Gpus, AOneOffRunGetsItsOwnGpuAndGivesItBack) {
   EXPECT_EQ(r.out, "GPU-aaaa-0000\nnvidia0\nnvidiactl\n0 -\n1 -\n") << r.err;
 }
 
+TEST_F(Gpus, CdiHooksRunAtTheirStagesAndAFailingOneStopsTheStart) {
+  // A hook that logs its stage and the state it is given, and, once the
+  // container's filesystem is mounted, writes into its root (found, as
+  // nvidia-cdi-hook finds it, through the bundle's config.json).
+  fs::path hook = host_ / "hook.sh", log = host_ / "hook.log";
+  std::ofstream(hook) << "#!/bin/sh\nstate=$(cat)\necho \"$1 $state\" >> " << log.string() << "\n"
+                      << "[ \"$1\" = created ] || exit 0\n"
+                      << "bundle=$(echo \"$state\" | sed 's/.*\"bundle\":\"\\([^\"]*\\)\".*/\\1/')\n"
+                      << "root=$(sed -n 's/.*\"path\": \"\\(.*\\)\".*/\\1/p' \"$bundle/config.json\")\n"
+                      << "echo made-by-the-hook > \"$root/etc/hooked\"\n";
+  fs::permissions(hook, fs::perms::owner_all);
+  std::ofstream(host_ / "cdi/nvidia.yaml", std::ios::app)
+      << "  hooks:\n"
+      << "  - {hookName: createContainer, path: " << hook.string() << ", args: [hook.sh, created]}\n"
+      << "  - {hookName: poststop, path: " << hook.string() << ", args: [hook.sh, stopped]}\n";
+  fs::path a = project("hooked", kOneGpu);
+  Outcome r = gpus_sandbox(up(a) + " >/dev/null && $S -p hooked exec train cat /etc/hooked; " + down(a) + " >/dev/null; "
+                           "cut -d' ' -f1 " + quote(log.string()) + "; grep -c '\"pid\":[1-9]' " + quote(log.string()));
+  EXPECT_EQ(r.out, "made-by-the-hook\ncreated\nstopped\n1\n") << r.err;
+
+  std::ofstream(hook) << "#!/bin/sh\nexit 3\n";
+  Outcome failing = gpus_sandbox(up(a) + "; echo up=$?; " + down(a) + " >/dev/null");
+  EXPECT_NE(failing.out.find("up=1"), std::string::npos) << failing.out << failing.err;
+  EXPECT_NE(failing.err.find("hook " + hook.string() + " (createContainer): exited with 3"), std::string::npos) << failing.err;
+}
+
 TEST_F(Gpus, WithoutAnyGpuUpFailsSayingWhereItLooked) {
   fs::path a = project("nogpu", kOneGpu);
   Outcome r = in_sandbox("export STACK_CDI_DIRS=/nonexistent; ip link set lo up; " + up(a) + "; echo up=$?; $S network ls | grep -c nogpu");
