@@ -193,6 +193,30 @@ TEST_F(Gpus, CdiHooksRunAtTheirStagesAndAFailingOneStopsTheStart) {
   EXPECT_NE(failing.err.find("hook " + hook.string() + " (createContainer): exited with 3"), std::string::npos) << failing.err;
 }
 
+TEST_F(Gpus, DevicesByHostPathAndByCdiNameAreMadeAndAllowed) {
+  // A device of another kind, by CDI name, and a host node by its path:
+  // no reservation, but the node, its cgroup rule and its edits.
+  ASSERT_EQ(shell("mknod -m 660 " + quote((host_ / "dev/fpga0").string()) + " c 240 7").rc, 0);
+  std::ofstream(host_ / "cdi/fpga.json") << R"({"cdiVersion": "0.6.0", "kind": "example.com/fpga", "devices": [
+    {"name": "a", "containerEdits": {"env": ["FPGA=a"], "deviceNodes": [{"path": "/dev/fpga-a", "type": "c", "major": 240, "minor": 9}]}}]})";
+  fs::path dir = project("devs", "  app:\n    image: busybox\n    command: [\"sleep\", \"30\"]\n    devices:\n"
+                                 "      - " + (host_ / "dev/fpga0").string() + ":/dev/fpga0:rw\n"
+                                 "      - example.com/fpga=a\n");
+  Outcome r = gpus_sandbox(up(dir) + " >/dev/null && $S -p devs exec app sh -c '"
+                           "ls -l /dev/fpga0 /dev/fpga-a | cut -c1-10; echo $FPGA; cat /dev/fpga0; cat /dev/fpga-a; "
+                           "echo x > /dev/fpga0; mknod /tmp/other c 240 8; cat /tmp/other'; " + down(dir) + " >/dev/null");
+  EXPECT_EQ(r.out, "crw-rw-rw-\ncrw-rw----\na\n") << r.err;  // the spec's mode; the host node's
+  // Allowed, read and write (no driver: ENXIO); a node of the same driver not given is refused.
+  EXPECT_NE(r.err.find("can't open '/dev/fpga0': No such device or address"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("can't open '/dev/fpga-a': No such device or address"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("can't create /dev/fpga0: No such device or address"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("can't open '/tmp/other': Operation not permitted"), std::string::npos) << r.err;
+  fs::path unknown = project("unknown", "  app:\n    image: busybox\n    devices: [example.com/fpga=zz]\n");
+  Outcome bad = gpus_sandbox(up(unknown) + "; echo up=$?");
+  EXPECT_NE(bad.out.find("up=1"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.err.find("service app: device example.com/fpga=zz: no CDI spec in"), std::string::npos) << bad.err;
+}
+
 TEST_F(Gpus, WithoutAnyGpuUpFailsSayingWhereItLooked) {
   fs::path a = project("nogpu", kOneGpu);
   Outcome r = in_sandbox("export STACK_CDI_DIRS=/nonexistent; ip link set lo up; " + up(a) + "; echo up=$?; $S network ls | grep -c nogpu");
