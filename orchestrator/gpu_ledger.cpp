@@ -140,7 +140,7 @@ Status GpuLedger::reserve(const std::vector<GpuWant>& wants, const std::vector<G
       return Status::error("service " + w.holder.service + " (container " + w.holder.container + ") asks for " +
                            w.request.describe() + ": " + why + (who.empty() ? "" : ": " + who));
     };
-    if (inventory.empty()) return fail("this host has no GPU (no CDI spec declares one)");
+    if (inventory.empty()) return fail("this host has no GPU");
     switch (w.request.kind) {
       case GpuRequest::Kind::All:
         for (const Gpu& gpu : inventory) {
