@@ -57,14 +57,16 @@ struct Scale {
   }
 };
 
-// Stops and removes a container of the project and lets go of its networks.
-runtime::Status remove_container(const runtime::ContainerRecord& r, std::optional<int> timeout) {
+// Stops and removes a container of the project and lets go of its networks
+// and, unless it is being recreated under its name (its GPUs were reserved
+// for the new one), of its GPUs.
+runtime::Status remove_container(const runtime::ContainerRecord& r, std::optional<int> timeout, bool keep_gpus = false) {
   runtime::ContainerStore store(runtime_paths().containers);
   store.stop(r, timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
   runtime::ContainerRecord removed;
   if (runtime::Status s = store.remove(r.id, true, &removed); !s) return s;
   release_networks(removed);
-  release_gpus({removed});
+  if (!keep_gpus) release_gpus({removed});
   return runtime::Status::ok();
 }
 
@@ -82,7 +84,7 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
   runtime::Status remove(const std::string& name) override {
     auto it = records_.find(name);
     if (it == records_.end()) return runtime::Status::error("no such container");
-    return remove_container(it->second, timeout_);
+    return remove_container(it->second, timeout_, gpus_.count(name) > 0);
   }
 
   runtime::Status start(const std::string& name) override {

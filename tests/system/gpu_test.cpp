@@ -148,6 +148,18 @@ TEST_F(Gpus, ReplicasGetTheirOwnAndRequestsThatCannotBeMetFailNamingWhy) {
     EXPECT_NE(r.err.find(message), std::string::npos) << message << "\nin:\n" << r.err;
 }
 
+TEST_F(Gpus, ARecreatedContainerKeepsItsGpuAndAStoppedOneHoldsIt) {
+  fs::path a = project("again", kOneGpu), b = project("other", kAllGpus);
+  std::string gpus = "$S gpus | tail -n +2 | awk '{print $1, $3}'; ";
+  Outcome r = gpus_sandbox(
+      "$S -f " + quote((a / "compose.yaml").string()) + " up -d --scale train=2 >/dev/null; " +
+      "$S -f " + quote((a / "compose.yaml").string()) + " up -d --force-recreate --scale train=2 >/dev/null; " + gpus +
+      "$S -p again stop -t 0 >/dev/null; " + up(b) + " >/dev/null 2>&1; echo all-while-stopped=$?; " + gpus +
+      down(a) + " >/dev/null");
+  // Recreated under the same names, on the same GPUs, still held; stopped, still held.
+  EXPECT_EQ(r.out, "0 again-train-1\n1 again-train-2\nall-while-stopped=1\n0 again-train-1\n1 again-train-2\n") << r.err;
+}
+
 TEST_F(Gpus, AHoldLeftByACrashedCommandIsReclaimedByTheNext) {
   fs::path c = project("after", kAllGpus);
   // The ledger as a killed `up` leaves it: a hold for a container never
