@@ -1,0 +1,20 @@
+// LayerPacker: an overlay upper directory -> an OCI layer tar (the diff, deletions as whiteouts), the reverse of LayerUnpacker.
+#pragma once
+
+#include <string>
+
+#include "runtime/status.h"
+
+namespace stack::runtime {
+
+// Writes the tree under `dir` (a container's or a build step's writable
+// layer) as an uncompressed tar at `tar_path`, in name order so that the
+// same tree gives the same bytes: files with their mode, owner, mtime,
+// hard links kept as links, symlinks, devices, fifos and the file
+// capability xattr. Overlay's deletions become OCI whiteouts: a 0:0
+// character device NAME is `.wh.NAME`; a directory marked opaque
+// (trusted.overlay.opaque=y) is followed by its `.wh..wh..opq`. Sets
+// `diff_id` to "sha256:" and the tar's digest.
+Status pack_layer(const std::string& dir, const std::string& tar_path, std::string* diff_id);
+
+}  // namespace stack::runtime
