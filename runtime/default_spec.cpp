@@ -12,6 +12,15 @@
 namespace stack::runtime {
 namespace {
 
+// "SRC:DST:OPTIONS" -> its parts (-v and --device).
+std::vector<std::string> split_colons(const std::string& text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t c; (c = text.find(':', start)) != std::string::npos; start = c + 1) parts.push_back(text.substr(start, c - start));
+  parts.push_back(text.substr(start));
+  return parts;
+}
+
 const std::vector<std::string> kAllCapabilities = {
     "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
     "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
@@ -134,10 +143,7 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
        {"nosuid", "noexec", "nodev", "mode=1777", "size=" + std::to_string(o.shm_size.value_or(64ull << 20))}},
   };
   for (const std::string& v : o.volumes) {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    for (size_t c; (c = v.find(':', start)) != std::string::npos; start = c + 1) parts.push_back(v.substr(start, c - start));
-    parts.push_back(v.substr(start));
+    std::vector<std::string> parts = split_colons(v);
     if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[0][0] != '/' || parts[1].empty() ||
         parts[1][0] != '/')
       return Status::error("-v " + v + ": expected /HOST/PATH:/CONTAINER/PATH[:ro]");
@@ -223,10 +229,7 @@ Status add_host_device(const std::string& host, const std::string& target, const
 }  // namespace
 
 Status host_devices(const std::string& mapping, std::vector<DeviceNode>* nodes, std::vector<DeviceRule>* rules) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t c; (c = mapping.find(':', start)) != std::string::npos; start = c + 1) parts.push_back(mapping.substr(start, c - start));
-  parts.push_back(mapping.substr(start));
+  std::vector<std::string> parts = split_colons(mapping);
   std::string host = parts[0], target = parts[0], access = "rwm";
   // HOST:PERMISSIONS is also accepted, as Docker does.
   auto is_access = [](const std::string& p) {
