@@ -135,8 +135,10 @@ runtime::Status reserve_gpus(const std::string& project, const std::vector<Plann
 void release_gpus_of_missing(const std::vector<PlannedContainer>& containers) {
   std::vector<std::string> missing;
   orchestrator::GpuLedger::Exists exists = container_exists();
-  for (const PlannedContainer& c : containers)
-    if (!exists({c.name, "", ""})) missing.push_back(c.name);
+  for (const PlannedContainer& c : containers) {
+    std::optional<orchestrator::GpuRequest> request;
+    if (orchestrator::gpu_request_of(*c.service, &request) && request && !exists({c.name, "", ""})) missing.push_back(c.name);
+  }
   if (!missing.empty()) orchestrator::GpuLedger(gpu_ledger_dir()).release(missing);
 }
 

@@ -42,7 +42,8 @@ struct PlannedContainer {
 runtime::Status reserve_gpus(const std::string& project, const std::vector<PlannedContainer>& containers,
                              std::map<std::string, std::vector<orchestrator::Gpu>>* granted);
 
-// Drops the holds of containers that do not exist (after a failed `up`).
+// Drops the holds of the containers asking for GPUs that do not exist
+// (after a failed `up`); the ledger is not touched for the others.
 void release_gpus_of_missing(const std::vector<PlannedContainer>& containers);
 
 // Drops the GPU holds of removed containers.
