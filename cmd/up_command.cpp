@@ -96,8 +96,7 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
     std::vector<LaunchRequest> requests;
     for (const orchestrator::CreateRequest& c : batch) {
       LaunchRequest request;
-      std::string name = service_container_name(project_, *project_.service(c.service), c.number);
-      if (runtime::Status s = service_launch(project_, *project_.service(c.service), c.number, c.config_hash, &request, "", gpus_[name]); !s)
+      if (runtime::Status s = service_launch(project_, *project_.service(c.service), c.number, c.config_hash, &request, "", gpus_[c.name]); !s)
         return s;
       request.tell_peers = false;  // once for the whole batch, below
       requests.push_back(std::move(request));

@@ -78,10 +78,7 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
       if (!exists(base + "/cgroup.procs")) continue;
       std::string dir = base + "/stack/" + id;
       if (Status s = make_directories(dir); !s) return s;
-      cg.v1_dirs_.push_back(dir);
-      if (std::string(controller) == "memory") cg.memory_dir_ = dir;
-      if (std::string(controller) == "freezer") cg.freezer_dir_ = dir;
-      if (std::string(controller) == "devices") cg.devices_dir_ = dir;
+      cg.add_v1_dir(controller, dir);
     }
     if (is_cgroup2(root + "/unified")) v2_root = root + "/unified";
   }
@@ -135,6 +132,13 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
   return Status::ok();
 }
 
+void ContainerCgroup::add_v1_dir(const std::string& controller, const std::string& dir) {
+  v1_dirs_.push_back(dir);
+  if (controller == "memory") memory_dir_ = dir;
+  if (controller == "freezer") freezer_dir_ = dir;
+  if (controller == "devices") devices_dir_ = dir;
+}
+
 ContainerCgroup ContainerCgroup::open_existing(const std::string& root, const std::string& id) {
   ContainerCgroup cg;
   if (is_cgroup2(root)) {
@@ -144,10 +148,7 @@ ContainerCgroup ContainerCgroup::open_existing(const std::string& root, const st
   for (const char* controller : kV1Controllers) {
     std::string dir = root + "/" + controller + "/stack/" + id;
     if (!exists(dir)) continue;
-    cg.v1_dirs_.push_back(dir);
-    if (std::string(controller) == "memory") cg.memory_dir_ = dir;
-    if (std::string(controller) == "freezer") cg.freezer_dir_ = dir;
-    if (std::string(controller) == "devices") cg.devices_dir_ = dir;
+    cg.add_v1_dir(controller, dir);
   }
   if (exists(root + "/unified/stack/" + id)) cg.v2_dir_ = root + "/unified/stack/" + id;
   return cg;

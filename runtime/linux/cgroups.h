@@ -36,6 +36,8 @@ class ContainerCgroup {
   const std::string& v2_dir() const { return v2_dir_; }
 
  private:
+  void add_v1_dir(const std::string& controller, const std::string& dir);
+
   std::vector<std::string> v1_dirs_;  // per controller
   std::string memory_dir_, freezer_dir_, devices_dir_, v2_dir_;
 };
