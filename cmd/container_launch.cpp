@@ -32,13 +32,6 @@ namespace {
 // Debian's tini, linked statically so that it runs in any image.
 constexpr const char* kInitBinary = "/usr/bin/tini-static";
 
-// The top-most layer's copy of a file in the image.
-std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path) {
-  for (const std::string& dir : lower_dirs)
-    if (auto text = runtime::read_whole_file(dir + path)) return *text;
-  return {};
-}
-
 }  // namespace
 
 int launch_container(const LaunchRequest& r, std::string* id) {
@@ -60,8 +53,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   runtime::Image image;
   if (r.found_image) image = *r.found_image;
   else if (runtime::Status s = store.find(r.image, &image); !s) return fail(s.message());
-  std::vector<std::string> lower_dirs;
-  for (auto it = image.diff_ids.rbegin(); it != image.diff_ids.rend(); ++it) lower_dirs.push_back(store.layer_dir(*it));
+  std::vector<std::string> lower_dirs = store.lower_dirs(image.diff_ids);
   runtime::RunOptions o = r.options;
   if (r.init) {
     o.init_path = kInitBinary;
@@ -89,22 +81,12 @@ int launch_container(const LaunchRequest& r, std::string* id) {
     return v ? std::optional<std::string>(v) : std::nullopt;
   };
   if (runtime::Status s = runtime::make_spec(image, lower_dirs, o, runtime::new_object_id(), &spec, lookup); !s) return fail(s.message());
-  std::string user = !r.user.empty() ? r.user : image.config.user;
-  std::string error;
-  auto resolved = runtime::resolve_user(user.empty() ? "0" : user, image_file(lower_dirs, "/etc/passwd"),
-                                        image_file(lower_dirs, "/etc/group"), &error);
-  if (!resolved) return fail(error);
+  if (runtime::Status s = runtime::run_as_user(!r.user.empty() ? r.user : image.config.user, lower_dirs, &spec.process); !s)
+    return fail(s.message());
   spec.process.terminal = r.tty;
-  spec.process.uid = resolved->uid;
-  spec.process.gid = resolved->gid;
-  // Like Docker, the primary group is among the supplementary ones.
-  spec.process.additional_gids = {resolved->gid};
-  for (uint32_t g : resolved->additional_gids) spec.process.additional_gids.push_back(g);
   for (uint32_t g : o.additional_gids)
     if (std::find(spec.process.additional_gids.begin(), spec.process.additional_gids.end(), g) == spec.process.additional_gids.end())
       spec.process.additional_gids.push_back(g);
-  if (std::none_of(spec.process.env.begin(), spec.process.env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
-    spec.process.env.push_back("HOME=" + resolved->home);
   if (spec.seccomp == runtime::SeccompMode::Profile) {
     auto text = runtime::read_whole_file(spec.seccomp_profile_json);
     if (!text) return fail("seccomp profile " + spec.seccomp_profile_json + " cannot be read");

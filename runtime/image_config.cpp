@@ -53,6 +53,7 @@ nlohmann::json ImageConfig::to_json() const {
   }
   if (!labels.empty()) j["Labels"] = labels;
   if (healthcheck) j["Healthcheck"] = *healthcheck;
+  if (shell) j["Shell"] = *shell;
   return j;
 }
 
@@ -74,6 +75,7 @@ ImageConfig ImageConfig::from_json(const nlohmann::json& j) {
   c.env = strings("Env").value_or(std::vector<std::string>{});
   c.cmd = strings("Cmd");
   c.entrypoint = strings("Entrypoint");
+  c.shell = strings("Shell");
   c.working_dir = text("WorkingDir");
   c.user = text("User");
   c.stop_signal = text("StopSignal");

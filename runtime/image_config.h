@@ -21,6 +21,7 @@ struct ImageConfig {
   std::vector<std::string> volumes;        // VOLUME paths: anonymous volumes unless something else is mounted there
   std::map<std::string, std::string> labels;
   std::optional<nlohmann::json> healthcheck;  // Docker's Healthcheck object, as stored
+  std::optional<std::vector<std::string>> shell;  // SHELL: what shell forms run with; unset: /bin/sh -c
 
   nlohmann::json to_json() const;
   static ImageConfig from_json(const nlohmann::json& config);

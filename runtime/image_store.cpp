@@ -36,9 +36,17 @@ std::string ImageStore::blob_path(const std::string& digest) const {
 
 std::string ImageStore::layer_dir(const std::string& diff_id) const { return root_ + "/layers/" + diff_id.substr(7); }
 
+std::vector<std::string> ImageStore::lower_dirs(const std::vector<std::string>& diff_ids) const {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (auto it = diff_ids.rbegin(); it != diff_ids.rend(); ++it)
+    if (seen.insert(*it).second) out.push_back(layer_dir(*it));
+  return out;
+}
+
 Status ImageStore::prepare() const {
   std::error_code ec;
-  for (const char* sub : {"/blobs/sha256", "/layers"}) {
+  for (const char* sub : {"/blobs/sha256", "/layers", "/pins"}) {
     fs::create_directories(root_ + sub, ec);
     if (ec) return Status::error("creating " + root_ + sub + ": " + ec.message());
   }
@@ -126,6 +134,79 @@ Status ImageStore::commit_image(const ImageReference& ref, const std::string& co
   if (Status s = write_file_atomically(root_ + "/index.json", index.dump(2) + "\n"); !s) return s;
   if (Status s = collect_garbage(index); !s) return s;
   return load_image(ref.str(), manifest_digest, out);
+}
+
+std::string ImageStore::pin_path(const std::string& diff_id) const { return root_ + "/pins/" + diff_id.substr(7); }
+
+bool ImageStore::has_layer(const std::string& diff_id) const {
+  return is_hex_digest(diff_id) && ::access(layer_dir(diff_id).c_str(), F_OK) == 0 &&
+         ::access(blob_path(diff_id).c_str(), F_OK) == 0;
+}
+
+Status ImageStore::add_pinned_layer(const std::string& tar, std::string* diff_id, std::int64_t* size) {
+  if (Status s = prepare(); !s) return s;
+  FileLock lock;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  if (Status s = add_layer(tar, diff_id, size); !s) return s;
+  return write_file_atomically(pin_path(*diff_id), *diff_id + "\n");
+}
+
+Status ImageStore::unpin_all(int* freed) {
+  if (Status s = prepare(); !s) return s;
+  FileLock lock;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  std::error_code ec;
+  int before = 0, after = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(root_ + "/layers", ec)) ++before;
+  fs::remove_all(root_ + "/pins", ec);
+  if (ec) return Status::error("removing " + root_ + "/pins: " + ec.message());
+  nlohmann::json index;
+  if (Status s = read_index(&index); !s) return s;
+  if (Status s = collect_garbage(index); !s) return s;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(root_ + "/layers", ec)) ++after;
+  *freed = before - after;
+  return Status::ok();
+}
+
+Status ImageStore::commit(const ImageReference& ref, const std::string& config_text, Image* out) {
+  if (Status s = prepare(); !s) return s;
+  FileLock lock;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  nlohmann::json config = nlohmann::json::parse(config_text, nullptr, false);
+  if (!config.is_object() || !config["rootfs"].is_object() || !config["rootfs"]["diff_ids"].is_array())
+    return Status::error("image " + ref.str() + ": the configuration has no rootfs.diff_ids");
+  std::vector<std::pair<std::string, std::int64_t>> layers;
+  for (const auto& d : config["rootfs"]["diff_ids"]) {
+    std::string diff_id = d.is_string() ? d.get<std::string>() : "";
+    if (!has_layer(diff_id)) return Status::error("image " + ref.str() + ": layer " + diff_id + " is not stored");
+    struct stat st {};
+    ::stat(blob_path(diff_id).c_str(), &st);
+    layers.emplace_back(diff_id, st.st_size);
+  }
+  return commit_image(ref, config_text, layers, out);
+}
+
+Status ImageStore::read_config(const Image& image, nlohmann::json* out) const {
+  std::optional<std::string> text = read_whole_file(blob_path(image.config_digest));
+  if (!text) return Status::error("image " + image.reference + ": config " + image.config_digest + " is missing");
+  *out = nlohmann::json::parse(*text, nullptr, false);
+  if (!out->is_object()) return Status::error("image " + image.reference + ": config " + image.config_digest + " is corrupt");
+  return Status::ok();
+}
+
+Status ImageStore::tag(const std::string& name_or_id, const ImageReference& ref, Image* out) {
+  if (Status s = prepare(); !s) return s;
+  FileLock lock;
+  if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
+  Image source;
+  if (Status s = find(name_or_id, &source); !s) return s;
+  std::optional<std::string> config_text = read_whole_file(blob_path(source.config_digest));
+  if (!config_text) return Status::error("image " + source.reference + ": config is missing");
+  std::vector<std::pair<std::string, std::int64_t>> layers;
+  nlohmann::json manifest = nlohmann::json::parse(read_whole_file(blob_path(source.manifest_digest)).value_or(""), nullptr, false);
+  for (const auto& l : manifest.value("layers", nlohmann::json::array()))
+    layers.emplace_back(l.value("digest", ""), l.value("size", std::int64_t{0}));
+  return commit_image(ref, *config_text, layers, out);
 }
 
 Status ImageStore::import_rootfs(const std::string& tarball, const ImageReference& ref, const ImageConfig& config,
@@ -244,6 +325,7 @@ Status ImageStore::collect_garbage(const nlohmann::json& index) const {
     for (const auto& d : image.diff_ids) keep.insert(d.substr(7));
   }
   std::error_code ec;
+  for (const auto& pin : fs::directory_iterator(root_ + "/pins", ec)) keep.insert(pin.path().filename().string());
   for (const char* sub : {"/blobs/sha256", "/layers"}) {
     for (const auto& entry : fs::directory_iterator(root_ + sub, ec)) {
       std::string name = entry.path().filename().string();

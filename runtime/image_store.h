@@ -28,6 +28,7 @@ struct Image {
 //   layers/HEX/        each layer unpacked once, named by its diff ID
 //   index.json         an OCI image index; each manifest is annotated
 //                      with the reference it is known by
+//   pins/HEX           layers kept while no image uses them (a build cache's)
 //   lock               serializes writers across stack processes
 class ImageStore {
  public:
@@ -47,6 +48,23 @@ class ImageStore {
   // blobs) that skopeo and other OCI tools read.
   Status save_archive(const std::string& name_or_id, const std::string& archive) const;
 
+  // Stores a layer tar (pack_layer's) and pins it, so that it stays while
+  // no image uses it: a build step's result, for the build cache. Sets its
+  // diff ID and size.
+  Status add_pinned_layer(const std::string& tar, std::string* diff_id, std::int64_t* size);
+  // Whether a layer is stored and unpacked.
+  bool has_layer(const std::string& diff_id) const;
+  // Drops every pin, then every blob and layer no image uses; `freed` gets
+  // how many layers went.
+  Status unpin_all(int* freed);
+  // Names an image made of layers already stored: `config_text` is its OCI
+  // image configuration, whose rootfs.diff_ids lists them bottom first.
+  Status commit(const ImageReference& ref, const std::string& config_text, Image* out);
+  // Gives an existing image another name (`image tag`).
+  Status tag(const std::string& name_or_id, const ImageReference& ref, Image* out);
+  // The image's whole configuration (history, rootfs, ...), as stored.
+  Status read_config(const Image& image, nlohmann::json* out) const;
+
   // By reference ("busybox", "busybox:1", "x@sha256:...") or image ID prefix.
   Status find(const std::string& name_or_id, Image* out) const;
   Status list(std::vector<Image>* out) const;
@@ -55,6 +73,11 @@ class ImageStore {
 
   // Where a layer is unpacked, for overlayfs' lowerdir.
   std::string layer_dir(const std::string& diff_id) const;
+  // The unpacked layers of `diff_ids` (bottom first) as overlayfs stacks
+  // them: top first, a layer that comes again only where it is topmost
+  // (overlayfs refuses a directory twice; the lower copy changes nothing,
+  // as the upper one sets every path it has again).
+  std::vector<std::string> lower_dirs(const std::vector<std::string>& diff_ids) const;
   const std::string& root() const { return root_; }
 
  private:
@@ -66,6 +89,7 @@ class ImageStore {
   Status read_index(nlohmann::json* index) const;
   Status load_image(const std::string& reference, const std::string& manifest_digest, Image* out) const;
   Status collect_garbage(const nlohmann::json& index) const;
+  std::string pin_path(const std::string& diff_id) const;
   // Stores one layer tarball (any compression): its diff ID and uncompressed size.
   Status add_layer(const std::string& tarball, std::string* diff_id, std::int64_t* size) const;
   // Writes config and manifest blobs and names the image. Caller holds the lock.

@@ -102,13 +102,23 @@ Status decompress_layer(const std::string& source, const std::string& blob_path,
   return Status::ok();
 }
 
-Status unpack_layer(const std::string& tar_path, const std::string& dest) {
+namespace {
+
+// Extracts a tar into `dest`; in a layer, whiteouts become overlay's.
+// `not_a_tar` (when given) is set, with nothing extracted, when the file
+// is not a tar at all.
+Status extract_tar(const std::string& tar_path, const std::string& dest, bool layer, bool* not_a_tar) {
   ArchiveReader reader;
   support_layer_filters(reader.a);
   archive_read_support_format_tar(reader.a);
   archive_read_support_format_gnutar(reader.a);
-  if (archive_read_open_filename(reader.a, tar_path.c_str(), 1 << 16) != ARCHIVE_OK)
+  if (archive_read_open_filename(reader.a, tar_path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    if (not_a_tar) {
+      *not_a_tar = true;
+      return Status::ok();
+    }
     return archive_error(reader.a, "opening " + tar_path);
+  }
   ArchiveWriter writer;
   int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
               ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK;
@@ -118,21 +128,25 @@ Status unpack_layer(const std::string& tar_path, const std::string& dest) {
   archive_write_disk_set_standard_lookup(writer.a);
 
   archive_entry* entry = nullptr;
-  while (true) {
+  for (bool first = true;; first = false) {
     int r = archive_read_next_header(reader.a, &entry);
     if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN && first && not_a_tar) {
+      *not_a_tar = true;
+      return Status::ok();
+    }
     if (r < ARCHIVE_WARN) return archive_error(reader.a, "reading " + tar_path);
     const char* raw = archive_entry_pathname(entry);
     std::string path = clean_path(raw ? raw : "");
     if (path.empty()) {
       if (raw && clean_path(std::string(raw) + "/x") == "x") continue;  // the root "./" itself
-      return Status::error("layer " + tar_path + ": entry \"" + (raw ? raw : "") + "\" leaves the layer");
+      return Status::error((layer ? "layer " : "archive ") + tar_path + ": entry \"" + (raw ? raw : "") + "\" leaves the layer");
     }
     size_t slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
     std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
     std::string dir_abs = dir.empty() ? dest : dest + "/" + dir;
-    if (base.rfind(".wh.", 0) == 0) {
+    if (layer && base.rfind(".wh.", 0) == 0) {
       ::mkdir(dir_abs.c_str(), 0755);  // a whiteout may come before its directory's entry
       if (base == ".wh..wh..opq") {
         if (::setxattr(dir_abs.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0)
@@ -147,7 +161,7 @@ Status unpack_layer(const std::string& tar_path, const std::string& dest) {
     archive_entry_set_pathname(entry, (dest + "/" + path).c_str());
     if (const char* link = archive_entry_hardlink(entry)) {
       std::string target = clean_path(link);
-      if (target.empty()) return Status::error("layer " + tar_path + ": hard link \"" + link + "\" leaves the layer");
+      if (target.empty()) return Status::error((layer ? "layer " : "archive ") + tar_path + ": hard link \"" + link + "\" leaves the layer");
       archive_entry_set_hardlink(entry, (dest + "/" + target).c_str());
     }
     r = archive_write_header(writer.a, entry);
@@ -164,7 +178,18 @@ Status unpack_layer(const std::string& tar_path, const std::string& dest) {
     if (archive_write_finish_entry(writer.a) < ARCHIVE_WARN) return archive_error(writer.a, "finishing " + path);
   }
   if (archive_write_close(writer.a) < ARCHIVE_WARN) return archive_error(writer.a, "closing " + dest);
+  if (not_a_tar) *not_a_tar = false;
   return Status::ok();
+}
+
+}  // namespace
+
+Status unpack_layer(const std::string& tar_path, const std::string& dest) {
+  return extract_tar(tar_path, dest, true, nullptr);
+}
+
+Status extract_archive(const std::string& archive, const std::string& dest, bool* not_an_archive) {
+  return extract_tar(archive, dest, false, not_an_archive);
 }
 
 }  // namespace stack::runtime

@@ -19,4 +19,10 @@ Status decompress_layer(const std::string& source, const std::string& blob_path,
 // (absolute paths, `..`, links out) are refused.
 Status unpack_layer(const std::string& tar_path, const std::string& dest);
 
+// Extracts a tar archive (plain, gzip, bzip2, xz or zstd) into the
+// existing directory `dest`, as Dockerfile's ADD does: entries kept inside
+// `dest`, owners and modes as archived, `.wh.` names as they are. A file
+// that is no tar sets `not_an_archive` and extracts nothing.
+Status extract_archive(const std::string& archive, const std::string& dest, bool* not_an_archive);
+
 }  // namespace stack::runtime

@@ -1,5 +1,8 @@
 #include "runtime/user_lookup.h"
 
+#include "runtime/on_disk.h"
+
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -88,6 +91,26 @@ std::optional<ResolvedUser> resolve_user(const std::string& spec, const std::str
     }
   }
   return out;
+}
+
+std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path) {
+  for (const std::string& dir : lower_dirs)
+    if (auto text = read_whole_file(dir + path)) return *text;
+  return {};
+}
+
+Status run_as_user(const std::string& user, const std::vector<std::string>& lower_dirs, ProcessSpec* process) {
+  std::string error;
+  auto resolved = resolve_user(user.empty() ? "0" : user, image_file(lower_dirs, "/etc/passwd"),
+                               image_file(lower_dirs, "/etc/group"), &error);
+  if (!resolved) return Status::error(error);
+  process->uid = resolved->uid;
+  process->gid = resolved->gid;
+  process->additional_gids = {resolved->gid};
+  for (uint32_t g : resolved->additional_gids) process->additional_gids.push_back(g);
+  auto is_home = [](const std::string& e) { return e.rfind("HOME=", 0) == 0; };
+  if (std::none_of(process->env.begin(), process->env.end(), is_home)) process->env.push_back("HOME=" + resolved->home);
+  return Status::ok();
 }
 
 }  // namespace stack::runtime

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "runtime/container_spec.h"
+#include "runtime/status.h"
+
 namespace stack::runtime {
 
 struct ResolvedUser {
@@ -19,5 +22,14 @@ struct ResolvedUser {
 // come from /etc/group. nullopt with `error` for a name that does not exist.
 std::optional<ResolvedUser> resolve_user(const std::string& spec, const std::string& passwd,
                                          const std::string& group, std::string* error);
+
+// The top-most copy of a file among an image's unpacked layers (top
+// first, as ContainerSpec's lower_dirs); empty when none has it.
+std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path);
+
+// Runs `process` as `user` ("" or "0": root), looked up in the image's
+// /etc/passwd and /etc/group: its uid and gid, the primary group among the
+// supplementary ones as Docker has it, and HOME when its env has none.
+Status run_as_user(const std::string& user, const std::vector<std::string>& lower_dirs, ProcessSpec* process);
 
 }  // namespace stack::runtime

@@ -121,13 +121,21 @@ Status make_mount_point_layer(const std::string& dir) {
   return s;
 }
 
+Status mount_overlay(const std::vector<std::string>& lower_dirs, const std::string& upper, const std::string& work,
+                     const std::string& target) {
+  std::string lower;
+  for (const std::string& l : lower_dirs) lower += (lower.empty() ? "" : ":") + l;
+  std::string data = "lowerdir=" + lower;
+  if (!upper.empty()) data += ",upperdir=" + upper + ",workdir=" + work;
+  return do_mount("overlay", target, "overlay", upper.empty() ? MS_RDONLY : 0, data);
+}
+
 Status prepare_rootfs(const ContainerSpec& spec, const RootfsPaths& paths) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
     return Status::from_errno("making mount propagation slave");
-  std::string lower = paths.mount_points;
-  for (const std::string& l : spec.lower_dirs) lower += (lower.empty() ? "" : ":") + l;
-  std::string data = "lowerdir=" + lower + ",upperdir=" + paths.upper + ",workdir=" + paths.work;
-  if (Status s = do_mount("overlay", paths.merged, "overlay", 0, data); !s) return s;
+  std::vector<std::string> lower = spec.lower_dirs;
+  if (!paths.mount_points.empty()) lower.insert(lower.begin(), paths.mount_points);
+  if (Status s = mount_overlay(lower, paths.upper, paths.work, paths.merged); !s) return s;
 
   const std::string& root = paths.merged;
   for (const MountSpec& m : spec.mounts) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "runtime/container_spec.h"
 #include "runtime/status.h"
@@ -20,6 +21,12 @@ struct RootfsPaths {
 // nothing in the writable layer (each file made there costs a container's
 // start a new inode, and its removal a deleted one). Made once, atomically.
 Status make_mount_point_layer(const std::string& dir);
+
+// Mounts an overlay at `target` of `lower_dirs` (top first), writable into
+// `upper` (with `work`) or, with `upper` empty, read-only (then it needs at
+// least two lower directories).
+Status mount_overlay(const std::vector<std::string>& lower_dirs, const std::string& upper, const std::string& work,
+                     const std::string& target);
 
 // Runs in the container's new mount namespace, before pivot_root: makes
 // propagation slave (nothing leaks to the host), mounts the overlay and
