@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
+#include "cmd/service_builds.h"
 #include "cmd/service_devices.h"
 #include "orchestrator/dependency_graph.h"
 #include "runtime/image_store.h"
@@ -39,9 +40,7 @@ runtime::Status seed_volume(const std::string& image_name, const std::string& ta
   runtime::ImageStore images(images_root());
   runtime::Image image;
   if (!images.find(image_name, &image)) return runtime::Status::ok();  // launching reports the missing image
-  std::vector<std::string> layers;
-  for (auto it = image.diff_ids.rbegin(); it != image.diff_ids.rend(); ++it) layers.push_back(images.layer_dir(*it));
-  return runtime::copy_image_directory(layers, target, data);
+  return runtime::copy_image_directory(images.lower_dirs(image.diff_ids), target, data);
 }
 
 }  // namespace
@@ -49,12 +48,8 @@ runtime::Status seed_volume(const std::string& image_name, const std::string& ta
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& s, int number,
                                const std::string& config_hash, LaunchRequest* out, const std::string& container_name,
                                const std::vector<orchestrator::Gpu>& gpus) {
-  auto unsupported = [&](const std::string& what) {
-    return runtime::Status::error("service " + s.name + ": " + what + " is not supported yet");
-  };
-  if (s.image.empty()) return unsupported("build without an image");
   LaunchRequest r;
-  r.image = s.image;
+  r.image = service_image(project, s);
   r.name = container_name.empty() ? service_container_name(project, s, number) : container_name;
   r.detach = true;
   runtime::RunOptions& o = r.options;
@@ -67,7 +62,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     if (runtime::Status st = runtime::make_directories(data); !st) return st;
     if (created) {
       write_volume_labels(name, {{kProjectLabel, project.name}, {kVolumeContainerLabel, r.name}});
-      if (runtime::Status st = seed_volume(s.image, target, data); !st)
+      if (runtime::Status st = seed_volume(r.image, target, data); !st)
         return runtime::Status::error("service " + s.name + ": the anonymous volume at " + target + ": " + st.message());
     }
     o.volumes.push_back(data + ":" + target + (read_only ? ":ro" : ""));
@@ -105,7 +100,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
         if (created && !volume->external) write_volume_labels(volume->name, {{kProjectLabel, project.name}, {kVolumeLabel, volume->key}});
         // As Docker: a new volume starts with what the image has where it is mounted.
         if (created && !volume->external)
-          if (runtime::Status st = seed_volume(s.image, m.target, data); !st) {
+          if (runtime::Status st = seed_volume(r.image, m.target, data); !st) {
             std::error_code ec;
             fs::remove_all(fs::path(data).parent_path(), ec);
             return runtime::Status::error("service " + s.name + ": volume " + volume->name + ": " + st.message());
@@ -122,7 +117,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     if (p.size() > 1 && p.back() == '/') p.pop_back();
     return p;
   };
-  if (runtime::ImageStore(images_root()).find(s.image, &image))
+  if (runtime::ImageStore(images_root()).find(r.image, &image))
     for (const std::string& path : image.config.volumes) {
       std::string target = normal(path);
       bool mounted = std::any_of(s.mounts.begin(), s.mounts.end(), [&](const schema::MountSpec& m) { return normal(m.target) == target; });

@@ -46,10 +46,10 @@ int ps(const GlobalOptions& global, const PsFlags& f) {
   std::set<std::string> services;
   // A GPUS column only where some container holds GPUs.
   bool gpu_column = std::any_of(records.begin(), records.end(), [](const auto& r) { return !r.gpus.empty(); });
-  if (f.format == "table" && !f.quiet && !f.services) {
-    std::printf("%-28s %-16s %-14s %-24s ", "NAME", "IMAGE", "SERVICE", "STATUS");
-    std::printf(gpu_column ? "%-8s %s\n" : "%s%s\n", gpu_column ? "GPUS" : "", "PORTS");
-  }
+  // Table rows, printed once every column's width is known.
+  std::vector<std::vector<std::string>> rows = {{"NAME", "IMAGE", "SERVICE", "STATUS"}};
+  if (gpu_column) rows[0].push_back("GPUS");
+  rows[0].push_back("PORTS");
   for (const runtime::ContainerRecord& r : records) {
     const std::string& service = r.labels.at(kServiceLabel);
     if (!f.only.empty() && std::find(f.only.begin(), f.only.end(), service) == f.only.end()) continue;
@@ -73,9 +73,19 @@ int ps(const GlobalOptions& global, const PsFlags& f) {
                      {"Publishers", r.ports}, {"Gpus", r.gpus}, {"CreatedAt", r.created}});
       continue;
     }
-    std::printf("%-28s %-16s %-14s %-24s ", r.name.c_str(), r.image.c_str(), service.c_str(), status.c_str());
-    if (gpu_column) std::printf("%-8s ", gpu_list(r.gpus).c_str());
-    std::printf("%s\n", ports.c_str());
+    rows.push_back({r.name, r.image, service, status});
+    if (gpu_column) rows.back().push_back(gpu_list(r.gpus));
+    rows.back().push_back(ports);
+  }
+  if (f.format == "table" && !f.quiet && !f.services) {
+    std::vector<size_t> widths(rows[0].size(), 0);
+    for (const auto& row : rows)
+      for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (const auto& row : rows) {
+      std::string line;
+      for (size_t i = 0; i + 1 < row.size(); ++i) line += row[i] + std::string(widths[i] - row[i].size() + 3, ' ');
+      std::cout << line << row.back() << "\n";
+    }
   }
   if (f.format == "json" && !f.quiet && !f.services) std::cout << out.dump(2) << "\n";
   return 0;

@@ -19,6 +19,7 @@
 #include "cmd/container_networks.h"
 #include "cmd/container_status.h"
 #include "cmd/project_containers.h"
+#include "cmd/service_builds.h"
 #include "cmd/service_devices.h"
 #include "cmd/project_logs.h"
 #include "runtime/on_disk.h"
@@ -160,6 +161,7 @@ int run(const GlobalOptions& global, const RunFlags& f) {
     if (!deps.empty())
       if (int rc = up_detached(global, deps); rc != 0) return rc;
   }
+  if (runtime::Status s = build_services(project, {service}, true, {}); !s) return fail(s.message());
   LaunchRequest r;
   const schema::Node* services_tree = ref->loaded->tree.find("services");
   const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;

@@ -22,6 +22,7 @@
 #include "cmd/project_containers.h"
 #include "cmd/progress_display.h"
 #include "cmd/project_logs.h"
+#include "cmd/service_builds.h"
 #include "cmd/service_devices.h"
 #include "orchestrator/dependency_graph.h"
 #include "orchestrator/executor.h"
@@ -34,7 +35,7 @@ namespace {
 
 struct UpFlags {
   bool detach = false, wait = false, no_deps = false, force_recreate = false, no_recreate = false,
-       remove_orphans = false, abort_on_exit = false;
+       remove_orphans = false, abort_on_exit = false, build = false, no_build = false;
   int wait_timeout = 0;
   std::string exit_code_from;
   std::vector<std::string> scale, services;
@@ -42,6 +43,26 @@ struct UpFlags {
 };
 
 bool on_terminal() { return ::isatty(STDOUT_FILENO); }
+
+// The images of the services about to start that build theirs: all with
+// --build, the missing ones otherwise, none with --no-build (a missing one
+// is then an error).
+runtime::Status build_images(const schema::Project& project, const std::vector<orchestrator::GraphNode>& order,
+                             const UpFlags& f) {
+  std::vector<const schema::ServiceSpec*> services;
+  for (const auto& node : order)
+    if (const schema::ServiceSpec* s = project.service(node.name); s && node.kind == orchestrator::GraphNode::Kind::Service)
+      services.push_back(s);
+  if (!f.no_build) return build_services(project, services, !f.build, {});
+  runtime::ImageStore store(images_root());
+  for (const schema::ServiceSpec* s : services) {
+    runtime::Image image;
+    if (s->build_context && !store.find(service_image(project, *s), &image))
+      return runtime::Status::error("service " + s->name + ": image " + service_image(project, *s) +
+                                    " is missing and --no-build forbids building it");
+  }
+  return runtime::Status::ok();
+}
 
 orchestrator::ObservedContainer observed(const runtime::ContainerStore& store, const runtime::ContainerRecord& r) {
   ContainerStatus st = container_status(store, r);
@@ -262,6 +283,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   if (f.detach && (f.abort_on_exit || !f.exit_code_from.empty()))
     return fail("--abort-on-container-exit and --exit-code-from need attached mode (without -d)");
   if (f.force_recreate && f.no_recreate) return fail("--force-recreate and --no-recreate are incompatible");
+  if (f.build && f.no_build) return fail("--build and --no-build are incompatible");
   runtime::FileLock lock;
   if (runtime::Status s = lock_project(project.name, &lock); !s) return fail(s.message());
   handle_orphans(project, f.remove_orphans, display);
@@ -273,6 +295,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
       if (n.kind == orchestrator::GraphNode::Kind::Service && std::count(f.services.begin(), f.services.end(), n.name))
         order.push_back(n);
   if (!f.services.empty() && !f.no_deps) order = graph.needed_by(f.services);
+  if (runtime::Status s = build_images(project, order, f); !s) return fail(s.message());
   // What is there before this `up` touches anything; only this `up` (it holds the lock) changes it.
   std::map<std::string, runtime::ContainerRecord> records;
   for (runtime::ContainerRecord& r : project_containers(project.name)) records.emplace(r.name, std::move(r));
@@ -286,6 +309,10 @@ int up(const GlobalOptions& global, const UpFlags& f) {
     if (node.kind != orchestrator::GraphNode::Kind::Service || !service) continue;
     const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
     orchestrator::DesiredService desired{service->name, scale.of(*service), tree ? schema::service_config_hash(*tree) : "", {}};
+    // A rebuilt image recreates the containers of its service, as Compose does.
+    runtime::Image built;
+    if (service->build_context && runtime::ImageStore(images_root()).find(service_image(project, *service), &built))
+      desired.config_hash += "+" + built.id();
     for (int i = 1; i <= desired.replicas; ++i) {
       std::string name = service_container_name(project, *service, i);
       desired.container_names.push_back(name);
@@ -342,6 +369,8 @@ void add_up_command(CLI::App& app, const GlobalOptions& global, int& exit_code) 
   up_cmd->add_flag("--wait", f->wait, "With -d: return once services run and are healthy; fail naming one that is not");
   up_cmd->add_option("--wait-timeout", f->wait_timeout, "Seconds --wait waits at most (default: no limit)");
   up_cmd->add_flag("--no-deps", f->no_deps, "Not the services the named ones depend on");
+  up_cmd->add_flag("--build", f->build, "Build images before starting (else only missing ones are built)");
+  up_cmd->add_flag("--no-build", f->no_build, "Build nothing, even missing images");
   up_cmd->add_flag("--force-recreate", f->force_recreate, "Recreate containers even if their config is unchanged");
   up_cmd->add_flag("--no-recreate", f->no_recreate, "Leave existing containers as they are, even if changed");
   up_cmd->add_flag("--remove-orphans", f->remove_orphans, "Remove containers of services no longer in the files");

@@ -150,6 +150,11 @@ runtime::Status Executor::wait_until_ready(const schema::Project& project, const
     Condition condition = one_shots.count(name) ? Condition::CompletedSuccessfully
                           : service && service->healthcheck && !service->healthcheck->disabled ? Condition::Healthy
                                                                                                : Condition::Started;
+    // The image's HEALTHCHECK counts as the file's does.
+    ObservedContainer first;
+    const std::vector<std::string>& names = desired_.at(name).container_names;
+    if (condition == Condition::Started && !names.empty() && runtime_.observe(names.front(), &first) && first.has_healthcheck)
+      condition = Condition::Healthy;
     awaited.emplace_back(name, condition);
     for (const std::string& c : desired_.at(name).container_names) listener_.step(container(c), "Waiting", false);
   }

@@ -47,6 +47,10 @@ ServiceSpec service(const std::string& name, const Node& s) {
     out.build_dockerfile = str(b->find("dockerfile"));
     if (const Node* t = b->find("target")) out.build_target = t->text();
     out.build_args = string_map(b->find("args"));
+    out.build_labels = string_map(b->find("labels"));
+    if (const Node* d = b->find("dockerfile_inline")) out.build_dockerfile_inline = d->text();
+    out.build_tags = strings(b->find("tags"));
+    if (const Node* n = b->find("no_cache")) out.build_no_cache = n->as_bool().value_or(false);
   }
   if (const Node* c = s.find("command")) out.command = strings(c);
   if (const Node* e = s.find("entrypoint")) out.entrypoint = strings(e);

@@ -79,8 +79,10 @@ struct RestartPolicy {
 struct ServiceSpec {
   std::string name;
   std::string image;
-  std::optional<std::string> build_context, build_dockerfile, build_target;
-  std::map<std::string, std::string> build_args;
+  std::optional<std::string> build_context, build_dockerfile, build_target, build_dockerfile_inline;
+  std::map<std::string, std::string> build_args, build_labels;
+  std::vector<std::string> build_tags;
+  bool build_no_cache = false;
   std::optional<std::vector<std::string>> command, entrypoint;
   std::map<std::string, std::optional<std::string>> environment;
   std::map<std::string, std::string> labels;

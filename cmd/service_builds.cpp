@@ -1,0 +1,67 @@
+#include "cmd/service_builds.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "cmd/build_progress.h"
+#include "cmd/commands.h"
+
+namespace stack::cmd {
+
+std::string service_image(const schema::Project& project, const schema::ServiceSpec& service) {
+  return service.image.empty() ? project.name + "-" + service.name : service.image;
+}
+
+builder::BuildPaths build_paths() { return {images_root(), stack_root() + "/builder", runtime_paths()}; }
+
+runtime::Status build_with_progress(const builder::BuildRequest& request, const BuildOptions& options, runtime::Image* out) {
+  const char* term = std::getenv("TERM");
+  bool terminal = options.progress == "tty" ||
+                  (options.progress == "auto" && ::isatty(STDERR_FILENO) && !(term && std::string(term) == "dumb"));
+  BuildProgress progress(std::cerr, terminal, options.quiet);
+  return builder::build_image(request, build_paths(), progress, out);
+}
+
+runtime::Status build_services(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
+                               bool only_missing, const BuildOptions& options) {
+  runtime::ImageStore store(images_root());
+  for (const schema::ServiceSpec* s : services) {
+    if (!s->build_context) continue;
+    std::string name = service_image(project, *s);
+    runtime::Image existing;
+    if (only_missing && store.find(name, &existing)) continue;
+    auto fail = [&](const std::string& message) {
+      return runtime::Status::error("service " + s->name + ": " + message);
+    };
+    const std::string& context = *s->build_context;
+    if (context.find("://") != std::string::npos || context.rfind("git@", 0) == 0)
+      return fail("build context " + context + ": remote contexts are not supported; clone it and point build.context at it");
+    builder::BuildRequest request;
+    request.context = context;
+    if (s->build_dockerfile_inline) request.dockerfile_text = *s->build_dockerfile_inline;
+    std::string dockerfile = s->build_dockerfile.value_or("Dockerfile");
+    request.dockerfile = dockerfile[0] == '/' ? dockerfile : context + "/" + dockerfile;
+    request.build_args = s->build_args;
+    for (const auto& [k, v] : options.build_args) request.build_args[k] = v;
+    request.target = s->build_target.value_or("");
+    request.labels = s->build_labels;
+    request.no_cache = options.no_cache || s->build_no_cache;
+    std::vector<std::string> names = {name};
+    names.insert(names.end(), s->build_tags.begin(), s->build_tags.end());
+    for (const std::string& tag : names) {
+      std::string error;
+      auto ref = runtime::parse_image_reference(tag, &error);
+      if (!ref) return fail("image name " + tag + ": " + error);
+      request.tags.push_back(*ref);
+    }
+    if (!options.quiet) std::cerr << "Building " << s->name << " (" << name << ")\n";
+    runtime::Image built;
+    if (runtime::Status st = build_with_progress(request, options, &built); !st) return fail(st.message());
+    if (!options.quiet) std::cerr << "Built " << built.reference << " (" << built.id() << ")\n";
+  }
+  return runtime::Status::ok();
+}
+
+}  // namespace stack::cmd

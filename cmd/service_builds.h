@@ -1,0 +1,36 @@
+// ServiceBuilds: the images of services with a `build:` section, built as `stack build` and `up` need them.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "builder/image_builder.h"
+#include "schema/project.h"
+
+namespace stack::cmd {
+
+// The image a service runs: its `image`, else "<project>-<service>" for a
+// service that builds one, as Compose names them.
+std::string service_image(const schema::Project& project, const schema::ServiceSpec& service);
+
+struct BuildOptions {
+  bool no_cache = false, quiet = false;
+  std::map<std::string, std::string> build_args;  // over each service's own args
+  std::string progress = "auto";  // auto, plain or tty
+};
+
+// Where builds keep their cache and scratch files, and find images.
+builder::BuildPaths build_paths();
+
+// Builds an image with the progress `options` ask for, on stderr.
+runtime::Status build_with_progress(const builder::BuildRequest& request, const BuildOptions& options, runtime::Image* out);
+
+// Builds the image of each of `services` that has a `build:` section; with
+// `only_missing`, only those whose image is not in the store yet (what
+// `up` does without --build). Stops at the first failure, naming the
+// service.
+runtime::Status build_services(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
+                               bool only_missing, const BuildOptions& options);
+
+}  // namespace stack::cmd
