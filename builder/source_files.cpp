@@ -171,9 +171,13 @@ Status match_sources(const std::string& root, const std::string& source, const D
   std::string path = clean(source);
   size_t before = out->size();
   if (!has_wildcard(path)) {
-    if (ignore && !path.empty() && ignore->excluded(path) && !ignore->has_exceptions())
+    std::string host = resolve_in_root(root, path, true);
+    struct stat st {};
+    // An excluded directory may still hold exceptions; an excluded file is gone.
+    bool directory = ::stat(host.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (ignore && !path.empty() && ignore->excluded(path) && !(directory && ignore->has_exceptions()))
       return Status::error(source + " is excluded by .dockerignore");
-    add_match(resolve_in_root(root, path, true), path, true, ignore, out);
+    add_match(host, path, true, ignore, out);
     if (out->size() == before)
       return Status::error(source + ": no such file or directory" +
                            (ignore && ignore->excluded(path) ? " (it is excluded by .dockerignore)" : ""));
