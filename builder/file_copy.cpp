@@ -150,7 +150,7 @@ Status copy_sources(const std::vector<SourceMatch>& matches, const std::string& 
   Copier copier(rootfs, owner);
   for (const SourceMatch& m : matches) {
     const SourceEntry& top = m.entries.front();
-    if (unpack && S_ISREG(top.st.st_mode)) {
+    if (unpack && !m.downloaded && S_ISREG(top.st.st_mode)) {
       if (Status s = make_directory_in(rootfs, target, copier.uid(), copier.gid()); !s) return s;
       bool not_an_archive = false;
       if (Status s = runtime::extract_archive(top.host_path, resolve_in_root(rootfs, target, true), &not_an_archive); !s)

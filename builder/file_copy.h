@@ -24,7 +24,8 @@ struct CopyOwnership {
 // or ends in '/', else becomes `dest`; several sources need a directory.
 // Missing directories of `dest` are made (0755, owned as the files are).
 // Modes, mtimes and symlinks are kept; with `unpack`, as ADD does, a local
-// tar archive (any compression) is extracted into `dest` instead.
+// tar archive (any compression) is extracted into `dest` instead (a
+// downloaded one is not).
 Status copy_sources(const std::vector<SourceMatch>& matches, const std::string& rootfs, const std::string& dest,
                     const CopyOwnership& owner, bool unpack);
 

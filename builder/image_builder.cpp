@@ -17,6 +17,7 @@
 #include "builder/linux/step_rootfs.h"
 #include "builder/run_step.h"
 #include "builder/source_files.h"
+#include "builder/url_fetch.h"
 #include "runtime/layer_packer.h"
 #include "runtime/on_disk.h"
 #include "runtime/sha256.h"
@@ -168,6 +169,8 @@ class Builder {
   Status store_layer(const std::string& upper, const std::string& scratch, std::optional<std::string>* diff_id);
   Status run(const Instruction& ins, StageState& st, const BuildStep& step, bool* cached);
   Status copy(const Instruction& ins, StageState& st, bool* cached);
+  // ADD's URL, downloaded into the scratch directory `dir` (made when empty) as one more match.
+  Status download(const Instruction& ins, const std::string& url, std::string* dir, std::vector<SourceMatch>* matches);
   Status workdir(const Instruction& ins, StageState& st, bool* cached);
   Status configure(const Instruction& ins, StageState& st);
   Status healthcheck(const Instruction& ins, StageState& st);
@@ -378,7 +381,21 @@ Status Builder::copy(const Instruction& ins, StageState& st, bool* cached) {
     flags += " --chmod=" + c->second;
   }
 
+  for (const char* unsupported : {"parents", "exclude", "keep-git-dir"})
+    if (ins.flags.count(unsupported)) return Status::error(where(ins) + "--" + unsupported + " is not supported");
+  if (ins.flags.count("checksum") &&
+      std::none_of(words.begin(), words.end(), [](const std::string& w) { return w.find("://") != std::string::npos; }))
+    return Status::error(where(ins) + "--checksum is only for URL sources");
   std::vector<std::string> source_layers;
+  std::string downloads;  // a scratch directory of downloaded sources
+  // Downloads live until the step is done (or found in the cache), whatever happens.
+  struct RemovedAfter {
+    const std::string& dir;
+    ~RemovedAfter() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } remove_downloads{downloads};
   bool from_elsewhere = false;
   std::string content;
   std::vector<SourceMatch> matches;
@@ -400,16 +417,20 @@ Status Builder::copy(const Instruction& ins, StageState& st, bool* cached) {
     }
   } else {
     for (const std::string& source : words) {
-      if (source.find("://") != std::string::npos || source.rfind("git@", 0) == 0) {
-        if (!add) return Status::error(where(ins) + source + ": COPY takes files of the build context, not URLs (ADD fetches URLs)");
-        return Status::error(where(ins) + source + ": fetching URLs is not supported by this builder yet; download it into the "
-                             "build context and COPY it");
+      bool url = source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0;
+      if (!url && (source.find("://") != std::string::npos || source.rfind("git@", 0) == 0))
+        return Status::error(where(ins) + source + ": only http and https URLs are fetched (no git)");
+      if (url && !add) return Status::error(where(ins) + source + ": COPY takes files of the build context, not URLs (ADD fetches them)");
+      if (url) {
+        if (Status s = download(ins, source, &downloads, &matches); !s) return s;
+        continue;
       }
       if (Status s = match_sources(request_.context, source, &ignore_, &matches); !s)
         return Status::error(where(ins) + s.message() + " (in the build context " + request_.context + ")");
     }
     if (Status s = digest_sources(matches, &content); !s) return s;
   }
+
   std::string description = ins.keyword + flags + " " + nlohmann::json(words).dump() + " " + dest + " " + content;
   return cached_or_run(st, description, [&](std::optional<std::string>* diff_id) -> Status {
     std::string scratch = new_scratch();
@@ -428,6 +449,29 @@ Status Builder::copy(const Instruction& ins, StageState& st, bool* cached) {
     fs::remove_all(scratch, ec);
     return s ? s : Status::error(where(ins) + s.message());
   }, cached);
+}
+
+Status Builder::download(const Instruction& ins, const std::string& url, std::string* dir, std::vector<SourceMatch>* matches) {
+  if (dir->empty()) *dir = new_scratch();
+  if (Status s = runtime::make_directories(*dir); !s) return s;
+  std::string path = *dir + "/" + std::to_string(matches->size());
+  FetchedFile fetched;
+  if (Status s = fetch_url(url, path, &fetched); !s) return Status::error(where(ins) + s.message());
+  if (auto c = ins.flags.find("checksum"); c != ins.flags.end() && c->second != "sha256:" + fetched.sha256)
+    return Status::error(where(ins) + url + ": its digest is sha256:" + fetched.sha256 + ", not the --checksum " + c->second);
+  SourceMatch m;
+  m.downloaded = true;
+  m.path = url_file_name(url);
+  if (m.path.empty()) return Status::error(where(ins) + url + ": the URL names no file to save it as");
+  SourceEntry e;
+  e.host_path = path;
+  if (::stat(path.c_str(), &e.st) != 0) return Status::from_errno("reading " + path);
+  // As Docker: mode 0600, the Last-Modified time when the server sent one.
+  e.st.st_mode = S_IFREG | 0600;
+  if (fetched.modified) e.st.st_mtim = {*fetched.modified, 0};
+  m.entries.push_back(e);
+  matches->push_back(std::move(m));
+  return Status::ok();
 }
 
 Status Builder::workdir(const Instruction& ins, StageState& st, bool* cached) {

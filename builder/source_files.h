@@ -24,6 +24,7 @@ struct SourceEntry {
 struct SourceMatch {
   std::string path;  // relative to the tree's root ("" for the root itself)
   std::vector<SourceEntry> entries;  // the match first, then its contents in name order
+  bool downloaded = false;  // ADD's URL: copied as it is, never unpacked
   bool directory() const { return S_ISDIR(entries.front().st.st_mode); }
 };
 

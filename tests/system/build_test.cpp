@@ -204,10 +204,43 @@ TEST_F(Build, BuiltImageIsSavedAndLoadedIntoAnotherStore) {
                          " $S image load -i $STACK_ROOT/../portable.tar >/dev/null && STACK_ROOT=" + other +
                          " $S container run --rm portable:1 && STACK_ROOT=" + other +
                          " $S container run --rm portable:1 sh -c 'test -e /bin/vi || echo vi deleted'");
+  // Other OCI tools read it too.
+  std::string inspected = quote((root_ / "inspected.json").string());
+  Outcome skopeo = shell("command -v skopeo >/dev/null || exit 77; skopeo inspect --config oci-archive:" +
+                         quote((root_ / "portable.tar").string()) + " >" + inspected + " && grep -c diff_ids " + inspected);
+  fs::remove(root_ / "inspected.json");
   fs::remove_all(root_ / "other-state");
   fs::remove(root_ / "portable.tar");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out, "portable\nvi deleted\n") << r.err;
+  if (skopeo.rc != 77) {
+    EXPECT_EQ(skopeo.out, "1\n") << skopeo.err;
+  }
+}
+
+TEST_F(Build, AddFetchesUrlsAndNamesTheOnesItCannotReach) {
+  // A server on the sandbox's loopback: the only traffic a test may send.
+  fs::path www = root_ / "www";
+  fs::create_directories(www);
+  std::ofstream(www / "weights.bin") << "remote weights\n";
+  write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:18080/weights.bin /models/\n");
+  std::string serve = "busybox httpd -p 127.0.0.1:18080 -h " + quote(www.string()) + "; ";
+  std::string build_cmd = "$S image build --progress plain -t fetched:1 " + quote(ctx_.string());
+  Outcome r = in_sandbox("ip link set lo up; " + serve + build_cmd + " 2>&1 | tail -1; " + build_cmd +
+                         " 2>&1 | grep -c CACHED; $S container run --rm fetched:1 sh -c 'cat /models/weights.bin; stat -c %a /models/weights.bin'; "
+                         "pkill -f 'httpd -p 127.0.0.1:18080'");
+  EXPECT_EQ(r.out, "Built fetched:1 (" + r.out.substr(r.out.find('(') + 1, 12) + ")\n1\nremote weights\n600\n") << r.err;
+
+  write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:18081/weights.bin /models/\n");
+  Outcome refused = in_sandbox("ip link set lo up; " + build_cmd);
+  EXPECT_NE(refused.rc, 0);
+  EXPECT_NE(refused.err.find("Dockerfile:2: ADD: downloading http://127.0.0.1:18081/weights.bin: Failed to connect"),
+            std::string::npos) << refused.err;
+  write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:18080/missing.bin /models/\n");
+  Outcome missing = in_sandbox("ip link set lo up; " + serve + build_cmd + "; pkill -f 'httpd -p 127.0.0.1:18080'");
+  EXPECT_NE(missing.err.find("downloading http://127.0.0.1:18080/missing.bin: the server answered HTTP 404"), std::string::npos)
+      << missing.err;
+  fs::remove_all(www);
 }
 
 TEST_F(Build, ComposeServicesAreBuiltWhenMissingAndRebuiltWithUpBuild) {
