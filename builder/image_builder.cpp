@@ -18,6 +18,7 @@
 #include "builder/run_step.h"
 #include "builder/source_files.h"
 #include "builder/url_fetch.h"
+#include "runtime/layer_copy.h"
 #include "runtime/layer_packer.h"
 #include "runtime/on_disk.h"
 #include "runtime/sha256.h"
@@ -91,6 +92,15 @@ void set_env(std::vector<std::string>& env, const std::string& key, const std::s
     }
   env.push_back(key + "=" + value);
 }
+
+// A scratch directory, removed (when named) whatever way the step ends.
+struct RemovedAfter {
+  const std::string& dir;
+  ~RemovedAfter() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+};
 
 class Builder {
  public:
@@ -169,6 +179,8 @@ class Builder {
   Status store_layer(const std::string& upper, const std::string& scratch, std::optional<std::string>* diff_id);
   Status run(const Instruction& ins, StageState& st, const BuildStep& step, bool* cached);
   Status copy(const Instruction& ins, StageState& st, bool* cached);
+  // The layers of the stage or local image `ref` names (--from), and what identifies their content.
+  Status layers_of(const Instruction& ins, const std::string& ref, std::vector<std::string>* diff_ids, std::string* identity);
   // ADD's URL, downloaded into the scratch directory `dir` (made when empty) as one more match.
   Status download(const Instruction& ins, const std::string& url, std::string* dir, std::vector<SourceMatch>* matches);
   Status workdir(const Instruction& ins, StageState& st, bool* cached);
@@ -284,6 +296,8 @@ Status Builder::run(const Instruction& ins, StageState& st, const BuildStep& ste
     return Status::error(where(ins) + "--network=" + network + ": takes default, host or none");
   r.host_network = network != "none";
   nlohmann::json mounts = nlohmann::json::array();
+  std::string mount_copies;  // a scratch directory of files mounted from other stages
+  RemovedAfter remove_copies{mount_copies};
   for (const std::string& m : ins.mounts) {
     std::string type = mount_option(m, "type");
     if (type.empty()) type = "bind";
@@ -304,9 +318,21 @@ Status Builder::run(const Instruction& ins, StageState& st, const BuildStep& ste
       std::string source = mount_option(m, "source");
       if (source.empty()) source = mount_option(m, "src");
       std::string from = mount_option(m, "from");
-      if (!from.empty()) return Status::error(where(ins) + "--mount=" + m + ": from= is not supported; COPY --from instead");
-      std::string host = resolve_in_root(request_.context, source, true);
       bool rw = mount_option(m, "rw") == "true" || m.find(",rw") != std::string::npos;
+      if (!from.empty()) {
+        // Another stage's or image's files: copied out of its layers for the step.
+        std::vector<std::string> layers;
+        std::string identity;
+        if (Status s = layers_of(ins, from, &layers, &identity); !s) return s;
+        if (mount_copies.empty()) mount_copies = new_scratch();
+        std::string dir = mount_copies + "/" + std::to_string(r.mounts.size());
+        if (Status s = runtime::make_directories(dir); !s) return s;
+        if (Status s = runtime::copy_image_directory(lower_dirs(layers), "/" + source, dir); !s) return s;
+        r.mounts.push_back({target, "bind", dir, {"rbind", rw ? "rw" : "ro"}});
+        mounts.push_back("bind " + target + " " + identity + " " + source);
+        continue;
+      }
+      std::string host = resolve_in_root(request_.context, source, true);
       r.mounts.push_back({target, "bind", host, {"rbind", rw ? "rw" : "ro"}});
       std::vector<SourceMatch> matched;
       if (Status s = match_sources(request_.context, source.empty() ? "." : source, &ignore_, &matched); !s)
@@ -338,7 +364,16 @@ Status Builder::run(const Instruction& ins, StageState& st, const BuildStep& ste
     if (!s) return s.with_context(where(ins).substr(0, where(ins).size() - 2));
     std::error_code ec;
     std::string scratch = new_scratch();
-    if (result.exit_code == 0) s = store_layer(result.container_dir + "/upper", scratch, diff_id);
+    if (result.exit_code == 0) {
+      // Mount points the image did not have are not part of the step's result, as with BuildKit.
+      for (const runtime::MountSpec& m : r.mounts) {
+        bool in_image = std::any_of(r.lower_dirs.begin(), r.lower_dirs.end(), [&](const std::string& layer) {
+          return ::access((layer + m.destination).c_str(), F_OK) == 0;
+        });
+        if (!in_image) ::rmdir((result.container_dir + "/upper" + m.destination).c_str());
+      }
+      s = store_layer(result.container_dir + "/upper", scratch, diff_id);
+    }
     else if (!result.error.empty()) s = Status::error(where(ins) + result.error);
     else s = Status::error(where(ins) + collapse(nlohmann::json(r.args).dump()) + " exited with code " + std::to_string(result.exit_code));
     fs::remove_all(result.container_dir, ec);
@@ -388,14 +423,7 @@ Status Builder::copy(const Instruction& ins, StageState& st, bool* cached) {
     return Status::error(where(ins) + "--checksum is only for URL sources");
   std::vector<std::string> source_layers;
   std::string downloads;  // a scratch directory of downloaded sources
-  // Downloads live until the step is done (or found in the cache), whatever happens.
-  struct RemovedAfter {
-    const std::string& dir;
-    ~RemovedAfter() {
-      std::error_code ec;
-      if (!dir.empty()) fs::remove_all(dir, ec);
-    }
-  } remove_downloads{downloads};
+  RemovedAfter remove_downloads{downloads};  // downloads live until the step is done (or found in the cache)
   bool from_elsewhere = false;
   std::string content;
   std::vector<SourceMatch> matches;
@@ -404,17 +432,7 @@ Status Builder::copy(const Instruction& ins, StageState& st, bool* cached) {
     if (Status s = expand(st, f->second, &ref); !s) return s;
     from_elsewhere = true;
     owner.keep_source_owner = true;
-    int stage = find_stage(plan_, ref, static_cast<int>(plan_.stages.size()));
-    if (stage >= 0 && built_.count(stage)) {
-      source_layers = built_.at(stage).diff_ids;
-      content = "stage " + built_.at(stage).key;
-    } else {
-      runtime::Image image;
-      if (Status s = store_.find(ref, &image); !s)
-        return Status::error(where(ins) + "--from=" + ref + ": no earlier stage and no local image has that name");
-      source_layers = image.diff_ids;
-      content = "image " + image.config_digest;
-    }
+    if (Status s = layers_of(ins, ref, &source_layers, &content); !s) return s;
   } else {
     for (const std::string& source : words) {
       bool url = source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0;
@@ -449,6 +467,22 @@ Status Builder::copy(const Instruction& ins, StageState& st, bool* cached) {
     fs::remove_all(scratch, ec);
     return s ? s : Status::error(where(ins) + s.message());
   }, cached);
+}
+
+Status Builder::layers_of(const Instruction& ins, const std::string& ref, std::vector<std::string>* diff_ids,
+                          std::string* identity) {
+  int stage = find_stage(plan_, ref, static_cast<int>(plan_.stages.size()));
+  if (stage >= 0 && built_.count(stage)) {
+    *diff_ids = built_.at(stage).diff_ids;
+    *identity = "stage " + built_.at(stage).key;
+    return Status::ok();
+  }
+  runtime::Image image;
+  if (Status s = store_.find(ref, &image); !s)
+    return Status::error(where(ins) + "--from=" + ref + ": no earlier stage and no local image has that name");
+  *diff_ids = image.diff_ids;
+  *identity = "image " + image.config_digest;
+  return Status::ok();
 }
 
 Status Builder::download(const Instruction& ins, const std::string& url, std::string* dir, std::vector<SourceMatch>* matches) {

@@ -74,6 +74,21 @@ TEST_F(Build, MultiStageImageHasOnlyTheFinalStagesLayers) {
   EXPECT_NE(r.out.find("\n4\n"), std::string::npos) << r.out;
 }
 
+TEST_F(Build, RunMountsReadAnotherStageAndKeepACacheBetweenBuilds) {
+  write("Dockerfile",
+        "FROM busybox AS tools\n"
+        "RUN mkdir -p /opt/tools && echo tool-v1 > /opt/tools/version\n"
+        "FROM busybox\n"
+        "RUN --mount=type=bind,from=tools,source=opt/tools,target=/t cat /t/version > /used\n"
+        "RUN --mount=type=cache,target=/cache echo run >> /cache/runs; wc -l < /cache/runs > /runs\n");
+  ASSERT_EQ(build("-t mounts:1").rc, 0);
+  Outcome again = build("-t mounts:1 --no-cache");
+  ASSERT_EQ(again.rc, 0) << again.err;
+  Outcome r = in_sandbox("$S container run --rm mounts:1 sh -c 'cat /used /runs; ls -d /t /cache 2>/dev/null | wc -l'");
+  // The cache mount kept the first build's line; neither mount point is left in the image.
+  EXPECT_EQ(r.out, "tool-v1\n2\n0\n") << r.err;
+}
+
 TEST_F(Build, UnchangedRebuildIsAllCachedAndGivesTheSameImage) {
   write("Dockerfile", "FROM busybox\nARG V=1\nENV MODE=test\nWORKDIR /app\nCOPY . .\nRUN echo ran-$V > /app/ran\n"
                       "LABEL purpose=cache\nCMD [\"cat\", \"/app/ran\"]\n");
