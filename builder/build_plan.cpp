@@ -90,10 +90,10 @@ Status plan_build(const Dockerfile& df, const std::map<std::string, std::string>
     }
   }
   // Depth first from the target: each stage after the stages it uses.
-  std::vector<int> state(plan.stages.size(), 0);  // 0 new, 1 visiting, 2 done
+  // Stages only use earlier ones: no cycle is possible.
+  std::vector<bool> done(plan.stages.size(), false);
   std::function<Status(int)> visit = [&](int i) -> Status {
-    if (state[i] == 2) return Status::ok();
-    state[i] = 1;
+    if (done[i]) return Status::ok();
     const Stage& stage = plan.stages[i];
     // A name no earlier stage has is an image's.
     auto use = [&](const std::string& ref) -> Status {
@@ -111,7 +111,7 @@ Status plan_build(const Dockerfile& df, const std::map<std::string, std::string>
         if (std::string ref = mount_option(m, "from"); !ref.empty())
           if (Status s = use(ref); !s) return s;
     }
-    state[i] = 2;
+    done[i] = true;
     plan.order.push_back(i);
     return Status::ok();
   };

@@ -122,9 +122,9 @@ class Builder {
   std::set<std::string> consumed_args_;
   int scratch_count_ = 0;
 
-  std::string where(const Instruction& ins) const {
-    return dockerfile_.file + ":" + std::to_string(ins.line) + ": " + ins.keyword + ": ";
-  }
+  // "Dockerfile:3: RUN", for context; where() with ": " for messages.
+  std::string at(const Instruction& ins) const { return dockerfile_.file + ":" + std::to_string(ins.line) + ": " + ins.keyword; }
+  std::string where(const Instruction& ins) const { return at(ins) + ": "; }
   std::vector<std::string> lower_dirs(const std::vector<std::string>& diff_ids) const {
     return store_.lower_dirs(diff_ids);
   }
@@ -291,6 +291,8 @@ Status Builder::run(const Instruction& ins, StageState& st, const BuildStep& ste
     for (const Heredoc& h : ins.heredocs) script += "\n" + h.content + h.name;
     r.args = shell_form(st, script);
   }
+  if (auto security = ins.flags.find("security"); security != ins.flags.end() && security->second != "sandbox")
+    return Status::error(where(ins) + "--security=" + security->second + " is not supported (steps run with the default confinement)");
   std::string network = ins.flags.count("network") ? ins.flags.at("network") : "default";
   if (network != "default" && network != "host" && network != "none")
     return Status::error(where(ins) + "--network=" + network + ": takes default, host or none");
@@ -361,7 +363,7 @@ Status Builder::run(const Instruction& ins, StageState& st, const BuildStep& ste
   return cached_or_run(st, description, [&](std::optional<std::string>* diff_id) -> Status {
     RunStepResult result;
     Status s = run_step(r, paths_.runtime, [&](std::string_view text) { observer_.output(step, text); }, &result);
-    if (!s) return s.with_context(where(ins).substr(0, where(ins).size() - 2));
+    if (!s) return s.with_context(at(ins));
     std::error_code ec;
     std::string scratch = new_scratch();
     if (result.exit_code == 0) {
@@ -386,7 +388,7 @@ Status Builder::copy(const Instruction& ins, StageState& st, bool* cached) {
   bool add = ins.keyword == "ADD";
   if (!ins.heredocs.empty()) return Status::error(where(ins) + "here-documents are not supported in " + ins.keyword);
   std::vector<std::string> words;
-  if (Status s = expanded_words(st, ins, &words); !s) return s.with_context(where(ins).substr(0, where(ins).size() - 2));
+  if (Status s = expanded_words(st, ins, &words); !s) return s.with_context(at(ins));
   if (words.size() < 2) return Status::error(where(ins) + "needs a source and a destination");
   std::string dest = words.back();
   words.pop_back();
@@ -570,7 +572,7 @@ Status Builder::configure(const Instruction& ins, StageState& st) {
   auto pairs = [&](bool legacy, std::vector<std::pair<std::string, std::string>>* out) -> Status {
     std::string text;
     if (Status s = expand(st, ins.text, &text); !s) return s;
-    if (Status s = parse_pairs(text, dockerfile_.escape, legacy, out); !s) return s.with_context(where(ins).substr(0, where(ins).size() - 2));
+    if (Status s = parse_pairs(text, dockerfile_.escape, legacy, out); !s) return s.with_context(at(ins));
     return Status::ok();
   };
   if (k == "ENV") {
