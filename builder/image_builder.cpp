@@ -698,6 +698,8 @@ Status Builder::run_instruction(const Stage& stage, const Instruction& ins, Stag
 
 Status Builder::build(runtime::Image* out) {
   if (request_.tags.empty()) return Status::error("a build needs a name for its image");
+  std::error_code ec;
+  if (!fs::is_directory(request_.context, ec)) return Status::error("build context " + request_.context + ": not a directory");
   if (Status s = read_dockerfile(); !s) return s;
   remove_stale_scratch();
   for (int index : plan_.order) {

@@ -1,6 +1,4 @@
 // `stack build`, `stack image build`, `stack image tag` and `stack builder prune`: images from Dockerfiles.
-#include <unistd.h>
-
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -54,10 +52,6 @@ void add_image_build_command(CLI::App* image, int& exit_code) {
   build->callback([f, &exit_code] {
     builder::BuildRequest request;
     request.context = f->context;
-    if (::access(f->context.c_str(), R_OK | X_OK) != 0) {
-      exit_code = fail("build context " + f->context + ": not a readable directory");
-      return;
-    }
     request.dockerfile = f->file.empty() ? f->context + "/Dockerfile" : f->file;
     request.build_args = build_args_of(f->build_args);
     request.target = f->target;
