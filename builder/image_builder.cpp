@@ -275,7 +275,7 @@ Status Builder::store_layer(const std::string& upper, const std::string& scratch
   std::string tar = scratch + "/layer.tar", packed, stored;
   if (Status s = runtime::pack_layer(upper, tar, &packed); !s) return s;
   std::int64_t size = 0;
-  if (Status s = store_.add_pinned_layer(tar, &stored, &size); !s) return s;
+  if (Status s = store_.store_layer(tar, true, &stored, &size); !s) return s;
   *diff_id = stored;
   return Status::ok();
 }

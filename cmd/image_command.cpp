@@ -77,6 +77,7 @@ void add_image_command(CLI::App& app, int& exit_code) {
     std::vector<std::string> changes;
   };
   add_image_build_command(image, exit_code);
+  add_image_pull_command(image, exit_code);
   auto import = std::make_shared<ImportOptions>();
   CLI::App* imp = image->add_subcommand("import", "Make an image from a root filesystem tarball");
   imp->add_option("file", import->file, "ROOTFS.tar[.gz|.zst|...]")->required();
@@ -155,10 +156,12 @@ void add_image_command(CLI::App& app, int& exit_code) {
     } else {
       std::printf("%-40s %-12s %-14s %-22s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
       for (const auto& image : images) {
-        size_t colon = image.reference.rfind(':');
-        std::printf("%-40s %-12s %-14s %-22s %s\n", image.reference.substr(0, colon).c_str(),
-                    image.reference.substr(colon + 1).c_str(), image.id().c_str(), image.created.c_str(),
-                    human_size(image.size).c_str());
+        // NAME@DIGEST (pulled by digest) has no tag, as `docker images` shows it.
+        size_t at = image.reference.find('@');
+        size_t split = at != std::string::npos ? at : image.reference.rfind(':');
+        std::string tag = at != std::string::npos ? "<none>" : image.reference.substr(split + 1);
+        std::printf("%-40s %-12s %-14s %-22s %s\n", image.reference.substr(0, split).c_str(), tag.c_str(),
+                    image.id().c_str(), image.created.c_str(), human_size(image.size).c_str());
       }
     }
     exit_code = 0;

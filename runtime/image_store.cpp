@@ -143,12 +143,12 @@ bool ImageStore::has_layer(const std::string& diff_id) const {
          ::access(blob_path(diff_id).c_str(), F_OK) == 0;
 }
 
-Status ImageStore::add_pinned_layer(const std::string& tar, std::string* diff_id, std::int64_t* size) {
+Status ImageStore::store_layer(const std::string& tarball, bool pin, std::string* diff_id, std::int64_t* size) {
   if (Status s = prepare(); !s) return s;
   FileLock lock;
   if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
-  if (Status s = add_layer(tar, diff_id, size); !s) return s;
-  return write_file_atomically(pin_path(*diff_id), *diff_id + "\n");
+  if (Status s = add_layer(tarball, diff_id, size); !s) return s;
+  return pin ? write_file_atomically(pin_path(*diff_id), *diff_id + "\n") : Status::ok();
 }
 
 Status ImageStore::unpin_all(int* freed) {

@@ -48,10 +48,12 @@ class ImageStore {
   // blobs) that skopeo and other OCI tools read.
   Status save_archive(const std::string& name_or_id, const std::string& archive) const;
 
-  // Stores a layer tar (pack_layer's) and pins it, so that it stays while
-  // no image uses it: a build step's result, for the build cache. Sets its
-  // diff ID and size.
-  Status add_pinned_layer(const std::string& tar, std::string* diff_id, std::int64_t* size);
+  // Stores a layer tarball (any compression; a pulled blob, a build
+  // step's pack_layer tar), unpacked once, for commit(). Pinned, it stays
+  // while no image uses it (a build cache's layer); otherwise the next
+  // garbage collection frees it unless an image uses it by then. Sets its
+  // diff ID and uncompressed size.
+  Status store_layer(const std::string& tarball, bool pin, std::string* diff_id, std::int64_t* size);
   // Whether a layer is stored and unpacked.
   bool has_layer(const std::string& diff_id) const;
   // Drops every pin, then every blob and layer no image uses; `freed` gets

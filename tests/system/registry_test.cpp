@@ -1,0 +1,120 @@
+// System tests (root) of pulls from a real registry: Debian's
+// docker-registry started by each test on the sandbox's loopback with a
+// filesystem store of its own, images put there by skopeo (an independent
+// client), then pulled by stack into a second store.
+#include "tests/system/container_fixture.h"
+
+namespace stack_system_test {
+namespace {
+
+constexpr const char* kRegistry = "127.0.0.1:15000";
+
+class Registry : public Container {
+ protected:
+  void SetUp() override {
+    Container::SetUp();
+    if (IsSkipped()) return;
+    if (shell("command -v docker-registry && command -v skopeo").rc != 0)
+      GTEST_SKIP() << "needs docker-registry and skopeo (scripts/setup installs them)";
+    dir_ = root_ / "registry";
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "config.yml") << "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "
+                                       << (dir_ / "data").string() << "\nhttp:\n  addr: " << kRegistry << "\n";
+  }
+
+  void TearDown() override {
+    if (!IsSkipped()) fs::remove_all(dir_);
+    Container::TearDown();
+  }
+
+  // SCRIPT in a sandbox where the registry runs (stopped at the end), with
+  // $P naming stack on a second, empty store.
+  Outcome with_registry(const std::string& script) {
+    std::string pulled = (dir_ / "pulled").string();  // no quotes: $P is split into words
+    return in_sandbox("ip link set lo up; docker-registry serve " + quote((dir_ / "config.yml").string()) +
+                      " >/dev/null 2>&1 & r=$!; "
+                      "for i in $(seq 50); do busybox nc -z 127.0.0.1 15000 && break; sleep 0.1; done; "
+                      "P=\"env STACK_ROOT=" + pulled + " $S\"; " + script + "; kill $r; wait $r 2>/dev/null; true");
+  }
+
+  // Puts the local image NAME in the registry as REPO:TAG, with skopeo.
+  static std::string push_with_skopeo(const std::string& name, const std::string& repo_tag) {
+    return "$S image save " + name + " -o $STACK_ROOT/../push.tar && skopeo copy -q --dest-tls-verify=false "
+           "oci-archive:$STACK_ROOT/../push.tar docker://" + std::string(kRegistry) + "/" + repo_tag +
+           " && rm $STACK_ROOT/../push.tar";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Registry, PullsByTagAndDigestAndStoresASharedLayerOnce) {
+  Outcome r = with_registry(
+      push_with_skopeo("busybox", "test/base:1") + " && " +
+      "printf 'FROM busybox\\nRUN echo layered > /layered\\n' > $STACK_ROOT/../Dockerfile && "
+      "$S image build -q -t layered:1 $STACK_ROOT/.. >/dev/null && rm $STACK_ROOT/../Dockerfile && " +
+      push_with_skopeo("layered:1", "test/layered:1") + " && "
+      "$P image pull 127.0.0.1:15000/test/base:1 2>&1 | grep -c 'Pull complete'; "
+      "$P image pull 127.0.0.1:15000/test/layered:1 2>&1 | grep -c -e 'Already exists' -e 'Pull complete'; "
+      "$P container run --rm 127.0.0.1:15000/test/layered:1 cat /layered; "
+      "d=$(skopeo inspect --tls-verify=false docker://127.0.0.1:15000/test/layered:1 | sed -n 's/.*\"Digest\": \"\\(.*\\)\".*/\\1/p'); "
+      "$P image pull -q 127.0.0.1:15000/test/layered@$d; $S image inspect layered:1 | grep '\"Id\"'; "
+      "ls " + (dir_ / "pulled/images/layers").string() + " | wc -l");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string base_pulled, layered_lines, content, pulled_id, built_id;
+  std::getline(lines, base_pulled);
+  std::getline(lines, layered_lines);
+  std::getline(lines, content);
+  std::getline(lines, pulled_id);
+  std::getline(lines, built_id);
+  EXPECT_EQ(base_pulled, "1") << r.out << r.err;
+  EXPECT_EQ(layered_lines, "2") << "one layer already there, one pulled: " << r.out;
+  EXPECT_EQ(content, "layered");
+  // The pulled config is the very one built: the same image ID.
+  EXPECT_NE(built_id.find(pulled_id), std::string::npos) << r.out;
+  std::string layers;
+  std::getline(lines, layers);
+  EXPECT_EQ(layers, "2") << "the shared base layer is stored once";
+}
+
+TEST_F(Registry, IndexResolvesToLinuxAmd64) {
+  // An OCI index with an arm64 entry first, put by hand through the distribution API.
+  Outcome r = with_registry(
+      push_with_skopeo("busybox", "test/multi:amd64") + " && "
+      "m=$(skopeo inspect --raw --tls-verify=false docker://127.0.0.1:15000/test/multi:amd64) && "
+      "d=sha256:$(printf %s \"$m\" | sha256sum | cut -d' ' -f1) && n=$(printf %s \"$m\" | wc -c) && "
+      "printf '{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+      "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%s,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
+      "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%s,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}' "
+      "$d $n $d $n > $STACK_ROOT/../index.json && "
+      "python3 -c \"import sys, urllib.request as u; "
+      "r = u.Request('http://127.0.0.1:15000/v2/test/multi/manifests/1', data=open(sys.argv[1], 'rb').read(), method='PUT', "
+      "headers={'Content-Type': 'application/vnd.oci.image.index.v1+json'}); print(u.urlopen(r).status)\" $STACK_ROOT/../index.json; "
+      "$P image pull 127.0.0.1:15000/test/multi:1 2>&1 | grep -c 'Resolved linux/amd64'; "
+      "$P container run --rm 127.0.0.1:15000/test/multi:1 echo runs");
+  EXPECT_NE(r.out.find("201\n1\nruns\n"), std::string::npos) << r.out << r.err;
+}
+
+TEST_F(Registry, FailuresSayWhatFailedAndStoreNothing) {
+  Outcome r = with_registry(
+      push_with_skopeo("busybox", "test/base:1") + "; "
+      "$P image pull 127.0.0.1:15000/test/missing:1; echo rc=$?; "
+      "$P image pull 127.0.0.1:15001/test/base:1; echo rc=$?; "
+      // Corrupt the layer blob in the registry's own store: the pull must refuse it.
+      "for f in $(find " + quote((dir_ / "data").string()) + " -path '*/blobs/sha256/*/data' -size +100k); do "
+      "printf corrupt | dd of=$f bs=1 seek=1000 conv=notrunc 2>/dev/null; done; "
+      "$P image pull 127.0.0.1:15000/test/base:1; echo rc=$?; $P image ls | grep -c test/base");
+  EXPECT_NE(r.err.find("error: no such image: 127.0.0.1:15000/test/missing:1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("error: registry 127.0.0.1:15001 is unreachable: http://127.0.0.1:15001/v2/test/base/manifests/1: "
+                       "Failed to connect"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("what arrived has the digest sha256:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("; discarded"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "rc=1\nrc=1\nrc=1\n0\n") << r.err;
+  std::string leftovers = shell("ls -A " + quote((dir_ / "pulled/images/layers").string()) + " " +
+                                quote((dir_ / "pulled/images/.pulls").string()) + " 2>/dev/null | grep -v : | grep -c .").out;
+  EXPECT_EQ(leftovers, "0\n") << "a rejected pull left something behind";
+}
+
+}  // namespace
+}  // namespace stack_system_test
