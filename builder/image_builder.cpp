@@ -236,9 +236,14 @@ Status Builder::start_stage(const Stage& stage, StageState* st) {
     return Status::ok();
   }
   runtime::Image base;
-  if (Status s = store_.find(stage.base, &base); !s)
+  bool found = static_cast<bool>(store_.find(stage.base, &base));
+  if (request_.pull_base && (request_.pull || !found)) {
+    if (Status s = request_.pull_base(stage.base); !s) return Status::error(where(from) + s.message());
+    found = static_cast<bool>(store_.find(stage.base, &base));
+  }
+  if (!found)
     return Status::error(where(from) + "no image " + stage.base +
-                         " in the local store (`stack image import` or `stack image load` it first)");
+                         " in the local store (`stack image pull`, `import` or `load` it first)");
   nlohmann::json config;
   if (Status s = store_.read_config(base, &config); !s) return s;
   st->diff_ids = base.diff_ids;

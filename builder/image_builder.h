@@ -1,6 +1,7 @@
 // ImageBuilder: builds an image from a Dockerfile and a context: each step cached, RUN run in a container of the image so far.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -24,6 +25,10 @@ struct BuildRequest {
   std::map<std::string, std::string> labels;
   std::vector<runtime::ImageReference> tags;  // at least one
   bool no_cache = false;
+  // Fetches a FROM image into the store (a registry pull): when it is
+  // missing, or every time with `pull`. Unset: FROM images must be local.
+  std::function<Status(const std::string& image)> pull_base;
+  bool pull = false;
 };
 
 // Where a build keeps and finds things.

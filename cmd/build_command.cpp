@@ -47,6 +47,7 @@ void add_image_build_command(CLI::App* image, int& exit_code) {
   build->add_option("-f,--file", f->file, "The Dockerfile (default: CONTEXT/Dockerfile)");
   build->add_option("--target", f->target, "The stage to build (default: the last)");
   build->add_option("--label", f->labels, "KEY=VALUE set on the image");
+  build->add_flag("--pull", f->options.pull, "Pull FROM images even when the store has them");
   add_progress_options(build, f->options, f->build_args);
   build->add_option("context", f->context, "The build context: a directory")->required();
   build->callback([f, &exit_code] {
@@ -108,7 +109,7 @@ void add_build_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
   auto f = std::make_shared<Flags>();
   CLI::App* build = app.add_subcommand("build", "Build the images of services with a build section");
   add_progress_options(build, f->options, f->build_args);
-  build->add_flag("--pull", f->pull, "Look for newer base images (only the local store exists yet)");
+  build->add_flag("--pull", f->pull, "Pull FROM images even when the store has them");
   build->add_option("services", f->services, "SERVICE... (default: all)");
   build->callback([f, &global, &exit_code] {
     std::optional<ProjectRef> ref = find_project(global, true);
@@ -128,9 +129,8 @@ void add_build_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
     }
     if (f->services.empty())
       for (const schema::ServiceSpec& s : project.services) services.push_back(&s);
-    if (f->pull && !f->options.quiet)
-      std::cerr << "warning: --pull: stack has no registry client yet; base images come from the local store\n";
     BuildOptions options = f->options;
+    options.pull = f->pull;
     options.build_args = build_args_of(f->build_args);
     if (runtime::Status s = build_services(project, services, false, options); !s) {
       exit_code = fail(s.message());

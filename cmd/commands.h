@@ -16,6 +16,8 @@ void add_image_command(CLI::App& app, int& exit_code);
 void add_image_build_command(CLI::App* image, int& exit_code);
 // image pull, under `stack image`.
 void add_image_pull_command(CLI::App* image, int& exit_code);
+// pull: the project's registry images.
+void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 // build and builder prune.
 void add_build_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_container_command(CLI::App& app, int& exit_code);

@@ -1,39 +1,68 @@
-// `stack image pull`: an image from a registry into the local store.
+// `stack image pull` and `stack pull`: images from registries into the local store.
 #include <iostream>
 #include <memory>
 
 #include "cmd/commands.h"
-#include "registry/image_pull.h"
+#include "cmd/project_containers.h"
+#include "cmd/service_pulls.h"
 
 namespace stack::cmd {
 
 void add_image_pull_command(CLI::App* image, int& exit_code) {
   struct Flags {
     std::string reference;
-    std::vector<std::string> insecure;
     bool quiet = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* pull = image->add_subcommand("pull", "Pull an image from a registry");
   pull->add_option("reference", f->reference, "NAME[:TAG] or NAME@sha256:...")->required();
-  pull->add_option("--insecure-registry", f->insecure, "HOST[:PORT] reached over plain HTTP (loopback always is)");
   pull->add_flag("-q,--quiet", f->quiet, "Print only the image ID");
   pull->callback([f, &exit_code] {
-    registry::PullOptions options;
-    options.insecure_registries = f->insecure;
-    options.scratch = images_root() + "/.pulls";
-    runtime::ImageStore store(images_root());
     runtime::Image image;
-    auto progress = [f](const std::string& line) {
-      if (!f->quiet) std::cerr << line << "\n";
-    };
-    if (runtime::Status s = registry::pull_image(f->reference, options, store, progress, &image); !s) {
+    if (runtime::Status s = pull_image(f->reference, f->quiet, &image); !s) {
       std::cerr << "error: " << s.message() << "\n";
       exit_code = 1;
       return;
     }
     if (f->quiet) std::cout << image.config_digest << "\n";
     else std::cerr << "Pulled " << image.reference << " (" << image.id() << ")\n";
+    exit_code = 0;
+  });
+}
+
+void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  struct Flags {
+    std::vector<std::string> services;
+    bool quiet = false, ignore_failures = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* pull = app.add_subcommand("pull", "Pull the images of services that run a registry image");
+  pull->add_option("services", f->services, "SERVICE... (default: all)");
+  pull->add_flag("-q,--quiet", f->quiet, "Print nothing but errors");
+  pull->add_flag("--ignore-pull-failures", f->ignore_failures, "Warn about an image that fails and go on");
+  pull->callback([f, &global, &exit_code] {
+    std::optional<ProjectRef> ref = find_project(global, true);
+    if (!ref) {
+      exit_code = 1;
+      return;
+    }
+    std::vector<const schema::ServiceSpec*> services;
+    for (const std::string& name : f->services) {
+      const schema::ServiceSpec* s = ref->project->service(name);
+      if (!s) {
+        std::cerr << "error: no such service: " << name << "\n";
+        exit_code = 1;
+        return;
+      }
+      services.push_back(s);
+    }
+    if (f->services.empty())
+      for (const schema::ServiceSpec& s : ref->project->services) services.push_back(&s);
+    if (runtime::Status s = pull_services(services, "always", f->quiet, f->ignore_failures); !s) {
+      std::cerr << "error: " << s.message() << "\n";
+      exit_code = 1;
+      return;
+    }
     exit_code = 0;
   });
 }

@@ -7,6 +7,7 @@
 
 #include "cmd/build_progress.h"
 #include "cmd/commands.h"
+#include "cmd/service_pulls.h"
 
 namespace stack::cmd {
 
@@ -21,7 +22,13 @@ runtime::Status build_with_progress(const builder::BuildRequest& request, const 
   bool terminal = options.progress == "tty" ||
                   (options.progress == "auto" && ::isatty(STDERR_FILENO) && !(term && std::string(term) == "dumb"));
   BuildProgress progress(std::cerr, terminal, options.quiet);
-  return builder::build_image(request, build_paths(), progress, out);
+  builder::BuildRequest with_pulls = request;
+  with_pulls.pull = options.pull;
+  with_pulls.pull_base = [&options](const std::string& image) {
+    runtime::Image pulled;
+    return pull_image(image, options.quiet, &pulled);
+  };
+  return builder::build_image(with_pulls, build_paths(), progress, out);
 }
 
 runtime::Status build_services(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,

@@ -16,6 +16,7 @@ std::string service_image(const schema::Project& project, const schema::ServiceS
 
 struct BuildOptions {
   bool no_cache = false, quiet = false;
+  bool pull = false;  // pull FROM images even when the store has them
   std::map<std::string, std::string> build_args;  // over each service's own args
   std::string progress = "auto";  // auto, plain or tty
 };

@@ -21,6 +21,7 @@
 #include "cmd/project_containers.h"
 #include "cmd/service_builds.h"
 #include "cmd/service_devices.h"
+#include "cmd/service_pulls.h"
 #include "cmd/project_logs.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
@@ -161,6 +162,7 @@ int run(const GlobalOptions& global, const RunFlags& f) {
     if (!deps.empty())
       if (int rc = up_detached(global, deps); rc != 0) return rc;
   }
+  if (runtime::Status s = pull_services({service}, "", false); !s) return fail(s.message());
   if (runtime::Status s = build_services(project, {service}, true, {}); !s) return fail(s.message());
   LaunchRequest r;
   const schema::Node* services_tree = ref->loaded->tree.find("services");

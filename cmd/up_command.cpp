@@ -24,6 +24,7 @@
 #include "cmd/project_logs.h"
 #include "cmd/service_builds.h"
 #include "cmd/service_devices.h"
+#include "cmd/service_pulls.h"
 #include "orchestrator/dependency_graph.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/planner.h"
@@ -36,6 +37,7 @@ namespace {
 struct UpFlags {
   bool detach = false, wait = false, no_deps = false, force_recreate = false, no_recreate = false,
        remove_orphans = false, abort_on_exit = false, build = false, no_build = false;
+  std::string pull;  // --pull: always, missing or never over each service's pull_policy
   int wait_timeout = 0;
   std::string exit_code_from;
   std::vector<std::string> scale, services;
@@ -44,15 +46,17 @@ struct UpFlags {
 
 bool on_terminal() { return ::isatty(STDOUT_FILENO); }
 
-// The images of the services about to start that build theirs: all with
-// --build, the missing ones otherwise, none with --no-build (a missing one
-// is then an error).
-runtime::Status build_images(const schema::Project& project, const std::vector<orchestrator::GraphNode>& order,
+// The images of the services about to start: registry images pulled as
+// their pull_policy (or --pull) says; built ones built, all with --build,
+// the missing ones otherwise, none with --no-build (a missing one is then
+// an error).
+runtime::Status prepare_images(const schema::Project& project, const std::vector<orchestrator::GraphNode>& order,
                              const UpFlags& f) {
   std::vector<const schema::ServiceSpec*> services;
   for (const auto& node : order)
     if (const schema::ServiceSpec* s = project.service(node.name); s && node.kind == orchestrator::GraphNode::Kind::Service)
       services.push_back(s);
+  if (runtime::Status s = pull_services(services, f.pull, false); !s) return s;
   if (!f.no_build) return build_services(project, services, !f.build, {});
   runtime::ImageStore store(images_root());
   for (const schema::ServiceSpec* s : services) {
@@ -295,7 +299,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
       if (n.kind == orchestrator::GraphNode::Kind::Service && std::count(f.services.begin(), f.services.end(), n.name))
         order.push_back(n);
   if (!f.services.empty() && !f.no_deps) order = graph.needed_by(f.services);
-  if (runtime::Status s = build_images(project, order, f); !s) return fail(s.message());
+  if (runtime::Status s = prepare_images(project, order, f); !s) return fail(s.message());
   // What is there before this `up` touches anything; only this `up` (it holds the lock) changes it.
   std::map<std::string, runtime::ContainerRecord> records;
   for (runtime::ContainerRecord& r : project_containers(project.name)) records.emplace(r.name, std::move(r));
@@ -371,6 +375,8 @@ void add_up_command(CLI::App& app, const GlobalOptions& global, int& exit_code) 
   up_cmd->add_flag("--no-deps", f->no_deps, "Not the services the named ones depend on");
   up_cmd->add_flag("--build", f->build, "Build images before starting (else only missing ones are built)");
   up_cmd->add_flag("--no-build", f->no_build, "Build nothing, even missing images");
+  up_cmd->add_option("--pull", f->pull, "Pull images: always, missing or never (default: each service's pull_policy)")
+      ->check(CLI::IsMember({"always", "missing", "never"}));
   up_cmd->add_flag("--force-recreate", f->force_recreate, "Recreate containers even if their config is unchanged");
   up_cmd->add_flag("--no-recreate", f->no_recreate, "Leave existing containers as they are, even if changed");
   up_cmd->add_flag("--remove-orphans", f->remove_orphans, "Remove containers of services no longer in the files");

@@ -52,6 +52,7 @@ ServiceSpec service(const std::string& name, const Node& s) {
     out.build_tags = strings(b->find("tags"));
     if (const Node* n = b->find("no_cache")) out.build_no_cache = n->as_bool().value_or(false);
   }
+  if (const Node* p = s.find("pull_policy")) out.pull_policy = p->text() == "if_not_present" ? "missing" : p->text();
   if (const Node* c = s.find("command")) out.command = strings(c);
   if (const Node* e = s.find("entrypoint")) out.entrypoint = strings(e);
   if (const Node* env = s.find("environment")) {

@@ -83,6 +83,7 @@ struct ServiceSpec {
   std::map<std::string, std::string> build_args, build_labels;
   std::vector<std::string> build_tags;
   bool build_no_cache = false;
+  std::string pull_policy = "missing";  // always, missing, never, build (if_not_present is missing)
   std::optional<std::vector<std::string>> command, entrypoint;
   std::map<std::string, std::optional<std::string>> environment;
   std::map<std::string, std::string> labels;

@@ -415,7 +415,9 @@ const std::vector<Field>& service_fields() {
       {"privileged", check_bool},
       {"profiles", profiles},
       {"provider", keep_as_is, false},
-      {"pull_policy", keep_as_is, false},
+      {"pull_policy", [](const Node& n, const std::string& p, Cx& c) {
+         return check_enum(n, p, c, {"always", "missing", "never", "build", "if_not_present"});
+       }},
       {"read_only", check_bool},
       {"restart", restart},
       {"runtime", keep_as_is, false},

@@ -34,7 +34,7 @@ class Registry : public Container {
     std::string pulled = (dir_ / "pulled").string();  // no quotes: $P is split into words
     return in_sandbox("ip link set lo up; docker-registry serve " + quote((dir_ / "config.yml").string()) +
                       " >/dev/null 2>&1 & r=$!; "
-                      "for i in $(seq 50); do busybox nc -z 127.0.0.1 15000 && break; sleep 0.1; done; "
+                      "for i in $(seq 100); do busybox wget -q -O /dev/null http://127.0.0.1:15000/v2/ && break; sleep 0.05; done; "
                       "P=\"env STACK_ROOT=" + pulled + " $S\"; " + script + "; kill $r; wait $r 2>/dev/null; true");
   }
 
@@ -114,6 +114,24 @@ TEST_F(Registry, FailuresSayWhatFailedAndStoreNothing) {
   std::string leftovers = shell("ls -A " + quote((dir_ / "pulled/images/layers").string()) + " " +
                                 quote((dir_ / "pulled/images/.pulls").string()) + " 2>/dev/null | grep -v : | grep -c .").out;
   EXPECT_EQ(leftovers, "0\n") << "a rejected pull left something behind";
+}
+
+TEST_F(Registry, UpPullsMissingImagesAsPullPolicySaysAndBuildsPullTheirBase) {
+  fs::path project = dir_ / "project";
+  fs::create_directories(project / "app");
+  std::ofstream(project / "compose.yaml") << "name: pulls\nservices:\n"
+      "  web:\n    image: 127.0.0.1:15000/test/base:1\n    command: [\"sleep\", \"30\"]\n"
+      "  offline:\n    image: 127.0.0.1:15000/test/other:1\n    pull_policy: never\n    command: [\"true\"]\n    profiles: [offline]\n"
+      "  app:\n    build: ./app\n    command: [\"cat\", \"/from-base\"]\n";
+  std::ofstream(project / "app/Dockerfile") << "FROM 127.0.0.1:15000/test/base:1\nRUN echo built-on-pulled-base > /from-base\n";
+  std::string p = "$P -f " + (project / "compose.yaml").string();
+  Outcome r = with_registry(push_with_skopeo("busybox", "test/base:1") + " && " + push_with_skopeo("busybox", "test/other:1") +
+                            " && " + p + " up -d 2>&1 | grep -c 'Pull complete'; " + p + " ps --services | sort; " +
+                            p + " logs app; " + p + " --profile offline up -d offline >/dev/null; echo never=$?; " + p + " pull -q; echo pull=$?; " +
+                            p + " down -t 0 >/dev/null");
+  // web's image pulled once (app's base is then there); never does not pull.
+  EXPECT_NE(r.out.find("1\nweb\napp-1  | built-on-pulled-base\nnever=1\npull=0\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("no such image: 127.0.0.1:15000/test/other:1"), std::string::npos) << r.err;
 }
 
 }  // namespace
