@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "runtime/http_get.h"
+#include "runtime/http_request.h"
 
 namespace stack::builder {
 
@@ -17,7 +17,10 @@ std::string url_file_name(const std::string& url) {
 
 Status fetch_url(const std::string& url, const std::string& path, FetchedFile* out) {
   runtime::HttpResponse response;
-  if (Status s = runtime::http_get({url, {}, path}, &response); !s) return Status::error("downloading " + s.message());
+  runtime::HttpRequest request;
+  request.url = url;
+  request.output_path = path;
+  if (Status s = runtime::http_request(request, &response); !s) return Status::error("downloading " + s.message());
   if (response.status >= 400) {
     ::unlink(path.c_str());
     return Status::error("downloading " + url + ": the server answered HTTP " + std::to_string(response.status));

@@ -14,10 +14,12 @@ void add_version_command(CLI::App& app, int& exit_code);
 void add_image_command(CLI::App& app, int& exit_code);
 // image build and image tag, under `stack image`.
 void add_image_build_command(CLI::App* image, int& exit_code);
-// image pull, under `stack image`.
+// image pull and image push, under `stack image`.
 void add_image_pull_command(CLI::App* image, int& exit_code);
-// pull: the project's registry images.
+void add_image_push_command(CLI::App* image, int& exit_code);
+// pull and push: the project's registry images.
 void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_push_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 // build and builder prune.
 void add_build_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_container_command(CLI::App& app, int& exit_code);

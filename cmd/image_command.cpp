@@ -78,6 +78,7 @@ void add_image_command(CLI::App& app, int& exit_code) {
   };
   add_image_build_command(image, exit_code);
   add_image_pull_command(image, exit_code);
+  add_image_push_command(image, exit_code);
   auto import = std::make_shared<ImportOptions>();
   CLI::App* imp = image->add_subcommand("import", "Make an image from a root filesystem tarball");
   imp->add_option("file", import->file, "ROOTFS.tar[.gz|.zst|...]")->required();

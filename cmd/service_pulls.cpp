@@ -9,9 +9,6 @@
 #include "registry/image_pull.h"
 
 namespace stack::cmd {
-namespace {
-
-// STACK_INSECURE_REGISTRIES: host[:port],... reached over plain HTTP.
 std::vector<std::string> insecure_registries() {
   std::vector<std::string> out;
   const char* list = std::getenv("STACK_INSECURE_REGISTRIES");
@@ -20,8 +17,6 @@ std::vector<std::string> insecure_registries() {
     if (!host.empty()) out.push_back(host);
   return out;
 }
-
-}  // namespace
 
 runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Image* out) {
   registry::PullOptions options;

@@ -9,6 +9,9 @@
 
 namespace stack::cmd {
 
+// STACK_INSECURE_REGISTRIES: the registries (host[:port],...) reached over plain HTTP.
+std::vector<std::string> insecure_registries();
+
 // Pulls one image into the local store, progress on stderr unless `quiet`.
 runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Image* out);
 

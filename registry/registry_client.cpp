@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/http_get.h"
+#include "runtime/http_request.h"
 #include "runtime/sha256.h"
 
 namespace stack::registry {
@@ -89,7 +89,9 @@ Status RegistryClient::authenticate(const std::string& challenge) {
   std::string url = params["realm"] + (params["realm"].find('?') == std::string::npos ? "?" : "&") +
                     "service=" + escape(params["service"]) + "&scope=" + escape(scope);
   runtime::HttpResponse response;
-  if (Status s = runtime::http_get({url, {}, ""}, &response); !s) return s.with_context("getting a token");
+  runtime::HttpRequest request;
+  request.url = url;
+  if (Status s = runtime::http_request(request, &response); !s) return s.with_context("getting a token");
   if (response.status != 200)
     return Status::error("registry " + location_.host + ": the token service " + params["realm"] + " refused (HTTP " +
                          std::to_string(response.status) + ")");
@@ -99,14 +101,15 @@ Status RegistryClient::authenticate(const std::string& challenge) {
   return Status::ok();
 }
 
-Status RegistryClient::get(const std::string& url, const std::vector<std::string>& headers, const std::string& path,
-                           HttpResult* out) {
+Status RegistryClient::send(runtime::HttpRequest request, HttpResult* out) {
+  std::vector<std::string> headers = request.headers;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::vector<std::string> all = headers;
-    if (!token_.empty()) all.push_back("Authorization: Bearer " + token_);
+    request.headers = headers;
+    if (!token_.empty()) request.headers.push_back("Authorization: Bearer " + token_);
     runtime::HttpResponse response;
-    if (Status s = runtime::http_get({url, all, path}, &response); !s)
+    if (Status s = runtime::http_request(request, &response); !s)
       return Status::error("registry " + location_.host + " is unreachable: " + s.message());
+    // A 401 asks for a token, or for one of a wider scope (push after pull).
     if (response.status == 401 && attempt == 0) {
       if (Status s = authenticate(response.headers["www-authenticate"]); !s) return s;
       continue;
@@ -118,6 +121,15 @@ Status RegistryClient::get(const std::string& url, const std::vector<std::string
     return Status::ok();
   }
   return Status::error("registry " + location_.host + ": access to " + location_.repository + " refused with the token it gave");
+}
+
+Status RegistryClient::get(const std::string& url, const std::vector<std::string>& headers, const std::string& path,
+                           HttpResult* out) {
+  runtime::HttpRequest request;
+  request.url = url;
+  request.headers = headers;
+  request.output_path = path;
+  return send(request, out);
 }
 
 Status RegistryClient::get_manifest(const std::string& reference, std::string* body, std::string* media_type,
@@ -150,6 +162,53 @@ Status RegistryClient::get_blob(const std::string& digest, const std::string& pa
     ::unlink(path.c_str());
     return Status::error(what + ": what arrived has the digest sha256:" + r.sha256 + "; discarded");
   }
+  return Status::ok();
+}
+
+Status RegistryClient::has_blob(const std::string& digest, bool* exists) {
+  runtime::HttpRequest request;
+  request.url = location_.base_url() + "/blobs/" + digest;
+  request.method = "HEAD";
+  HttpResult r;
+  if (Status s = send(request, &r); !s) return s;
+  *exists = r.status == 200;
+  return Status::ok();
+}
+
+Status RegistryClient::put_blob(const std::string& digest, const std::string& path) {
+  std::string what = "uploading " + digest + " to " + location_.host + "/" + location_.repository;
+  runtime::HttpRequest start;
+  start.url = location_.base_url() + "/blobs/uploads/";
+  start.method = "POST";
+  HttpResult r;
+  if (Status s = send(start, &r); !s) return s;
+  if (r.status != 202 || r.headers["location"].empty())
+    return Status::error(what + ": the registry answered HTTP " + std::to_string(r.status) + " to the upload's start");
+  // The upload's URL may be relative to the registry, and may have a query already.
+  std::string url = r.headers["location"];
+  if (url[0] == '/') url = (location_.plain_http ? "http://" : "https://") + location_.host + url;
+  url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + digest;
+  runtime::HttpRequest put;
+  put.url = url;
+  put.method = "PUT";
+  put.headers = {"Content-Type: application/octet-stream"};
+  put.body_path = path;
+  if (Status s = send(put, &r); !s) return s;
+  if (r.status != 201) return Status::error(what + ": the registry answered HTTP " + std::to_string(r.status));
+  return Status::ok();
+}
+
+Status RegistryClient::put_manifest(const std::string& tag, const std::string& body, const std::string& media_type) {
+  runtime::HttpRequest put;
+  put.url = location_.base_url() + "/manifests/" + tag;
+  put.method = "PUT";
+  put.headers = {"Content-Type: " + media_type};
+  put.body = body;
+  HttpResult r;
+  if (Status s = send(put, &r); !s) return s;
+  if (r.status != 201)
+    return Status::error("putting the manifest " + location_.host + "/" + location_.repository + ":" + tag +
+                         ": the registry answered HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 200));
   return Status::ok();
 }
 

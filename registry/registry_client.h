@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/http_request.h"
 #include "runtime/image_reference.h"
 #include "runtime/status.h"
 
@@ -46,11 +47,19 @@ class RegistryClient {
   // mismatch removes the file and says so.
   Status get_blob(const std::string& digest, const std::string& path);
 
+  // Whether the repository has the blob (HEAD).
+  Status has_blob(const std::string& digest, bool* exists);
+  // Uploads the file at `path` as blob `digest`, in one PUT.
+  Status put_blob(const std::string& digest, const std::string& path);
+  // PUTs a manifest under `tag` (or a digest).
+  Status put_manifest(const std::string& tag, const std::string& body, const std::string& media_type);
+
   const RegistryLocation& location() const { return location_; }
 
  private:
-  // GET with the token (fetched on a Bearer challenge, then kept); the body
-  // goes to `path` when given. An error names the URL and what failed.
+  // Sends with the token (fetched on a Bearer challenge, then kept).
+  Status send(runtime::HttpRequest request, HttpResult* out);
+  // A GET; the body goes to `path` when given. An error names the URL and what failed.
   Status get(const std::string& url, const std::vector<std::string>& headers, const std::string& path, HttpResult* out);
   Status authenticate(const std::string& challenge);
 

@@ -73,6 +73,8 @@ class ImageStore {
   // Removes the name, then every blob and layer no remaining image uses.
   Status remove(const std::string& name_or_id, Image* removed);
 
+  // Where a blob (manifest, config, uncompressed layer tar) is stored.
+  std::string blob_path(const std::string& digest) const;
   // Where a layer is unpacked, for overlayfs' lowerdir.
   std::string layer_dir(const std::string& diff_id) const;
   // The unpacked layers of `diff_ids` (bottom first) as overlayfs stacks
@@ -86,7 +88,6 @@ class ImageStore {
   std::string root_;
 
   Status prepare() const;
-  std::string blob_path(const std::string& digest) const;
   Status write_blob(const std::string& content, std::string* digest) const;
   Status read_index(nlohmann::json* index) const;
   Status load_image(const std::string& reference, const std::string& manifest_digest, Image* out) const;

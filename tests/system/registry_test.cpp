@@ -134,5 +134,17 @@ TEST_F(Registry, UpPullsMissingImagesAsPullPolicySaysAndBuildsPullTheirBase) {
   EXPECT_NE(r.err.find("no such image: 127.0.0.1:15000/test/other:1"), std::string::npos) << r.err;
 }
 
+TEST_F(Registry, PushedImagesAreReadBySkopeoAndPulledBack) {
+  std::string name = std::string(kRegistry) + "/team/app:1";
+  Outcome r = with_registry(
+      "printf 'FROM busybox\\nRUN echo pushed > /pushed\\n' > $STACK_ROOT/../Dockerfile && "
+      "$S image build -q -t " + name + " $STACK_ROOT/.. >/dev/null && rm $STACK_ROOT/../Dockerfile && "
+      "$S image push " + name + " 2>&1 | grep -c Pushed; $S image push " + name + " 2>&1 | grep -c 'Already exists'; "
+      "skopeo copy -q --src-tls-verify=false docker://" + name + " oci:$STACK_ROOT/../copied && ls $STACK_ROOT/../copied; "
+      "rm -rf $STACK_ROOT/../copied; $P image pull -q " + name + " >/dev/null && $P container run --rm " + name + " cat /pushed");
+  // Two layers and the config go up once; the second push sends none of them.
+  EXPECT_EQ(r.out, "3\n3\nblobs\nindex.json\noci-layout\npushed\n") << r.err;
+}
+
 }  // namespace
 }  // namespace stack_system_test

@@ -1,10 +1,12 @@
-#include "runtime/http_get.h"
+#include "runtime/http_request.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 
 #include "runtime/sha256.h"
@@ -57,7 +59,7 @@ size_t read_header(char* data, size_t size, size_t count, void* user) {
 
 }  // namespace
 
-Status http_get(const HttpRequest& request, HttpResponse* out) {
+Status http_request(const HttpRequest& request, HttpResponse* out) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   *out = HttpResponse{};
@@ -90,7 +92,31 @@ Status http_get(const HttpRequest& request, HttpResponse* out) {
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
-    code = curl_easy_perform(curl);
+    FILE* upload = nullptr;
+    if (request.method == "HEAD") {
+      curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (request.method == "PUT" || request.method == "POST") {
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      if (!request.body_path.empty()) {
+        upload = std::fopen(request.body_path.c_str(), "rb");
+        struct stat st {};
+        if (upload && ::fstat(fileno(upload), &st) == 0) {
+          curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+          curl_easy_setopt(curl, CURLOPT_READDATA, upload);
+          curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st.st_size));
+        }
+      } else {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      }
+    }
+    if (!request.body_path.empty() && !upload) {
+      std::snprintf(error, sizeof error, "cannot read %s", request.body_path.c_str());
+      code = CURLE_READ_ERROR;
+    } else {
+      code = curl_easy_perform(curl);
+    }
+    if (upload) std::fclose(upload);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
     curl_off_t filetime = -1;
     curl_easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime);

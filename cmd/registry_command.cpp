@@ -1,10 +1,12 @@
-// `stack image pull` and `stack pull`: images from registries into the local store.
+// `stack image pull|push`, `stack pull` and `stack push`: images between registries and the local store.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "cmd/commands.h"
 #include "cmd/project_containers.h"
 #include "cmd/service_pulls.h"
+#include "registry/image_push.h"
 
 namespace stack::cmd {
 
@@ -64,6 +66,59 @@ void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code
       return;
     }
     exit_code = 0;
+  });
+}
+
+runtime::Status push_image(const std::string& reference, bool quiet) {
+  auto progress = [quiet, &reference](const std::string& line) {
+    if (!quiet) std::cerr << reference << ": " << line << "\n";
+  };
+  return registry::push_image(reference, insecure_registries(), runtime::ImageStore(images_root()), progress);
+}
+
+void add_image_push_command(CLI::App* image, int& exit_code) {
+  auto f = std::make_shared<std::pair<std::string, bool>>();
+  CLI::App* push = image->add_subcommand("push", "Push a local image to the registry its name says");
+  push->add_option("reference", f->first, "NAME[:TAG]")->required();
+  push->add_flag("-q,--quiet", f->second, "Print nothing but errors");
+  push->callback([f, &exit_code] {
+    if (runtime::Status s = push_image(f->first, f->second); !s) {
+      std::cerr << "error: " << s.message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    exit_code = 0;
+  });
+}
+
+void add_push_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  struct Flags {
+    std::vector<std::string> services;
+    bool quiet = false, ignore_failures = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* push = app.add_subcommand("push", "Push the images of services that name one (image:)");
+  push->add_option("services", f->services, "SERVICE... (default: all)");
+  push->add_flag("-q,--quiet", f->quiet, "Print nothing but errors");
+  push->add_flag("--ignore-push-failures", f->ignore_failures, "Warn about an image that fails and go on");
+  push->callback([f, &global, &exit_code] {
+    std::optional<ProjectRef> ref = find_project(global, true);
+    if (!ref) {
+      exit_code = 1;
+      return;
+    }
+    exit_code = 0;
+    for (const schema::ServiceSpec& s : ref->project->services) {
+      if (!f->services.empty() && std::find(f->services.begin(), f->services.end(), s.name) == f->services.end()) continue;
+      if (s.image.empty()) continue;  // nothing names where it would go
+      if (runtime::Status st = push_image(s.image, f->quiet); !st) {
+        std::cerr << (f->ignore_failures ? "warning: service " : "error: service ") << s.name << ": " << st.message() << "\n";
+        if (!f->ignore_failures) {
+          exit_code = 1;
+          return;
+        }
+      }
+    }
   });
 }
 

@@ -1,0 +1,22 @@
+// ImagePush: a local image uploaded to a registry: blobs the repository lacks, then the manifest.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runtime/image_store.h"
+#include "runtime/status.h"
+
+namespace stack::registry {
+
+using runtime::Status;
+
+// Pushes the local image named `reference` to the registry and repository
+// its name says, under its tag (or digest): each layer and the config
+// unless the repository has it already (HEAD), then the manifest, last.
+// Layers go up as the store keeps them, uncompressed OCI layer tars.
+Status push_image(const std::string& reference, const std::vector<std::string>& insecure_registries,
+                  const runtime::ImageStore& store, const std::function<void(const std::string&)>& progress);
+
+}  // namespace stack::registry
