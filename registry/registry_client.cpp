@@ -55,8 +55,10 @@ std::map<std::string, std::string> challenge_params(const std::string& challenge
   return out;
 }
 
+// host[:port], an IPv6 address in brackets.
 bool loopback(const std::string& host) {
-  std::string name = host.substr(0, host.rfind(':') == std::string::npos || host[0] == '[' ? host.find(']') + 1 : host.rfind(':'));
+  size_t end = host[0] == '[' ? host.find(']') + 1 : host.find(':');
+  std::string name = host.substr(0, end);
   return name == "localhost" || name.rfind("127.", 0) == 0 || name == "[::1]";
 }
 
