@@ -119,16 +119,10 @@ void add_build_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
     }
     const schema::Project& project = *ref->project;
     std::vector<const schema::ServiceSpec*> services;
-    for (const std::string& name : f->services) {
-      const schema::ServiceSpec* s = project.service(name);
-      if (!s) {
-        exit_code = fail("no such service: " + name);
-        return;
-      }
-      services.push_back(s);
+    if (runtime::Status s = named_services(project, f->services, &services); !s) {
+      exit_code = fail(s.message());
+      return;
     }
-    if (f->services.empty())
-      for (const schema::ServiceSpec& s : project.services) services.push_back(&s);
     BuildOptions options = f->options;
     options.pull = f->pull;
     options.build_args = build_args_of(f->build_args);

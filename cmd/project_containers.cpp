@@ -309,4 +309,17 @@ std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_r
   return ref;
 }
 
+runtime::Status named_services(const schema::Project& project, const std::vector<std::string>& names,
+                               std::vector<const schema::ServiceSpec*>* out) {
+  out->clear();
+  for (const std::string& name : names) {
+    const schema::ServiceSpec* s = project.service(name);
+    if (!s) return runtime::Status::error("no such service: " + name);
+    out->push_back(s);
+  }
+  if (names.empty())
+    for (const schema::ServiceSpec& s : project.services) out->push_back(&s);
+  return runtime::Status::ok();
+}
+
 }  // namespace stack::cmd

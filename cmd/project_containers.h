@@ -71,6 +71,11 @@ struct ProjectRef {
 };
 std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_required);
 
+// The services `names` name, in that order, or every service when it is
+// empty; an unknown name is an error naming it.
+runtime::Status named_services(const schema::Project& project, const std::vector<std::string>& names,
+                               std::vector<const schema::ServiceSpec*>* out);
+
 // Sorts `records` by their service's place in the project's start order
 // (dependencies first) or, `stopping`, its stop order; services the files
 // do not name, or all when the files are gone, come last. Returns each

@@ -1,5 +1,4 @@
 // `stack image pull|push`, `stack pull` and `stack push`: images between registries and the local store.
-#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -49,17 +48,11 @@ void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code
       return;
     }
     std::vector<const schema::ServiceSpec*> services;
-    for (const std::string& name : f->services) {
-      const schema::ServiceSpec* s = ref->project->service(name);
-      if (!s) {
-        std::cerr << "error: no such service: " << name << "\n";
-        exit_code = 1;
-        return;
-      }
-      services.push_back(s);
+    if (runtime::Status s = named_services(*ref->project, f->services, &services); !s) {
+      std::cerr << "error: " << s.message() << "\n";
+      exit_code = 1;
+      return;
     }
-    if (f->services.empty())
-      for (const schema::ServiceSpec& s : ref->project->services) services.push_back(&s);
     if (runtime::Status s = pull_services(services, "always", f->quiet, f->ignore_failures); !s) {
       std::cerr << "error: " << s.message() << "\n";
       exit_code = 1;
@@ -107,12 +100,17 @@ void add_push_command(CLI::App& app, const GlobalOptions& global, int& exit_code
       exit_code = 1;
       return;
     }
+    std::vector<const schema::ServiceSpec*> services;
+    if (runtime::Status s = named_services(*ref->project, f->services, &services); !s) {
+      std::cerr << "error: " << s.message() << "\n";
+      exit_code = 1;
+      return;
+    }
     exit_code = 0;
-    for (const schema::ServiceSpec& s : ref->project->services) {
-      if (!f->services.empty() && std::find(f->services.begin(), f->services.end(), s.name) == f->services.end()) continue;
-      if (s.image.empty()) continue;  // nothing names where it would go
-      if (runtime::Status st = push_image(s.image, f->quiet); !st) {
-        std::cerr << (f->ignore_failures ? "warning: service " : "error: service ") << s.name << ": " << st.message() << "\n";
+    for (const schema::ServiceSpec* s : services) {
+      if (s->image.empty()) continue;  // nothing names where it would go
+      if (runtime::Status st = push_image(s->image, f->quiet); !st) {
+        std::cerr << (f->ignore_failures ? "warning: service " : "error: service ") << s->name << ": " << st.message() << "\n";
         if (!f->ignore_failures) {
           exit_code = 1;
           return;
