@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cmd/heap_reserve.h"
+#include "cmd/service_pulls.h"
 #include "orchestrator/dependency_graph.h"
 #include "schema/project.h"
 
@@ -27,6 +28,8 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("--log-level", o.log_level, "Diagnostics: trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_flag("--strict", o.strict, "Treat attributes stack ignores as errors");
+  app.add_option("--insecure-registry", o.insecure_registries, "Reach this registry (host[:port]) over plain HTTP (repeatable)")
+      ->each([](const std::string& host) { allow_insecure_registry(host); });
 }
 
 void apply_log_level(const GlobalOptions& o) {

@@ -1,46 +1,130 @@
 #include "cmd/service_pulls.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "cmd/commands.h"
-#include "registry/image_pull.h"
+#include "cmd/transfer_progress.h"
+#include "registry/credential_store.h"
+#include "runtime/on_disk.h"
+#include "schema/units.h"
 
 namespace stack::cmd {
-std::vector<std::string> insecure_registries() {
-  std::vector<std::string> out;
-  const char* list = std::getenv("STACK_INSECURE_REGISTRIES");
-  std::istringstream in(list ? list : "");
-  for (std::string host; std::getline(in, host, ',');)
-    if (!host.empty()) out.push_back(host);
-  return out;
+
+using runtime::Status;
+namespace {
+
+std::vector<std::string>& insecure_from_flags() {
+  static std::vector<std::string> hosts;
+  return hosts;
 }
 
-runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Image* out) {
+std::string registries_config_path() {
+  const char* path = std::getenv("STACK_REGISTRIES_CONFIG");
+  return path && *path ? path : "/etc/stack/registries.json";
+}
+
+Status read_string_list(const nlohmann::json& config, const char* key, const std::string& path, std::vector<std::string>* out) {
+  if (!config.contains(key)) return Status::ok();
+  const nlohmann::json& list = config[key];
+  if (!list.is_array()) return Status::error(path + ": \"" + key + "\" must be a list of strings");
+  for (const auto& v : list) {
+    if (!v.is_string()) return Status::error(path + ": \"" + key + "\" must be a list of strings");
+    out->push_back(v.get<std::string>());
+  }
+  return Status::ok();
+}
+
+// When each image name was last pulled (for daily, weekly, every_...).
+std::string pull_times_path() { return images_root() + "/pull-times.json"; }
+
+nlohmann::json read_pull_times() {
+  nlohmann::json times = nlohmann::json::parse(runtime::read_whole_file(pull_times_path()).value_or("{}"), nullptr, false);
+  return times.is_object() ? times : nlohmann::json::object();
+}
+
+void record_pull_time(const std::string& reference) {
+  nlohmann::json times = read_pull_times();
+  times[reference] = static_cast<std::int64_t>(std::time(nullptr));
+  // A lost record costs one more pull: no reason to fail the pull over it.
+  (void)runtime::write_file_atomically(pull_times_path(), times.dump(1) + "\n", 0644, false);
+}
+
+// How old the last pull may be under `policy`, in seconds; none for the fixed policies.
+std::optional<std::int64_t> pull_interval(const std::string& policy) {
+  if (policy == "daily") return 24 * 3600;
+  if (policy == "weekly") return 7 * 24 * 3600;
+  if (policy.rfind("every_", 0) == 0) {
+    std::optional<std::int64_t> ns = schema::parse_duration(policy.substr(6));
+    if (ns) return *ns / 1000000000;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void allow_insecure_registry(const std::string& host) { insecure_from_flags().push_back(host); }
+
+runtime::Status registry_settings(RegistrySettings* out) {
+  *out = RegistrySettings{};
+  out->insecure = insecure_from_flags();
+  std::istringstream env(std::getenv("STACK_INSECURE_REGISTRIES") ? std::getenv("STACK_INSECURE_REGISTRIES") : "");
+  for (std::string host; std::getline(env, host, ',');)
+    if (!host.empty()) out->insecure.push_back(host);
+  std::string path = registries_config_path();
+  if (std::optional<std::string> text = runtime::read_whole_file(path)) {
+    nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
+    if (!config.is_object()) return Status::error(path + ": not a JSON object");
+    if (Status s = read_string_list(config, "insecure-registries", path, &out->insecure); !s) return s;
+    if (Status s = read_string_list(config, "registry-mirrors", path, &out->mirrors); !s) return s;
+  }
+  out->credentials_path = registry::CredentialStore::default_path();
+  return Status::ok();
+}
+
+runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Image* out, const std::string& platform) {
+  RegistrySettings settings;
+  if (Status s = registry_settings(&settings); !s) return s;
   registry::PullOptions options;
-  options.insecure_registries = insecure_registries();
+  options.insecure_registries = settings.insecure;
+  options.mirrors = settings.mirrors;
+  options.credentials_path = settings.credentials_path;
   options.scratch = images_root() + "/.pulls";
+  if (!platform.empty())
+    if (Status s = registry::parse_platform(platform, &options); !s) return s;
   runtime::ImageStore store(images_root());
-  auto progress = [quiet, &reference](const std::string& line) {
-    if (!quiet) std::cerr << reference << ": " << line << "\n";
-  };
-  return registry::pull_image(reference, options, store, progress, out);
+  ProgressDisplay display(std::cerr, !quiet && ::isatty(STDERR_FILENO));
+  Status pulled = registry::pull_image(reference, options, store, show_transfer(display, quiet), out);
+  display.finish();
+  if (pulled) record_pull_time(reference);
+  return pulled;
 }
 
 runtime::Status pull_services(const std::vector<const schema::ServiceSpec*>& services, const std::string& policy,
                               bool quiet, bool keep_going) {
   runtime::ImageStore store(images_root());
+  nlohmann::json times = read_pull_times();
   std::set<std::string> done;  // an image several services run is looked up and pulled once
   for (const schema::ServiceSpec* s : services) {
     if (s->image.empty() || s->build_context) continue;  // built, not pulled
     std::string p = policy.empty() ? s->pull_policy : policy;
     if (p == "never" || p == "build" || !done.insert(s->image).second) continue;
     runtime::Image existing;
-    if (p == "missing" && store.find(s->image, &existing)) continue;
+    bool have = store.find(s->image, &existing).is_ok();
+    if (p == "missing" && have) continue;
+    if (std::optional<std::int64_t> interval = pull_interval(p); interval && have) {
+      std::int64_t last = times.value(s->image, std::int64_t{0});
+      if (std::time(nullptr) - last < *interval) continue;
+    }
     runtime::Image pulled;
-    if (runtime::Status st = pull_image(s->image, quiet, &pulled); !st) {
+    if (runtime::Status st = pull_image(s->image, quiet, &pulled, s->platform); !st) {
       runtime::Status failure = st.with_context("service " + s->name);
       if (!keep_going) return failure;
       std::cerr << "warning: " << failure.message() << "\n";

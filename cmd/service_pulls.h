@@ -4,23 +4,37 @@
 #include <string>
 #include <vector>
 
+#include "registry/image_pull.h"
 #include "runtime/image_store.h"
 #include "schema/project.h"
 
 namespace stack::cmd {
 
-// STACK_INSECURE_REGISTRIES: the registries (host[:port],...) reached over plain HTTP.
-std::vector<std::string> insecure_registries();
+// Where registries are reached from: the registries config
+// ($STACK_REGISTRIES_CONFIG, else /etc/stack/registries.json, keys as
+// Docker's daemon.json: "insecure-registries", "registry-mirrors"),
+// STACK_INSECURE_REGISTRIES (host[:port],...), --insecure-registry, and
+// the logins of `stack login` (CredentialStore::default_path()).
+struct RegistrySettings {
+  std::vector<std::string> insecure, mirrors;
+  std::string credentials_path;
+};
+runtime::Status registry_settings(RegistrySettings* out);
+// --insecure-registry HOST, for this process.
+void allow_insecure_registry(const std::string& host);
 
-// Pulls one image into the local store, progress on stderr unless `quiet`.
-runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Image* out);
+// Pulls one image into the local store, progress on stderr unless `quiet`
+// (rows redrawn per layer on a terminal, a line per finished step
+// otherwise). `platform` ("linux/arm64") picks from an index; empty: linux/amd64.
+runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Image* out, const std::string& platform = "");
 
 // Pulls the image of each of `services` that runs a registry image (not
 // one it builds), as its pull_policy says: `always` every time, `missing`
-// when the store lacks it, `never` not at all. `policy` (up --pull, or
-// "always" for `stack pull`) overrides them when not empty. Stops at the
-// first failure, naming the service, unless `keep_going` (then it warns
-// and goes on).
+// when the store lacks it, `never` not at all, `daily`, `weekly` and
+// `every_<duration>` when the last pull of that name is older (or it is
+// missing). `policy` (up --pull, or "always" for `stack pull`) overrides
+// them when not empty. Stops at the first failure, naming the service,
+// unless `keep_going` (then it warns and goes on).
 runtime::Status pull_services(const std::vector<const schema::ServiceSpec*>& services, const std::string& policy,
                               bool quiet, bool keep_going = false);
 

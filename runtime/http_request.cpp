@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 
 #include "runtime/sha256.h"
@@ -15,16 +16,49 @@ namespace stack::runtime {
 namespace {
 
 struct Sink {
-  int fd = -1;  // -1: into body
+  int file = -1;  // output_path, open
+  int fd = -1;  // where the body goes; -1: into memory
   std::string* body = nullptr;
-  Sha256 digest;
+  std::unique_ptr<Sha256> digest = std::make_unique<Sha256>();
   bool failed = false;
-  std::map<std::string, std::string>* headers = nullptr;
+  CURL* curl = nullptr;
+  std::int64_t offset = 0;  // bytes kept from an earlier transfer
+  bool checked_status = false;  // at the first byte: is this the body asked for?
+  const HttpRequest* request = nullptr;
 };
+
+// Hashes what an earlier transfer left, so that the digest covers the whole file.
+bool digest_existing(int fd, Sha256& digest, std::int64_t* size) {
+  char buf[1 << 16];
+  *size = 0;
+  for (;;) {
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return false;
+    if (r == 0) return true;
+    digest.update(buf, static_cast<size_t>(r));
+    *size += r;
+  }
+}
 
 size_t write_body(char* data, size_t size, size_t count, void* user) {
   Sink* sink = static_cast<Sink*>(user);
   size_t n = size * count;
+  if (!sink->checked_status) {
+    sink->checked_status = true;
+    long status = 0;
+    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+      sink->fd = -1;  // an error's body is kept in memory, the file left as it was
+    } else if (sink->offset > 0 && status != 206) {  // the whole body after all: start the file over
+      if (::ftruncate(sink->fd, 0) != 0) {
+        sink->failed = true;
+        return 0;
+      }
+      sink->digest = std::make_unique<Sha256>();
+      sink->offset = 0;
+    }
+  }
   if (sink->fd < 0) {
     sink->body->append(data, n);
   } else {
@@ -38,8 +72,17 @@ size_t write_body(char* data, size_t size, size_t count, void* user) {
       done += static_cast<size_t>(w);
     }
   }
-  sink->digest.update(data, n);
+  sink->digest->update(data, n);
   return n;
+}
+
+int report_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
+  Sink* sink = static_cast<Sink*>(user);
+  long status = 0;
+  curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status == 200 || status == 206)
+    sink->request->on_progress(sink->offset + now, total > 0 ? sink->offset + total : 0);
+  return 0;
 }
 
 size_t read_header(char* data, size_t size, size_t count, void* user) {
@@ -65,13 +108,26 @@ Status http_request(const HttpRequest& request, HttpResponse* out) {
   *out = HttpResponse{};
   Sink sink;
   sink.body = &out->body;
+  sink.request = &request;
+  std::vector<std::string> header_lines = request.headers;
   if (!request.output_path.empty()) {
-    sink.fd = ::open(request.output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (sink.fd < 0) return Status::from_errno("creating " + request.output_path);
+    int flags = request.resume ? O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC : O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    sink.file = sink.fd = ::open(request.output_path.c_str(), flags, 0600);
+    if (sink.file < 0) return Status::from_errno("creating " + request.output_path);
+    if (request.resume) {
+      if (!digest_existing(sink.file, *sink.digest, &sink.offset)) {
+        ::close(sink.file);
+        return Status::from_errno("reading " + request.output_path);
+      }
+      if (sink.offset > 0) {
+        header_lines.push_back("Range: bytes=" + std::to_string(sink.offset) + "-");
+      }
+    }
   }
   CURL* curl = curl_easy_init();
+  sink.curl = curl;
   curl_slist* headers = nullptr;
-  for (const std::string& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+  for (const std::string& h : header_lines) headers = curl_slist_append(headers, h.c_str());
   char error[CURL_ERROR_SIZE] = "";
   CURLcode code = CURLE_FAILED_INIT;
   if (curl) {
@@ -92,10 +148,15 @@ Status http_request(const HttpRequest& request, HttpResponse* out) {
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
+    if (request.on_progress) {
+      curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, report_progress);
+      curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &sink);
+    }
     FILE* upload = nullptr;
     if (request.method == "HEAD") {
       curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-    } else if (request.method == "PUT" || request.method == "POST") {
+    } else if (request.method == "PUT" || request.method == "POST" || request.method == "PATCH") {
       curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       if (!request.body_path.empty()) {
         upload = std::fopen(request.body_path.c_str(), "rb");
@@ -124,15 +185,15 @@ Status http_request(const HttpRequest& request, HttpResponse* out) {
     curl_easy_cleanup(curl);
   }
   curl_slist_free_all(headers);
-  bool closed = sink.fd < 0 || ::close(sink.fd) == 0;
+  bool closed = sink.file < 0 || ::close(sink.file) == 0;
   if (code != CURLE_OK || sink.failed || !closed) {
-    if (!request.output_path.empty()) ::unlink(request.output_path.c_str());
+    if (!request.output_path.empty() && !request.keep_partial) ::unlink(request.output_path.c_str());
     std::string why = sink.failed || !closed ? "writing " + request.output_path + " failed"
                       : error[0]             ? std::string(error)
                                              : std::string(curl_easy_strerror(code));
     return Status::error(request.url + ": " + why);
   }
-  out->sha256 = sink.digest.hex();
+  out->sha256 = sink.digest->hex();
   return Status::ok();
 }
 

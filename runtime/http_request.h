@@ -1,7 +1,9 @@
 // HttpRequest: one HTTP(S) request (libcurl): a body sent from memory or a file, the answer in memory or a file and digested; for ADD and registries.
 #pragma once
 
+#include <cstdint>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,11 +15,20 @@ namespace stack::runtime {
 
 struct HttpRequest {
   std::string url;
-  std::string method = "GET";  // GET, HEAD, POST, PUT
+  std::string method = "GET";  // GET, HEAD, POST, PUT, PATCH
   std::vector<std::string> headers;  // "Name: value"
   std::string output_path;  // the body is written here (created, 0600); empty: kept in the response
-  std::string body;         // sent with POST and PUT
+  // With output_path: what is there already is kept and the rest asked
+  // for (Range); a server that sends the whole body (200, not 206) has it
+  // start over. The digest covers the whole file either way.
+  bool resume = false;
+  // With output_path: a failed transfer leaves what arrived, to resume.
+  bool keep_partial = false;
+  std::string body;         // sent with POST, PUT and PATCH
   std::string body_path;    // or this file's content
+  // Called as bytes arrive: the file's bytes so far (a resumed part
+  // included) and the whole, when the server said it (else 0).
+  std::function<void(std::int64_t done, std::int64_t total)> on_progress;
 };
 
 struct HttpResponse {
@@ -31,8 +42,9 @@ struct HttpResponse {
 // Sends the request: http and https only, redirects followed, the *_proxy
 // variables honoured, 30 s to connect, a transfer with no byte for 60 s
 // given up. Any status is a response; an error is a transport failure
-// (unresolved, refused, stalled, a write failing), said as libcurl says
-// it, with nothing left at output_path.
+// (unresolved, refused, stalled, cut, a write failing), said as libcurl
+// says it, with nothing left at output_path unless keep_partial.
+// Thread-safe: each call has its own connection.
 Status http_request(const HttpRequest& request, HttpResponse* out);
 
 }  // namespace stack::runtime

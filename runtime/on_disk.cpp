@@ -114,24 +114,37 @@ Status FileLock::acquire(const std::string& path, FileLock* out) { return lock(p
 Status FileLock::try_acquire(const std::string& path, FileLock* out) { return lock(path, false, out); }
 
 Status FileLock::lock(const std::string& path, bool wait, FileLock* out) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::from_errno("opening lock " + path);
-  // A POSIX record lock, not flock(): it belongs to this process and is not
-  // inherited by fork, so a shim forked while a lock is held (`up` starts
-  // containers under the project's lock) does not keep it for its lifetime.
-  struct flock whole {};
-  whole.l_type = F_WRLCK;
-  whole.l_whence = SEEK_SET;
-  while (::fcntl(fd, wait ? F_SETLKW : F_SETLK, &whole) != 0) {
-    if (errno == EINTR) continue;
-    Status s = wait || (errno != EAGAIN && errno != EACCES) ? Status::from_errno("locking " + path)
-                                                             : Status::error(path + " is locked by another process");
+  for (;;) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::from_errno("opening lock " + path);
+    // A POSIX record lock, not flock(): it belongs to this process and is not
+    // inherited by fork, so a shim forked while a lock is held (`up` starts
+    // containers under the project's lock) does not keep it for its lifetime.
+    struct flock whole {};
+    whole.l_type = F_WRLCK;
+    whole.l_whence = SEEK_SET;
+    while (::fcntl(fd, wait ? F_SETLKW : F_SETLK, &whole) != 0) {
+      if (errno == EINTR) continue;
+      Status s = wait || (errno != EAGAIN && errno != EACCES) ? Status::from_errno("locking " + path)
+                                                               : Status::error(path + " is locked by another process");
+      ::close(fd);
+      return s;
+    }
+    // A holder that removed the file before letting go (remove_file())
+    // leaves a lock on nothing: take the file now at the path instead.
+    struct stat held {}, now {};
+    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
+      *out = FileLock();
+      out->fd_ = fd;
+      out->path_ = path;
+      return Status::ok();
+    }
     ::close(fd);
-    return s;
   }
-  *out = FileLock();
-  out->fd_ = fd;
-  return Status::ok();
+}
+
+void FileLock::remove_file() {
+  if (fd_ >= 0) ::unlink(path_.c_str());
 }
 
 FileLock::~FileLock() {
@@ -142,6 +155,7 @@ FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = other.fd_;
+    path_ = std::move(other.path_);
     other.fd_ = -1;
   }
   return *this;

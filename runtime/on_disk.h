@@ -40,12 +40,17 @@ class FileLock {
   static Status try_acquire(const std::string& path, FileLock* out);
   FileLock() = default;
   ~FileLock();
-  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
   FileLock& operator=(FileLock&& other) noexcept;
+
+  // Removes the lock's file while it is held (for a lock per object that
+  // should not outlive it); a waiter then takes the next file at the path.
+  void remove_file();
 
  private:
   static Status lock(const std::string& path, bool wait, FileLock* out);
   int fd_ = -1;
+  std::string path_;
 };
 
 }  // namespace stack::runtime

@@ -53,6 +53,7 @@ ServiceSpec service(const std::string& name, const Node& s) {
     if (const Node* n = b->find("no_cache")) out.build_no_cache = n->as_bool().value_or(false);
   }
   if (const Node* p = s.find("pull_policy")) out.pull_policy = p->text() == "if_not_present" ? "missing" : p->text();
+  out.platform = str(s.find("platform"));
   if (const Node* c = s.find("command")) out.command = strings(c);
   if (const Node* e = s.find("entrypoint")) out.entrypoint = strings(e);
   if (const Node* env = s.find("environment")) {

@@ -83,7 +83,9 @@ struct ServiceSpec {
   std::map<std::string, std::string> build_args, build_labels;
   std::vector<std::string> build_tags;
   bool build_no_cache = false;
-  std::string pull_policy = "missing";  // always, missing, never, build (if_not_present is missing)
+  // always, missing, never, build, daily, weekly, every_<duration> (if_not_present is missing)
+  std::string pull_policy = "missing";
+  std::string platform;  // OS/ARCH[/VARIANT] of the image pulled; empty: linux/amd64
   std::optional<std::vector<std::string>> command, entrypoint;
   std::map<std::string, std::optional<std::string>> environment;
   std::map<std::string, std::string> labels;

@@ -5,6 +5,7 @@
 #include "schema/dotenv.h"
 #include "schema/service_attributes.h"
 #include "schema/shapes.h"
+#include "schema/units.h"
 
 namespace stack::schema {
 namespace {
@@ -117,6 +118,30 @@ std::optional<Node> working_dir(const Node& v, const std::string& path, Cx& cx) 
   auto s = check_string(v, path, cx);
   if (s && (s->text().empty() || s->text()[0] != '/')) {
     cx.diags.error(v.mark(), path, "the working directory must be an absolute path, got \"" + s->text() + "\"");
+    return std::nullopt;
+  }
+  return s;
+}
+
+// always, missing (if_not_present), never, build, daily, weekly, every_<duration>.
+std::optional<Node> pull_policy(const Node& v, const std::string& path, Cx& cx) {
+  if (v.is_scalar() && v.text().rfind("every_", 0) == 0) {
+    std::optional<std::int64_t> ns = parse_duration(v.text().substr(6));
+    if (ns && *ns > 0) return Node::string(v.text(), v.mark());
+    cx.diags.error(v.mark(), path, "expected every_<duration> such as every_12h, got \"" + v.text() + "\"");
+    return std::nullopt;
+  }
+  return check_enum(v, path, cx, {"always", "missing", "never", "build", "if_not_present", "daily", "weekly"});
+}
+
+// OS/ARCH[/VARIANT], as linux/amd64 or linux/arm64/v8.
+std::optional<Node> platform(const Node& v, const std::string& path, Cx& cx) {
+  auto s = check_string(v, path, cx);
+  if (!s) return std::nullopt;
+  const std::string& t = s->text();
+  size_t slashes = static_cast<size_t>(std::count(t.begin(), t.end(), '/'));
+  if (slashes < 1 || slashes > 2 || t.front() == '/' || t.back() == '/' || t.find("//") != std::string::npos) {
+    cx.diags.error(v.mark(), path, "expected OS/ARCH[/VARIANT] such as linux/amd64, got \"" + t + "\"");
     return std::nullopt;
   }
   return s;
@@ -408,16 +433,14 @@ const std::vector<Field>& service_fields() {
       {"oom_score_adj", keep_as_is, false},
       {"pid", keep_as_is, false},
       {"pids_limit", [](const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c, -1); }},
-      {"platform", keep_as_is, false},
+      {"platform", platform},
       {"ports", normalize_ports},
       {"post_start", keep_as_is, false},
       {"pre_stop", keep_as_is, false},
       {"privileged", check_bool},
       {"profiles", profiles},
       {"provider", keep_as_is, false},
-      {"pull_policy", [](const Node& n, const std::string& p, Cx& c) {
-         return check_enum(n, p, c, {"always", "missing", "never", "build", "if_not_present"});
-       }},
+      {"pull_policy", pull_policy},
       {"read_only", check_bool},
       {"restart", restart},
       {"runtime", keep_as_is, false},

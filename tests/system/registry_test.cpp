@@ -19,8 +19,14 @@ class Registry : public Container {
     dir_ = root_ / "registry";
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    write_config("");
+  }
+
+  // The registry's own config: a filesystem store in the test's directory,
+  // and `auth` (a YAML block) when given.
+  void write_config(const std::string& auth) {
     std::ofstream(dir_ / "config.yml") << "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "
-                                       << (dir_ / "data").string() << "\nhttp:\n  addr: " << kRegistry << "\n";
+                                       << (dir_ / "data").string() << "\nhttp:\n  addr: " << kRegistry << "\n" << auth;
   }
 
   void TearDown() override {
@@ -32,16 +38,20 @@ class Registry : public Container {
   // $P naming stack on a second, empty store.
   Outcome with_registry(const std::string& script) {
     std::string pulled = (dir_ / "pulled").string();  // no quotes: $P is split into words
-    return in_sandbox("ip link set lo up; docker-registry serve " + quote((dir_ / "config.yml").string()) +
-                      " >/dev/null 2>&1 & r=$!; "
-                      "for i in $(seq 100); do busybox wget -q -O /dev/null http://127.0.0.1:15000/v2/ && break; sleep 0.05; done; "
+    // Logins go to the test's own Docker config, never root's.
+    return in_sandbox("ip link set lo up; export DOCKER_CONFIG=" + quote((dir_ / "docker").string()) +
+                      "; docker-registry serve " + quote((dir_ / "config.yml").string()) + " >/dev/null 2>&1 & r=$!; "
+                      "for i in $(seq 100); do busybox wget -q -O /dev/null http://127.0.0.1:15000/v2/ 2>/dev/null; "
+                      "[ $? -eq 0 ] || busybox wget -S -O /dev/null http://127.0.0.1:15000/v2/ 2>&1 | grep -q 401 && break; sleep 0.05; done; "
                       "P=\"env STACK_ROOT=" + pulled + " $S\"; " + script + "; kill $r; wait $r 2>/dev/null; true");
   }
 
-  // Puts the local image NAME in the registry as REPO:TAG, with skopeo.
-  static std::string push_with_skopeo(const std::string& name, const std::string& repo_tag) {
-    return "$S image save " + name + " -o $STACK_ROOT/../push.tar && skopeo copy -q --dest-tls-verify=false "
-           "oci-archive:$STACK_ROOT/../push.tar docker://" + std::string(kRegistry) + "/" + repo_tag +
+  // Puts the local image NAME in the registry as REPO:TAG, with skopeo
+  // (`skopeo_options` such as --dest-creds).
+  static std::string push_with_skopeo(const std::string& name, const std::string& repo_tag,
+                                      const std::string& skopeo_options = "") {
+    return "$S image save " + name + " -o $STACK_ROOT/../push.tar && skopeo copy -q --dest-tls-verify=false " +
+           skopeo_options + " oci-archive:$STACK_ROOT/../push.tar docker://" + std::string(kRegistry) + "/" + repo_tag +
            " && rm $STACK_ROOT/../push.tar";
   }
 
@@ -92,8 +102,11 @@ TEST_F(Registry, IndexResolvesToLinuxAmd64) {
       "r = u.Request('http://127.0.0.1:15000/v2/test/multi/manifests/1', data=open(sys.argv[1], 'rb').read(), method='PUT', "
       "headers={'Content-Type': 'application/vnd.oci.image.index.v1+json'}); print(u.urlopen(r).status)\" $STACK_ROOT/../index.json; "
       "$P image pull 127.0.0.1:15000/test/multi:1 2>&1 | grep -c 'Resolved linux/amd64'; "
-      "$P container run --rm 127.0.0.1:15000/test/multi:1 echo runs");
-  EXPECT_NE(r.out.find("201\n1\nruns\n"), std::string::npos) << r.out << r.err;
+      "$P container run --rm 127.0.0.1:15000/test/multi:1 echo runs; "
+      "$P image pull --platform linux/arm64 127.0.0.1:15000/test/multi:1 2>&1 | grep -c 'Resolved linux/arm64'; "
+      "$P image pull --platform linux/s390x 127.0.0.1:15000/test/multi:1; echo rc=$?");
+  EXPECT_NE(r.out.find("201\n1\nruns\n1\nrc=1\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("the image has no linux/s390x variant"), std::string::npos) << r.err;
 }
 
 TEST_F(Registry, FailuresSayWhatFailedAndStoreNothing) {
@@ -139,11 +152,86 @@ TEST_F(Registry, PushedImagesAreReadBySkopeoAndPulledBack) {
   Outcome r = with_registry(
       "printf 'FROM busybox\\nRUN echo pushed > /pushed\\n' > $STACK_ROOT/../Dockerfile && "
       "$S image build -q -t " + name + " $STACK_ROOT/.. >/dev/null && rm $STACK_ROOT/../Dockerfile && "
-      "$S image push " + name + " 2>&1 | grep -c Pushed; $S image push " + name + " 2>&1 | grep -c 'Already exists'; "
+      "$S image push " + name + " 2>&1 | grep -c ' Pushed$'; $S image push " + name + " 2>&1 | grep -c 'Already exists'; "
       "skopeo copy -q --src-tls-verify=false docker://" + name + " oci:$STACK_ROOT/../copied && ls $STACK_ROOT/../copied; "
       "rm -rf $STACK_ROOT/../copied; $P image pull -q " + name + " >/dev/null && $P container run --rm " + name + " cat /pushed");
   // Two layers and the config go up once; the second push sends none of them.
   EXPECT_EQ(r.out, "3\n3\nblobs\nindex.json\noci-layout\npushed\n") << r.err;
+}
+
+TEST_F(Registry, LoginsAreAskedForCheckedKeptAndForgotten) {
+  // htpasswd auth (bcrypt of "s3cret-pass"): the registry answers with a Basic challenge.
+  std::ofstream(dir_ / "htpasswd") << "tester:$2b$04$qg2E7sO0HANytnxDXawJc.NK2mAAcLmCfB6u7YKTAdlyx/2QA3mDi\n";
+  write_config("auth:\n  htpasswd:\n    realm: stack-test\n    path: " + (dir_ / "htpasswd").string() + "\n");
+  std::string name = std::string(kRegistry) + "/team/private:1";
+  Outcome r = with_registry(
+      push_with_skopeo("busybox", "team/base:1", "--dest-creds tester:s3cret-pass") + " && "
+      "$P image pull 127.0.0.1:15000/team/base:1; echo anonymous=$?; "
+      "echo wrong | $P login -u tester --password-stdin 127.0.0.1:15000; echo wrong=$?; ls $DOCKER_CONFIG 2>/dev/null | wc -l; "
+      "echo s3cret-pass | $P login -u tester --password-stdin 127.0.0.1:15000; echo login=$?; "
+      "grep -c \"$(printf tester:s3cret-pass | base64)\" $DOCKER_CONFIG/config.json; stat -c %a $DOCKER_CONFIG/config.json; "
+      "$P image pull -q 127.0.0.1:15000/team/base:1 >/dev/null; echo pull=$?; "
+      "printf 'FROM busybox\\nRUN echo private > /private\\n' > $STACK_ROOT/../Dockerfile && "
+      "$S image build -q -t " + name + " $STACK_ROOT/.. >/dev/null && rm $STACK_ROOT/../Dockerfile && "
+      "$S image push -q " + name + "; echo push=$?; "
+      "skopeo inspect --tls-verify=false --creds tester:s3cret-pass docker://" + name + " >/dev/null; echo inspected=$?; "
+      "$P logout 127.0.0.1:15000; $P image pull -q " + name + " 2>/dev/null; echo after-logout=$?");
+  EXPECT_EQ(r.out, "anonymous=1\nwrong=1\n0\nLogin Succeeded\nlogin=0\n1\n600\npull=0\npush=0\ninspected=0\n"
+                   "Removed login credentials for 127.0.0.1:15000\nafter-logout=1\n") << r.err;
+  EXPECT_NE(r.err.find("error: registry 127.0.0.1:15000 asks for a login; run `stack login 127.0.0.1:15000`"),
+            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("error: registry 127.0.0.1:15000 refused the login of tester"), std::string::npos) << r.err;
+}
+
+TEST_F(Registry, ABrokenOffDownloadIsResumedWhereItBroke) {
+  // A 24 MiB layer: pushed by stack in 16 MiB chunks, then pulled through a
+  // proxy that cuts the first 5 responses over 4 MiB. A pull tries 4 times,
+  // fails and keeps what arrived; the next one goes on from there.
+  std::string log = (dir_ / "proxy.log").string();
+  Outcome r = with_registry(
+      "head -c 25165824 /dev/urandom > $STACK_ROOT/../big && printf 'FROM busybox\\nCOPY big /big\\n' > $STACK_ROOT/../Dockerfile && "
+      "$S image build -q -t 127.0.0.1:15000/test/big:1 $STACK_ROOT/.. >/dev/null && "
+      "$S image push 127.0.0.1:15000/test/big:1 2>&1 | grep -c ' Pushed$'; "
+      "skopeo copy -q --src-tls-verify=false docker://127.0.0.1:15000/test/big:1 oci:$STACK_ROOT/../copied; echo skopeo=$?; "
+      "python3 " BREAKING_PROXY " 15001 15000 4194304 5 " + quote(log) + " & p=$!; "
+      "for i in $(seq 100); do busybox wget -q -O /dev/null http://127.0.0.1:15001/v2/ 2>/dev/null && break; sleep 0.05; done; "
+      "$P image pull 127.0.0.1:15001/test/big:1; echo first=$?; "
+      "ls " + quote((dir_ / "pulled/images/.pulls").string()) + " | grep -c 'partial$'; "
+      "$P image pull 127.0.0.1:15001/test/big:1 2>&1 | grep -c 'Pull complete (resumed from 16.8MB)'; "
+      "$P container run --rm 127.0.0.1:15001/test/big:1 cat /big | cmp - $STACK_ROOT/../big && echo same; "
+      "ls -A " + quote((dir_ / "pulled/images/.pulls").string()) + " | wc -l; "
+      "kill $p; rm -rf $STACK_ROOT/../big $STACK_ROOT/../Dockerfile $STACK_ROOT/../copied");
+  // Two layers and the config pushed; the second pull goes on from the
+  // 16.8 MB (4 cuts of 4 MiB, less the headers) the first one kept.
+  EXPECT_EQ(r.out, "3\nskopeo=0\nfirst=1\n1\n1\nsame\n0\n") << r.err;
+  EXPECT_NE(r.err.find("transfer closed with "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(tried 4 times; the 1677"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" bytes that arrived are kept, and the next pull goes on from there)"), std::string::npos) << r.err;
+  // 3 retries of the first pull, and both requests of the second, ask for the rest only.
+  std::string ranges = shell("grep -c '^Range: bytes=' " + quote(log)).out;
+  EXPECT_EQ(ranges, "5\n") << shell("cat " + quote(log)).out;
+  EXPECT_EQ(shell("grep -c '^cut' " + quote(log)).out, "5\n");
+}
+
+TEST_F(Registry, MirrorsServeDockerHubNamesAndPullPolicyDailyPullsOnceADay) {
+  fs::path project = dir_ / "project";
+  fs::create_directories(project);
+  std::ofstream(dir_ / "registries.json")
+      << R"({"registry-mirrors": ["http://127.0.0.1:15009", "http://127.0.0.1:15000"]})";
+  std::ofstream(project / "compose.yaml") << "name: daily\nservices:\n"
+      "  web:\n    image: mirrored:1\n    pull_policy: daily\n    command: [\"true\"]\n";
+  std::string p = "$P -f " + (project / "compose.yaml").string();
+  std::string times = (dir_ / "pulled/images/pull-times.json").string();
+  Outcome r = with_registry(
+      "export STACK_REGISTRIES_CONFIG=" + quote((dir_ / "registries.json").string()) + "; " +
+      push_with_skopeo("busybox", "library/mirrored:1") + " && "
+      "$P image pull mirrored:1 2>&1 | grep -c -e 'Mirror 127.0.0.1:15009 failed' -e 'Pull complete'; " +
+      p + " pull -q; " + p + " up 2>&1 | grep -c 'Pull complete'; " +
+      "sed -i 's/: [0-9]*/: 1000/' " + quote(times) + "; " + p + " up 2>&1 | grep -c -e 'Already exists'; " +
+      p + " down >/dev/null");
+  // A mirror that is down is passed over; a fresh pull keeps a daily
+  // policy from pulling; one a day old pulls (its layer already there).
+  EXPECT_EQ(r.out, "2\n0\n1\n") << r.err;
 }
 
 }  // namespace
