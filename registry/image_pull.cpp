@@ -186,6 +186,7 @@ Status pull_image(const std::string& text, const PullOptions& options, runtime::
   if (Status s = runtime::make_directories(options.scratch); !s) return s;
   std::string image_row = "Image " + text;
   std::string wanted = ref->digest.empty() ? ref->tag : ref->digest;
+  progress({image_row, "Pulling", 0, 0, false});
 
   // The manifest from the first source that has it; its blobs from the same one.
   std::unique_ptr<RegistryClient> client;

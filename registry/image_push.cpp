@@ -26,6 +26,7 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
   std::vector<std::string> blobs;
   for (const auto& layer : m.value("layers", nlohmann::json::array())) blobs.push_back(layer.value("digest", ""));
   blobs.push_back(image.config_digest);
+  progress({"Image " + image.reference, "Pushing", 0, 0, false});
   for (size_t i = 0; i < blobs.size(); ++i) {
     std::string id = (i + 1 == blobs.size() ? "Config " : "Layer ") + blobs[i].substr(7, 12);
     progress({id, "Waiting", 0, 0, false});

@@ -39,5 +39,15 @@ TEST(RegistryLocation, PlainHttpForLoopbackAndListedRegistriesOnly) {
   EXPECT_EQ(where("127.0.0.1:5000/app").base_url(), "http://127.0.0.1:5000/v2/app");
 }
 
+TEST(RegistryLocation, LoginServersAreHostsWithoutARepository) {
+  EXPECT_EQ(locate_registry("", {}).host, "registry-1.docker.io");
+  EXPECT_EQ(locate_registry("https://index.docker.io/v1/", {}).host, "registry-1.docker.io");
+  EXPECT_EQ(locate_registry("ghcr.io", {}).host, "ghcr.io");
+  EXPECT_FALSE(locate_registry("ghcr.io", {}).plain_http);
+  EXPECT_TRUE(locate_registry("127.0.0.1:5000", {}).plain_http);
+  EXPECT_TRUE(locate_registry("http://registry.lan:5000/", {"registry.lan:5000"}).plain_http);
+  EXPECT_EQ(locate_registry("registry.lan:5000", {}).repository, "");
+}
+
 }  // namespace
 }  // namespace stack::registry
