@@ -20,6 +20,8 @@ void add_image_push_command(CLI::App* image, int& exit_code);
 // pull and push: the project's registry images.
 void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_push_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+// convert --to kubernetes.
+void add_convert_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 // login and logout: registry logins in Docker's config.json.
 void add_login_command(CLI::App& app, int& exit_code);
 void add_logout_command(CLI::App& app, int& exit_code);

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   stack::cmd::add_build_command(app, global, exit_code);
   stack::cmd::add_pull_command(app, global, exit_code);
   stack::cmd::add_push_command(app, global, exit_code);
+  stack::cmd::add_convert_command(app, global, exit_code);
   stack::cmd::add_login_command(app, exit_code);
   stack::cmd::add_logout_command(app, exit_code);
   stack::cmd::add_up_command(app, global, exit_code);
