@@ -121,6 +121,14 @@ struct Builder {
       out.manifests.back().body.find("metadata")->set("annotations", annotations);
     }
     services_for(s, t);
+    if (node.find("env_file")) env_config_map(s);
+  }
+
+  void env_config_map(const ServiceSpec& s) {
+    Node data = Node::mapping();
+    for (const auto& [name, value] : s.environment)
+      if (value) data.set(name, str(*value));
+    if (data.size() > 0) add("v1", "ConfigMap", env_config_map_name(s.name), s.name).set("data", data);
   }
 
   // A Service named as the compose service, so that it is found by the
@@ -320,7 +328,7 @@ struct Builder {
 };
 
 int kind_order(const std::string& kind) {
-  static const std::vector<std::string> order = {"ServiceAccount", "Role", "RoleBinding", "PersistentVolumeClaim", "Service",
+  static const std::vector<std::string> order = {"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "PersistentVolumeClaim", "Service",
                                                  "Deployment", "StatefulSet", "Job", "NetworkPolicy"};
   return static_cast<int>(std::find(order.begin(), order.end(), kind) - order.begin());
 }
@@ -329,6 +337,9 @@ int kind_order(const std::string& kind) {
 
 Conversion convert_to_kubernetes(const Node& tree, const schema::Project& project, const ConvertOptions& options) {
   Builder b{project, options, {}};
+  for (const schema::Entry& e : tree.entries())
+    if (e.key != "name" && e.key != "services" && e.key != "volumes" && e.key != "networks")
+      b.warn_at(e.key_mark, e.key, "not translated (Secrets and ConfigMaps are the cluster's to make); left out");
   const Node* services = tree.find("services");
   bool waits_for_jobs = false;
   for (const ServiceSpec& s : project.services) {

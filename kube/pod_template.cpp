@@ -25,6 +25,8 @@ void ServiceTranslation::warn(const std::string& key, const std::string& message
   warnings.push_back(where + "services." + service + (key.empty() ? "" : "." + key) + ": " + message);
 }
 
+std::string env_config_map_name(const std::string& service) { return object_name(service) + "-env"; }
+
 std::string job_reader_name(const std::string& project) { return object_name(project) + "-job-reader"; }
 
 Node selector_labels(const std::string& project, const std::string& service) {
@@ -222,7 +224,18 @@ Node pod_template(const ServiceSpec& s, ServiceTranslation& t, bool job) {
     var.set("value", str(*value));
     env.push_back(var);
   }
-  if (!env.items().empty()) container.set("env", env);
+  if (t.node.find("env_file") && !env.items().empty()) {
+    // Variables from files go to a ConfigMap, as files of settings usually
+    // are; the whole environment there, so that one place has it all.
+    Node source = Node::mapping(), ref = Node::mapping();
+    ref.set("name", str(env_config_map_name(s.name)));
+    source.set("configMapRef", ref);
+    Node from = Node::sequence();
+    from.push_back(source);
+    container.set("envFrom", from);
+  } else if (!env.items().empty()) {
+    container.set("env", env);
+  }
   if (!s.working_dir.empty()) container.set("workingDir", str(s.working_dir));
   Node ports = Node::sequence();
   for (const auto& [port, protocol] : service_ports(s)) {

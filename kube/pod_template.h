@@ -35,6 +35,9 @@ std::vector<std::pair<int, std::string>> service_ports(const schema::ServiceSpec
 // OnFailure, as its restart policy says.
 schema::Node pod_template(const schema::ServiceSpec& service, ServiceTranslation& t, bool job);
 
+// The ConfigMap of a service with env_file: its whole environment, read with envFrom.
+std::string env_config_map_name(const std::string& service);
+
 // The name of the account whose init containers read Jobs.
 std::string job_reader_name(const std::string& project);
 
