@@ -318,6 +318,26 @@ struct Builder {
         Node egress = Node::sequence();
         egress.push_back(to_peers);
         egress.push_back(dns);
+        bool waits_for_job = std::any_of(s.depends_on.begin(), s.depends_on.end(), [](const auto& d) {
+          return d.second.condition == schema::DependsOnSpec::Condition::CompletedSuccessfully;
+        });
+        if (waits_for_job) {
+          // The API server is no pod a selector can name: its ports, anywhere.
+          Node api_ports = Node::sequence();
+          for (int port : {443, 6443}) {
+            Node p = Node::mapping();
+            p.set("port", integer(port));
+            p.set("protocol", str("TCP"));
+            api_ports.push_back(p);
+          }
+          Node api = Node::mapping();
+          api.set("ports", api_ports);
+          egress.push_back(api);
+          const Node* services = tree.find("services");
+          const Node* node = services ? services->find(s.name) : nullptr;
+          warn_at(node ? node->mark() : schema::Mark{}, "services." + s.name + ".networks",
+                  "only on internal networks, yet it waits for a Job: egress to ports 443 and 6443 (the API server) is allowed");
+        }
         spec.set("egress", egress);
         types.push_back("Egress");
       }
