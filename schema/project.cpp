@@ -92,6 +92,17 @@ ServiceSpec service(const std::string& name, const Node& s) {
     MountSpec m;
     m.type = MountSpec::Type::Tmpfs;
     m.target = t.substr(0, t.find(':'));
+    // "/run:size=64m,mode=1777": the size option, as Docker reads it.
+    if (size_t colon = t.find(':'); colon != std::string::npos) {
+      std::string options = t.substr(colon + 1);
+      for (size_t b = 0; b <= options.size();) {
+        size_t e = options.find(',', b);
+        if (e == std::string::npos) e = options.size();
+        if (options.compare(b, 5, "size=") == 0)
+          if (std::optional<std::int64_t> bytes = parse_bytes(options.substr(b + 5, e - b - 5))) m.tmpfs_size = *bytes;
+        b = e + 1;
+      }
+    }
     out.mounts.push_back(std::move(m));
   }
   if (const Node* nets = s.find("networks")) {

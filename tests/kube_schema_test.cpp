@@ -60,6 +60,30 @@ TEST_P(KubernetesManifests, AreValidForTheApi) {
 
 INSTANTIATE_TEST_SUITE_P(Convert, KubernetesManifests, testing::ValuesIn(conversion_fixtures()));
 
+// -o DIR writes the same objects as the stream, one file each (KIND-NAME.yaml).
+TEST(KubernetesConvert, OutputDirectoryHoldsOneFilePerObject) {
+  fs::path fixture = fs::path(FIXTURES_DIR) / "kube_docs_example";
+  fs::path out = fs::temp_directory_path() / ("stack-kube-out-" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  std::string command = "cd '" + fixture.string() + "' && " STACK_BINARY " convert --to kubernetes -o '" + out.string() +
+                        "' 2>/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::string stream = slurp(fixture / "expected.out");
+  size_t objects = 0;
+  for (size_t at = 0; (at = stream.find("---\n", at)) != std::string::npos; at += 4) ++objects;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(out)) files.push_back(e.path());
+  EXPECT_EQ(files.size(), objects);
+  for (const fs::path& f : files) {
+    std::string text = slurp(f);
+    EXPECT_NE(stream.find("---\n" + text), std::string::npos) << f << " is not one of the stream's objects";
+  }
+  EXPECT_TRUE(fs::exists(out / "deployment-api.yaml"));
+  EXPECT_TRUE(fs::exists(out / "job-migrate.yaml"));
+  EXPECT_TRUE(fs::exists(out / "persistentvolumeclaim-dbdata.yaml"));
+  fs::remove_all(out);
+}
+
 // The check itself fails on what the API refuses.
 TEST(KubernetesValidator, RefusesUnknownFieldsWrongTypesAndMissingRequiredFields) {
   fs::path bad = fs::temp_directory_path() / ("stack-kube-bad-" + std::to_string(::getpid()) + ".yaml");
