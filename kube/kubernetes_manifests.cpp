@@ -90,6 +90,18 @@ struct Builder {
       warn_at(e.key_mark, "services." + s.name + "." + e.key,
               "no Kubernetes counterpart (" + (why == kWhyNot.end() ? std::string("not translated") : why->second) + "); left out");
     }
+    if (const Node* deploy = node.find("deploy")) {
+      // Only replicas and resources carry over; name the rest.
+      for (const schema::Entry& e : deploy->entries())
+        if (e.key != "replicas" && e.key != "resources")
+          warn_at(e.key_mark, "services." + s.name + ".deploy." + e.key, "not translated; left out");
+      const Node* res = deploy->find("resources");
+      for (const char* part : {"limits", "reservations"})
+        if (const Node* r = res ? res->find(part) : nullptr)
+          for (const schema::Entry& e : r->entries())
+            if (e.key != "cpus" && e.key != "memory" && !(std::string(part) == "reservations" && e.key == "devices"))
+              warn_at(e.key_mark, "services." + s.name + ".deploy.resources." + part + "." + e.key, "not translated; left out");
+    }
     std::string name = object_name(s.name);
     if (name != s.name) t.warn("", "named " + name + " in the cluster (Kubernetes names are lower case letters, digits and -)");
     bool job = runs_to_completion(s, project, node);
