@@ -112,21 +112,15 @@ void add_build_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
   build->add_flag("--pull", f->pull, "Pull FROM images even when the store has them");
   build->add_option("services", f->services, "SERVICE... (default: all)");
   build->callback([f, &global, &exit_code] {
-    std::optional<ProjectRef> ref = find_project(global, true);
-    if (!ref) {
+    std::optional<NamedServices> named = find_named_services(global, f->services);
+    if (!named) {
       exit_code = 1;
-      return;
-    }
-    const schema::Project& project = *ref->project;
-    std::vector<const schema::ServiceSpec*> services;
-    if (runtime::Status s = named_services(project, f->services, &services); !s) {
-      exit_code = fail(s.message());
       return;
     }
     BuildOptions options = f->options;
     options.pull = f->pull;
     options.build_args = build_args_of(f->build_args);
-    if (runtime::Status s = build_services(project, services, false, options); !s) {
+    if (runtime::Status s = build_services(*named->ref.project, named->services, false, options); !s) {
       exit_code = fail(s.message());
       return;
     }

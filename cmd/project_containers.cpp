@@ -309,6 +309,19 @@ std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_r
   return ref;
 }
 
+std::optional<NamedServices> find_named_services(const GlobalOptions& global, const std::vector<std::string>& names) {
+  std::optional<ProjectRef> ref = find_project(global, true);
+  if (!ref) return std::nullopt;
+  // The pointers are taken once the project is where it stays.
+  std::optional<NamedServices> out(std::in_place);
+  out->ref = std::move(*ref);
+  if (runtime::Status s = named_services(*out->ref.project, names, &out->services); !s) {
+    std::cerr << "error: " << s.message() << "\n";
+    return std::nullopt;
+  }
+  return out;
+}
+
 runtime::Status named_services(const schema::Project& project, const std::vector<std::string>& names,
                                std::vector<const schema::ServiceSpec*>* out) {
   out->clear();

@@ -76,6 +76,14 @@ std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_r
 runtime::Status named_services(const schema::Project& project, const std::vector<std::string>& names,
                                std::vector<const schema::ServiceSpec*>* out);
 
+// The project the options find (its files required) and the services
+// `names` name in it; nullopt once why not is printed.
+struct NamedServices {
+  ProjectRef ref;
+  std::vector<const schema::ServiceSpec*> services;  // into ref.project
+};
+std::optional<NamedServices> find_named_services(const GlobalOptions& global, const std::vector<std::string>& names);
+
 // Sorts `records` by their service's place in the project's start order
 // (dependencies first) or, `stopping`, its stop order; services the files
 // do not name, or all when the files are gone, come last. Returns each

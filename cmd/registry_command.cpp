@@ -48,18 +48,12 @@ void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   pull->add_flag("-q,--quiet", f->quiet, "Print nothing but errors");
   pull->add_flag("--ignore-pull-failures", f->ignore_failures, "Warn about an image that fails and go on");
   pull->callback([f, &global, &exit_code] {
-    std::optional<ProjectRef> ref = find_project(global, true);
-    if (!ref) {
+    std::optional<NamedServices> named = find_named_services(global, f->services);
+    if (!named) {
       exit_code = 1;
       return;
     }
-    std::vector<const schema::ServiceSpec*> services;
-    if (runtime::Status s = named_services(*ref->project, f->services, &services); !s) {
-      std::cerr << "error: " << s.message() << "\n";
-      exit_code = 1;
-      return;
-    }
-    if (runtime::Status s = pull_services(services, "always", f->quiet, f->ignore_failures); !s) {
+    if (runtime::Status s = pull_services(named->services, "always", f->quiet, f->ignore_failures); !s) {
       std::cerr << "error: " << s.message() << "\n";
       exit_code = 1;
       return;
@@ -102,19 +96,13 @@ void add_push_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   push->add_flag("-q,--quiet", f->quiet, "Print nothing but errors");
   push->add_flag("--ignore-push-failures", f->ignore_failures, "Warn about an image that fails and go on");
   push->callback([f, &global, &exit_code] {
-    std::optional<ProjectRef> ref = find_project(global, true);
-    if (!ref) {
-      exit_code = 1;
-      return;
-    }
-    std::vector<const schema::ServiceSpec*> services;
-    if (runtime::Status s = named_services(*ref->project, f->services, &services); !s) {
-      std::cerr << "error: " << s.message() << "\n";
+    std::optional<NamedServices> named = find_named_services(global, f->services);
+    if (!named) {
       exit_code = 1;
       return;
     }
     exit_code = 0;
-    for (const schema::ServiceSpec* s : services) {
+    for (const schema::ServiceSpec* s : named->services) {
       if (s->image.empty()) continue;  // nothing names where it would go
       if (runtime::Status st = push_image(s->image, f->quiet); !st) {
         std::cerr << (f->ignore_failures ? "warning: service " : "error: service ") << s->name << ": " << st.message() << "\n";

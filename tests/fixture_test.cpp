@@ -13,6 +13,8 @@
 // STACK_UPDATE_FIXTURES=1 rewrites expected.out from what the run printed.
 #include <gtest/gtest.h>
 
+#include "tests/fixture_files.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,12 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using fixture_files::slurp;
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);

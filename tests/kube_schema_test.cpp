@@ -4,6 +4,8 @@
 // fields are errors (tests/kube/validate_manifests.py, on Debian's
 // python3-kubernetes models).
 #include <gtest/gtest.h>
+
+#include "tests/fixture_files.h"
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -15,12 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using fixture_files::slurp;
 
 // Debian's python, where python3-kubernetes is installed (not a pyenv's).
 std::string python() { return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
