@@ -28,8 +28,12 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("--log-level", o.log_level, "Diagnostics: trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_flag("--strict", o.strict, "Treat attributes stack ignores as errors");
-  app.add_option("--insecure-registry", o.insecure_registries, "Reach this registry (host[:port]) over plain HTTP (repeatable)")
-      ->each([](const std::string& host) { allow_insecure_registry(host); });
+  app.add_option_function<std::vector<std::string>>(
+      "--insecure-registry",
+      [](const std::vector<std::string>& hosts) {
+        for (const std::string& host : hosts) allow_insecure_registry(host);
+      },
+      "Reach this registry (host[:port]) over plain HTTP (repeatable)");
 }
 
 void apply_log_level(const GlobalOptions& o) {

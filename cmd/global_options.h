@@ -18,7 +18,6 @@ struct GlobalOptions {
   std::vector<std::string> profiles;
   std::string log_level = "warn";
   bool strict = false;
-  std::vector<std::string> insecure_registries;  // --insecure-registry, also kept by allow_insecure_registry()
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);

@@ -192,14 +192,15 @@ Status pull_image(const std::string& text, const PullOptions& options, runtime::
   std::unique_ptr<RegistryClient> client;
   std::string body, media_type, digest;
   Status found = Status::ok();
-  for (const RegistryLocation& source : sources(locate(*ref, options.insecure_registries), options)) {
+  RegistryLocation origin = locate(*ref, options.insecure_registries);
+  for (const RegistryLocation& source : sources(origin, options)) {
     Status login = Status::ok();
     std::optional<Credentials> credentials = login_for(options, source.host, &login);
     if (!login) return login;
     client = std::make_unique<RegistryClient>(source, credentials);
     found = client->get_manifest(wanted, &body, &media_type, &digest);
     if (found) break;
-    if (source.host != locate(*ref, options.insecure_registries).host)
+    if (source.host != origin.host)
       progress({image_row, "Mirror " + source.host + " failed (" + found.message() + ")", 0, 0, true});
   }
   if (!found) return found;
