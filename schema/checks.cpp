@@ -1,6 +1,7 @@
 #include "schema/checks.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "schema/shapes.h"
 #include "schema/units.h"
@@ -145,18 +146,14 @@ std::string absolute_path(const std::string& p, NormalizeContext& cx) {
     std::optional<std::string> home = cx.environment("HOME");
     return (home ? *home : std::string("/root")) + p.substr(1);
   }
-  std::string rel = p;
-  if (rel == ".") return cx.project_dir;
-  if (rel.rfind("./", 0) == 0) rel = rel.substr(2);
-  std::string base = cx.project_dir;
-  // Fold leading "../" so that paths print the way the user thinks of them.
-  while (rel.rfind("../", 0) == 0 || rel == "..") {
-    size_t slash = base.find_last_of('/');
-    base = slash == 0 || slash == std::string::npos ? "/" : base.substr(0, slash);
-    rel = rel.size() > 2 ? rel.substr(3) : "";
-  }
-  if (rel.empty()) return base;
-  return base == "/" ? "/" + rel : base + "/" + rel;
+  return join_path(cx.project_dir, p);
+}
+
+std::string join_path(const std::string& dir, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  std::string joined = (std::filesystem::path(dir) / path).lexically_normal().string();
+  if (joined.size() > 1 && joined.back() == '/') joined.pop_back();
+  return joined;
 }
 
 std::optional<Node> check_path(const Node& v, const std::string& path, NormalizeContext& cx) {

@@ -44,6 +44,9 @@ std::optional<Node> check_enum(const Node& v, const std::string& path, Normalize
 // A path made absolute against the project directory (`~` is $HOME).
 std::optional<Node> check_path(const Node& v, const std::string& path, NormalizeContext& cx);
 std::string absolute_path(const std::string& p, NormalizeContext& cx);
+// `path` under `dir` when relative, with "." and ".." folded away, so that
+// paths print the way the user thinks of them; an absolute path as it is.
+std::string join_path(const std::string& dir, const std::string& path);
 
 // Mapping attributes: each key has a normalizer; a key missing from the
 // table is an error with a "did you mean"; `honoured == false` keeps the

@@ -75,18 +75,6 @@ std::string base_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-std::string join(const std::string& dir, const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  std::string rel = path;
-  std::string base = dir;
-  while (rel.rfind("./", 0) == 0) rel = rel.substr(2);
-  while (rel.rfind("../", 0) == 0 && base != "/") {
-    base = dir_of(base);
-    rel = rel.substr(3);
-  }
-  return base == "/" ? "/" + rel : base + "/" + rel;
-}
-
 const std::vector<std::string_view> kTopLevelKeys = {"name", "version", "services", "networks", "volumes",
                                                       "secrets", "configs", "include", "models"};
 
@@ -104,7 +92,7 @@ class Loader {
     out_.files = files;
     out_.project_dir = options_.project_directory.empty()
                            ? (files[0] == "-" ? options_.working_dir : dir_of(files[0]))
-                           : join(options_.working_dir, options_.project_directory);
+                           : join_path(options_.working_dir, options_.project_directory);
     load_environment();
     if (out_.diags.has_errors()) return;
 
@@ -140,7 +128,7 @@ class Loader {
   // Stage: which files, in which order.
   std::vector<std::string> resolve_files() {
     std::vector<std::string> files;
-    for (const std::string& f : options_.files) files.push_back(f == "-" ? f : join(options_.working_dir, f));
+    for (const std::string& f : options_.files) files.push_back(f == "-" ? f : join_path(options_.working_dir, f));
     if (!files.empty()) return files;
     bool several = false;
     files = discover_stack_files(options_.working_dir, source_, &several);
@@ -160,8 +148,8 @@ class Loader {
     std::map<std::string, std::string> env = options_.environment;
     std::vector<std::string> env_files;
     bool explicit_files = !options_.env_files.empty();
-    for (const std::string& f : options_.env_files) env_files.push_back(join(options_.working_dir, f));
-    if (!explicit_files) env_files.push_back(join(out_.project_dir, ".env"));
+    for (const std::string& f : options_.env_files) env_files.push_back(join_path(options_.working_dir, f));
+    if (!explicit_files) env_files.push_back(join_path(out_.project_dir, ".env"));
     std::map<std::string, std::string> from_files;
     for (const std::string& file : env_files) {
       std::optional<std::string> text = source_.read(file);
@@ -235,19 +223,19 @@ class Loader {
       std::string project_dir;
       std::vector<std::string> env_files;
       if (item.is_scalar()) {
-        paths.push_back(join(here, item.text()));
+        paths.push_back(join_path(here, item.text()));
       } else if (item.is_mapping()) {
         for (const Entry& e : item.entries()) {
           if (e.key == "path") {
-            if (e.value.is_scalar()) paths.push_back(join(here, e.value.text()));
+            if (e.value.is_scalar()) paths.push_back(join_path(here, e.value.text()));
             else
-              for (const Node& p : e.value.items()) paths.push_back(join(here, p.text()));
+              for (const Node& p : e.value.items()) paths.push_back(join_path(here, p.text()));
           } else if (e.key == "project_directory") {
-            project_dir = join(here, e.value.text());
+            project_dir = join_path(here, e.value.text());
           } else if (e.key == "env_file") {
-            if (e.value.is_scalar()) env_files.push_back(join(here, e.value.text()));
+            if (e.value.is_scalar()) env_files.push_back(join_path(here, e.value.text()));
             else
-              for (const Node& p : e.value.items()) env_files.push_back(join(here, p.text()));
+              for (const Node& p : e.value.items()) env_files.push_back(join_path(here, p.text()));
           } else {
             NormalizeContext cx{out_.diags, here, {}, {}};
             report_unknown_key(e.key_mark, path, e.key, {"path", "project_directory", "env_file"}, cx);
@@ -261,7 +249,7 @@ class Loader {
       if (project_dir.empty()) project_dir = dir_of(paths[0]);
       // The included project sees its own .env under the including one's variables.
       std::map<std::string, std::string> sub_env = env;
-      if (env_files.empty()) env_files.push_back(join(project_dir, ".env"));
+      if (env_files.empty()) env_files.push_back(join_path(project_dir, ".env"));
       for (const std::string& ef : env_files) {
         if (auto text = source_.read(ef)) {
           for (auto& [k, v] : parse_dotenv(*text, ef, lookup_in(sub_env), out_.diags)) sub_env.emplace(k, v);
@@ -311,7 +299,7 @@ class Loader {
     auto rebase = [&](Node& n) {
       if (n.is_scalar() && !n.text().empty() && n.text()[0] != '/' && n.text().find("://") == std::string::npos &&
           n.text()[0] != '~')
-        n = Node::string(join(dir, n.text()), n.mark());
+        n = Node::string(join_path(dir, n.text()), n.mark());
     };
     if (Node* b = service.find("build")) {
       if (b->is_scalar()) rebase(*b);
@@ -330,7 +318,7 @@ class Loader {
         if (v.is_scalar() && !v.text().empty() && v.text()[0] == '.') {
           size_t colon = v.text().find(':');
           if (colon != std::string::npos)
-            v = Node::string(join(dir, v.text().substr(0, colon)) + v.text().substr(colon), v.mark());
+            v = Node::string(join_path(dir, v.text().substr(0, colon)) + v.text().substr(colon), v.mark());
         } else if (v.is_mapping()) {
           const Node* type = v.find("type");
           Node* src = v.find("source");
@@ -380,7 +368,7 @@ class Loader {
     Node base_tree;
     std::string from_file = file;
     if (!base_file.empty()) {
-      from_file = join(file == "-" ? options_.working_dir : dir_of(file), base_file);
+      from_file = join_path(file == "-" ? options_.working_dir : dir_of(file), base_file);
       if (depth > 16 || !source_.exists(from_file)) {
         out_.diags.error(mark, path_key(path, "extends.file"), "file " + from_file + " not found");
         return;
@@ -600,14 +588,14 @@ std::vector<std::string> discover_stack_files(const std::string& start, StackFil
   for (std::string dir = start;; dir = dir_of(dir)) {
     std::vector<std::string> found;
     for (const char* name : kNames)
-      if (source.exists(join(dir, name))) found.push_back(join(dir, name));
+      if (source.exists(join_path(dir, name))) found.push_back(join_path(dir, name));
     if (!found.empty()) {
       if (several) *several = found.size() > 1;
       std::vector<std::string> files = {found[0]};
       std::string name = base_of(found[0]);
       std::string stem = name.substr(0, name.rfind('.'));
       for (const char* ext : {".yaml", ".yml"}) {
-        std::string override_file = join(dir, stem + ".override" + ext);
+        std::string override_file = join_path(dir, stem + ".override" + ext);
         if (source.exists(override_file)) {
           files.push_back(override_file);
           break;

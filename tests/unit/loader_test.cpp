@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "schema/checks.h"
 #include "schema/project.h"
 #include "schema/serialize.h"
 
@@ -35,6 +36,24 @@ TEST(Loader, DiscoversInParentDirectoriesWithOverride) {
   EXPECT_EQ(p.project_dir, "/p");
   EXPECT_EQ(p.name, "p");
   EXPECT_EQ(p.tree.find("services")->find("web")->find("image")->text(), "b");
+}
+
+// --project-directory . and ./x, ../x in bind mounts print as plain paths.
+TEST(Loader, PathsAreJoinedWithoutDotSegments) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] = "services: {web: {image: a, volumes: [./conf:/a, ../data/./x:/b, .:/c]}}";
+  LoadOptions options;
+  options.project_directory = ".";
+  LoadedProject p = load(files, options);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.project_dir, "/p/app");
+  Project project = build_project(p.tree, p.project_dir);
+  ASSERT_EQ(project.services.at(0).mounts.size(), 3u);
+  EXPECT_EQ(project.services[0].mounts[0].source, "/p/app/conf");
+  EXPECT_EQ(project.services[0].mounts[1].source, "/p/data/x");
+  EXPECT_EQ(project.services[0].mounts[2].source, "/p/app");
+  EXPECT_EQ(join_path("/", ".."), "/");
+  EXPECT_EQ(join_path("/p", "/abs/./x"), "/abs/./x");
 }
 
 TEST(Loader, ProjectNamePrecedence) {
