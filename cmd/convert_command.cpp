@@ -39,6 +39,8 @@ void add_convert_command(CLI::App& app, const GlobalOptions& global, int& exit_c
     if (!ref || !ref->loaded) return;
     kube::Conversion conversion = kube::convert_to_kubernetes(ref->loaded->tree, *ref->project, f->options);
     for (const std::string& w : conversion.warnings) std::cerr << "warning: " << w << "\n";
+    for (const std::string& e : conversion.errors) std::cerr << "error: " << e << "\n";
+    if (!conversion.errors.empty()) return;
     if (f->output == "-") {
       for (const kube::Manifest& m : conversion.manifests) std::cout << "---\n" << kube::manifest_yaml(m);
       exit_code = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -13,16 +15,29 @@ namespace stack::kube {
 using schema::Node;
 using schema::ServiceSpec;
 
-std::string object_name(const std::string& compose_name) {
-  std::string out;
+std::string object_name(const std::string& compose_name, const std::string& prefix, const std::string& suffix) {
+  std::string base;
   for (char c : compose_name) {
     unsigned char u = static_cast<unsigned char>(c);
-    out += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
+    base += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
   }
-  while (!out.empty() && out.front() == '-') out.erase(0, 1);
-  if (out.size() > 63) out.resize(63);
+  while (!base.empty() && base.front() == '-') base.erase(0, 1);
+  while (!base.empty() && base.back() == '-') base.pop_back();
+  if (base.empty()) base = "x";
+  std::string out = prefix + base + suffix;
+  if (out.size() <= 63) return out;
+  std::uint32_t hash = 2166136261u;  // FNV-1a
+  for (char c : prefix + compose_name + suffix) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+  char tag[8];
+  std::snprintf(tag, sizeof tag, "-%06x", hash & 0xffffff);
+  out.resize(63 - 7);
   while (!out.empty() && out.back() == '-') out.pop_back();
-  return out.empty() ? "x" : out;
+  return out + tag;
+}
+
+std::string service_object_name(const std::string& compose_name, const std::string& suffix) {
+  std::string name = object_name(compose_name, "", suffix);
+  return std::isdigit(static_cast<unsigned char>(name[0])) ? object_name(compose_name, "svc-", suffix) : name;
 }
 
 std::string manifest_yaml(const Manifest& manifest) { return schema::to_yaml(manifest.body); }
@@ -51,6 +66,7 @@ const std::map<std::string, std::string> kWhyNot = {
 };
 
 struct Builder {
+  const Node& tree;
   const schema::Project& project;
   const ConvertOptions& options;
   Conversion out;
@@ -67,13 +83,26 @@ struct Builder {
     return m;
   }
 
-  Node& add(const std::string& api_version, const std::string& kind, const std::string& name, const std::string& component) {
+  // `component`: the compose service the object belongs to; `source`
+  // (default: that service), the compose key it is made from.
+  Node& add(const std::string& api_version, const std::string& kind, const std::string& name, const std::string& component,
+            std::string source = "", schema::Mark mark = {}) {
     Node body = Node::mapping();
     body.set("apiVersion", str(api_version));
     body.set("kind", str(kind));
     body.set("metadata", metadata(name, component));
-    out.manifests.push_back({api_version, kind, name, std::move(body)});
+    if (source.empty() && !component.empty()) {
+      source = "services." + component;
+      mark = service_mark(component);
+    }
+    out.manifests.push_back({api_version, kind, name, std::move(body), source, mark});
     return out.manifests.back().body;
+  }
+
+  schema::Mark service_mark(const std::string& service) const {
+    const Node* services = tree.find("services");
+    const Node* node = services ? services->find(service) : nullptr;
+    return node ? node->mark() : schema::Mark{};
   }
 
   void warn_at(const schema::Mark& mark, const std::string& path, const std::string& message) {
@@ -103,7 +132,7 @@ struct Builder {
               warn_at(e.key_mark, "services." + s.name + ".deploy.resources." + part + "." + e.key, "not translated; left out");
     }
     std::string name = object_name(s.name);
-    if (name != s.name) t.warn("", "named " + name + " in the cluster (Kubernetes names are lower case letters, digits and -)");
+    if (name != s.name) t.warn("", "named " + name + " in the cluster (Kubernetes names are at most 63 lower case letters, digits and -)");
     bool job = runs_to_completion(s, project, node);
     Node tmpl = pod_template(s, t, job);
     *waits_for_jobs = *waits_for_jobs || t.waits_for_jobs;
@@ -121,7 +150,7 @@ struct Builder {
       spec.set("selector", selector);
       spec.set("template", tmpl);
       if (options.controller == "statefulset") {
-        spec.set("serviceName", str(name));
+        spec.set("serviceName", str(service_object_name(s.name)));
         add("apps/v1", "StatefulSet", name, s.name).set("spec", spec);
       } else {
         add("apps/v1", "Deployment", name, s.name).set("spec", spec);
@@ -148,9 +177,11 @@ struct Builder {
   // without; published ports also as asked.
   void services_for(const ServiceSpec& s, ServiceTranslation& t) {
     std::vector<std::pair<int, std::string>> ports = service_ports(s);
-    std::string name = object_name(s.name);
+    std::string name = service_object_name(s.name);
+    if (ports.empty() && runs_to_completion(s, project, t.node)) return;
+    if (name != object_name(s.name))
+      t.warn("", "its Service is named " + name + " (a Service name starts with a letter): other pods reach it as " + name);
     if (ports.empty()) {
-      if (runs_to_completion(s, project, t.node)) return;
       // Compose lets any service reach any port by name: a headless Service
       // gives the name (the ready pods' addresses) without listing ports.
       Node spec = Node::mapping();
@@ -200,7 +231,7 @@ struct Builder {
     pub.set("type", str(options.expose_published == "nodeport" ? "NodePort" : "LoadBalancer"));
     pub.set("selector", selector_labels(project.name, s.name));
     pub.set("ports", published);
-    add("v1", "Service", name + "-published", s.name).set("spec", pub);
+    add("v1", "Service", service_object_name(s.name, "-published"), s.name).set("spec", pub);
   }
 
   void claims(const Node& tree) {
@@ -227,7 +258,7 @@ struct Builder {
       spec.set("resources", requests);
       if (!options.storage_class.empty()) spec.set("storageClassName", str(options.storage_class));
       if (node && node->find("driver")) warn_at(mark, "volumes." + v.key + ".driver", "the cluster's storage class provides it; left out");
-      add("v1", "PersistentVolumeClaim", object_name(v.key), "").set("spec", spec);
+      add("v1", "PersistentVolumeClaim", object_name(v.key), "", "volumes." + v.key, mark).set("spec", spec);
     }
   }
 
@@ -368,7 +399,7 @@ int kind_order(const std::string& kind) {
 }  // namespace
 
 Conversion convert_to_kubernetes(const Node& tree, const schema::Project& project, const ConvertOptions& options) {
-  Builder b{project, options, {}};
+  Builder b{tree, project, options, {}};
   for (const schema::Entry& e : tree.entries())
     if (e.key != "name" && e.key != "services" && e.key != "volumes" && e.key != "networks")
       b.warn_at(e.key_mark, e.key, "not translated (Secrets and ConfigMaps are the cluster's to make); left out");
@@ -384,6 +415,23 @@ Conversion convert_to_kubernetes(const Node& tree, const schema::Project& projec
   std::stable_sort(b.out.manifests.begin(), b.out.manifests.end(), [](const Manifest& x, const Manifest& y) {
     return std::make_pair(kind_order(x.kind), x.name) < std::make_pair(kind_order(y.kind), y.name);
   });
+  // Each pair of compose keys whose objects clash, once, with the objects.
+  const std::vector<Manifest>& all = b.out.manifests;
+  std::vector<std::pair<const Manifest*, const Manifest*>> clashes;
+  std::map<std::pair<std::string, std::string>, std::string> shared;
+  for (size_t i = 1; i < all.size(); ++i) {
+    if (all[i].kind != all[i - 1].kind || all[i].name != all[i - 1].name) continue;
+    std::string& objects = shared[{all[i - 1].source, all[i].source}];
+    if (objects.empty()) clashes.push_back({&all[i - 1], &all[i]});
+    objects += (objects.empty() ? "" : ", ") + all[i].kind + "/" + all[i].name;
+  }
+  auto where = [](const schema::Mark& m) { return m.known() ? m.file_name() + ":" + std::to_string(m.line) : std::string(); };
+  for (const auto& [first, second] : clashes) {
+    std::string at = where(second->mark), other = where(first->mark);
+    b.out.errors.push_back((at.empty() ? "" : at + ": ") + second->source + " and " + first->source +
+                           (other.empty() ? "" : " (" + other + ")") + " both become " +
+                           shared[{first->source, second->source}] + " in the cluster; rename one of them");
+  }
   return std::move(b.out);
 }
 

@@ -26,11 +26,16 @@ struct ConvertOptions {
 struct Manifest {
   std::string api_version, kind, name;
   schema::Node body;  // the whole object, apiVersion and kind included
+  std::string source;  // the compose key it was made from ("services.web"); empty: the project
+  schema::Mark mark;   // where that key was written
 };
 
 struct Conversion {
   std::vector<Manifest> manifests;  // in apply order: RBAC, claims, Services, workloads, policies; each kind by name
   std::vector<std::string> warnings;  // "FILE:LINE: services.web.devices: ...": what did not carry over
+  // Compose names that would become one object (my_db and my-db are both
+  // my-db): nothing can be applied until one is renamed.
+  std::vector<std::string> errors;
 };
 
 // Translates the project `load_project` normalized (`tree`, for where each
@@ -41,8 +46,15 @@ Conversion convert_to_kubernetes(const schema::Node& tree, const schema::Project
 // The manifest as one YAML document (no leading ---).
 std::string manifest_yaml(const Manifest& manifest);
 
-// A compose name as a Kubernetes object name (RFC 1123 label: lower case,
-// '-' for '_' and '.', at most 63 characters).
-std::string object_name(const std::string& compose_name);
+// A compose name as (part of) a Kubernetes object name, between `prefix`
+// and `suffix`: an RFC 1123 label, lower case, '-' for '_' and '.'. One over
+// 63 characters keeps its start and ends in a hash of the whole, so that two
+// long names stay two.
+std::string object_name(const std::string& compose_name, const std::string& prefix = "", const std::string& suffix = "");
+
+// The name of a compose service's Service (and its DNS name in the
+// cluster): an RFC 1035 label, which starts with a letter ("svc-" is put
+// before a name that does not).
+std::string service_object_name(const std::string& compose_name, const std::string& suffix = "");
 
 }  // namespace stack::kube

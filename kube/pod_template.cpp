@@ -18,16 +18,19 @@ Node list(const std::vector<std::string>& items) {
   return out;
 }
 
-void ServiceTranslation::warn(const std::string& key, const std::string& message) {
+void ServiceTranslation::warn(const std::string& key, const std::string& message, const schema::Mark& item) {
   const schema::Entry* at = key.empty() ? nullptr : node.find_entry(key.substr(0, key.find('.')));
-  schema::Mark mark = at && at->key_mark.known() ? at->key_mark : at ? at->value.mark() : node.mark();
+  schema::Mark mark = item.known()                 ? item
+                      : at && at->key_mark.known() ? at->key_mark
+                      : at                         ? at->value.mark()
+                                                   : node.mark();
   std::string where = mark.known() ? mark.file_name() + ":" + std::to_string(mark.line) + ": " : "";
   warnings.push_back(where + "services." + service + (key.empty() ? "" : "." + key) + ": " + message);
 }
 
-std::string env_config_map_name(const std::string& service) { return object_name(service) + "-env"; }
+std::string env_config_map_name(const std::string& service) { return object_name(service, "", "-env"); }
 
-std::string job_reader_name(const std::string& project) { return object_name(project) + "-job-reader"; }
+std::string job_reader_name(const std::string& project) { return object_name(project, "", "-job-reader"); }
 
 Node selector_labels(const std::string& project, const std::string& service) {
   Node labels = Node::mapping();
@@ -176,7 +179,7 @@ Node wait_containers(const ServiceSpec& s, ServiceTranslation& t) {
     const ServiceSpec* target = t.project.service(dep);
     if (!target) continue;  // a dependency left out by profiles
     Node c = Node::mapping();
-    c.set("name", str("wait-for-" + object_name(dep)));
+    c.set("name", str(object_name(dep, "wait-for-")));
     if (spec.condition == schema::DependsOnSpec::Condition::CompletedSuccessfully) {
       c.set("image", str(t.options.kubectl_image));
       c.set("command", list({"kubectl", "wait", "--for=condition=complete", "--timeout=-1s", "job/" + object_name(dep)}));
@@ -187,7 +190,7 @@ Node wait_containers(const ServiceSpec& s, ServiceTranslation& t) {
       // resolving, without ports) says the dependency is started, and
       // healthy where it has a probe.
       std::vector<std::pair<int, std::string>> ports = service_ports(*target);
-      std::string name = object_name(dep);
+      std::string name = service_object_name(dep);
       std::string check = ports.empty() ? "nslookup " + name + " >/dev/null 2>&1"
                                         : "nc -z -w 2 " + name + " " + std::to_string(ports[0].first);
       c.set("image", str(t.options.wait_image));
@@ -268,7 +271,7 @@ Node pod_template(const ServiceSpec& s, ServiceTranslation& t, bool job) {
     Node v = Node::mapping();
     std::string name;
     if (m.type == schema::MountSpec::Type::Volume && !m.source.empty()) {
-      name = "vol-" + object_name(m.source);
+      name = object_name(m.source, "vol-");
       Node claim = Node::mapping();
       claim.set("claimName", str(object_name(m.source)));
       v.set("persistentVolumeClaim", claim);
@@ -286,10 +289,12 @@ Node pod_template(const ServiceSpec& s, ServiceTranslation& t, bool job) {
       Node host = Node::mapping();
       host.set("path", str(m.source));
       v.set("hostPath", host);
-      t.warn("volumes", m.source + " -> " + m.target + ": a hostPath volume, the path on whichever node runs the pod");
+      t.warn("volumes", m.source + " -> " + m.target + ": a hostPath volume, the path on whichever node runs the pod",
+             m.mark);
     } else {
       t.warn("volumes", "bind mount " + m.source + " -> " + m.target +
-                            " left out: a node's files are not the project's (--allow-hostpath mounts them as hostPath)");
+                            " left out: a node's files are not the project's (--allow-hostpath mounts them as hostPath)",
+             m.mark);
       continue;
     }
     if (claimed.insert(name).second) {

@@ -17,8 +17,9 @@ struct ServiceTranslation {
   std::vector<std::string>& warnings;
   bool waits_for_jobs = false;  // set: an init container reads Jobs (needs the job reader account)
 
-  // "FILE:LINE: services.NAME.KEY: message", at KEY's line (the service's when absent).
-  void warn(const std::string& key, const std::string& message);
+  // "FILE:LINE: services.NAME.KEY: message", at `item` when known (an entry
+  // of KEY's list), else at KEY's line (the service's when KEY is absent).
+  void warn(const std::string& key, const std::string& message, const schema::Mark& item = {});
 };
 
 // Labels that pick a service's pods.

@@ -74,6 +74,7 @@ ServiceSpec service(const std::string& name, const Node& s) {
   if (const Node* vols = s.find("volumes")) {
     for (const Node& v : vols->items()) {
       MountSpec m;
+      m.mark = v.mark();
       std::string type = str(v.find("type"));
       m.type = type == "bind" ? MountSpec::Type::Bind : type == "tmpfs" ? MountSpec::Type::Tmpfs : MountSpec::Type::Volume;
       m.source = str(v.find("source"));

@@ -28,6 +28,7 @@ struct MountSpec {
   bool nocopy = false;
   std::string propagation;
   std::optional<std::int64_t> tmpfs_size;
+  Mark mark;  // the entry under volumes: (unknown for tmpfs:)
 };
 
 struct DependsOnSpec {
