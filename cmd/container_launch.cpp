@@ -21,6 +21,7 @@
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/linux/container_process.h"
+#include "runtime/linux/network_namespace.h"
 #include "runtime/object_names.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
@@ -286,6 +287,10 @@ int start_container(const std::string& name, bool attach, bool interactive) {
   ::unlink(containers.stopped_marker_path(record.id).c_str());
   runtime::ContainerSpec spec;
   if (runtime::Status s = containers.load_spec(record, &spec); !s) return fail(s.message());
+  if (!spec.network_namespace.empty() && !runtime::linux_::is_network_namespace(spec.network_namespace)) {
+    spdlog::debug("container {}: its network namespace is gone (a host restart?): joining its networks again", record.name);
+    if (runtime::Status s = rejoin_networks(record); !s) return fail("container " + record.name + ": " + s.message());
+  }
   std::vector<netbridge::PortMapping> mappings;
   for (std::string published : record.ports) {
     // As recorded, "0.0.0.0:8080->80/tcp": back to the -p form.

@@ -110,6 +110,26 @@ runtime::Status join_networks(const runtime::ContainerRecord& record, const std:
   return s;
 }
 
+runtime::Status rejoin_networks(const runtime::ContainerRecord& record) {
+  netbridge::NetworkStore store = network_store();
+  std::vector<netbridge::NetworkJoin> joins;
+  for (const std::string& name : record.networks) {
+    netbridge::NetworkRecord network;
+    if (runtime::Status s = store.find(name, &network); !s) return s;
+    netbridge::NetworkJoin join{name, {}, std::nullopt};
+    if (auto lease = network.leases.find(record.id); lease != network.leases.end()) {
+      join.ipv4_address = lease->second.address;
+      for (const std::string& n : lease->second.names)
+        if (n != record.name) join.aliases.push_back(n);
+    }
+    joins.push_back(std::move(join));
+  }
+  // The links went with the namespace; the leases are given back and
+  // taken again, and a bridge that went too is made again.
+  release_networks(record);
+  return join_networks(record, joins);
+}
+
 runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
                                       std::shared_ptr<netbridge::PortProxy> ports) {
   if (record.networks.empty()) return {};

@@ -25,6 +25,11 @@ netbridge::NetworkStore network_store();
 runtime::Status join_networks(const runtime::ContainerRecord& record, const std::vector<netbridge::NetworkJoin>& joins,
                               bool tell_peers = true);
 
+// A stopped container whose kept namespace is gone (the host restarted)
+// joins its networks again, with the names and, where still free, the
+// addresses its leases had.
+runtime::Status rejoin_networks(const runtime::ContainerRecord& record);
+
 // Rewrites the /etc/hosts of every container on `networks`.
 void refresh_hosts_on(const std::vector<std::string>& networks);
 

@@ -6,11 +6,18 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cstring>
 
 namespace stack::runtime::linux_ {
+
+bool is_network_namespace(const std::string& path) {
+  constexpr long kNsfsMagic = 0x6e736673;  // NSFS_MAGIC, <linux/magic.h>
+  struct statfs fs {};
+  return ::statfs(path.c_str(), &fs) == 0 && static_cast<long>(fs.f_type) == kNsfsMagic;
+}
 
 Status create_network_namespace(const std::string& path) {
   int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);

@@ -13,6 +13,10 @@ namespace stack::runtime::linux_ {
 // its interfaces and addresses survive a restart.
 Status create_network_namespace(const std::string& path);
 
+// Whether `path` still holds a namespace: a host restart (or anything
+// that unmounts it) leaves the file an empty one.
+bool is_network_namespace(const std::string& path);
+
 // Unmounts and deletes it; the namespace goes once no process is in it.
 // Absent already is fine.
 Status remove_network_namespace(const std::string& path);

@@ -181,6 +181,31 @@ volumes:
   EXPECT_EQ(r.out, "2\ndown=0\n0\n") << r.err;
 }
 
+// A host restart takes the kept network namespaces, links and bridges
+// with it; the records stay. Here the first sandbox's end is the restart:
+// its shims are killed, and its mounts and network devices go with it.
+TEST_F(Stack, AStackComesBackUpAfterAHostRestartWithItsAddressesAndNames) {
+  const char* compose = R"(services:
+  web:
+    image: busybox
+    command: ["sleep", "30"]
+  api:
+    image: busybox
+    command: ["sleep", "30"]
+    depends_on: [web]
+)";
+  Outcome before = in_project("reboot", compose,
+                              "$S up -d >/dev/null; $S exec web ip -4 -o addr show eth0 | awk '{print $4}'; "
+                              "for c in reboot-web-1 reboot-api-1; do "
+                              "kill -9 $($S container inspect $c | grep '\"Runner\"' | tr -dc 0-9); done; sleep 0.3");
+  ASSERT_EQ(before.out, "10.89.0.2/24\n") << before.err;
+  Outcome after = in_project("reboot", compose,
+                             "$S up -d >/dev/null; echo up=$?; $S exec web ip -4 -o addr show eth0 | awk '{print $4}'; "
+                             "$S exec api ping -c1 -W2 web >/dev/null; echo ping=$?; "
+                             "$S exec api grep -c reboot-web-1 /etc/hosts; $S down -t 0 >/dev/null; echo down=$?");
+  EXPECT_EQ(after.out, "up=0\n10.89.0.2/24\nping=0\n1\ndown=0\n") << after.err;
+}
+
 TEST_F(Stack, ANewVolumeStartsWithWhatTheImageHasThereAndKeepsItsOwnAfter) {
   Outcome r = in_project("seeded", R"(services:
   app:
