@@ -46,7 +46,8 @@ Status limit_bounding_set(const std::vector<std::string>& names) {
   std::set<int> keep;
   for (const std::string& n : names)
     if (auto v = capability_number(n)) keep.insert(*v);
-  for (int cap = 0; cap <= last_cap(); ++cap) {
+  int last = last_cap();  // read once: the loop would read the file for every capability
+  for (int cap = 0; cap <= last; ++cap) {
     if (keep.count(cap)) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
       return Status::from_errno("dropping capability " + std::to_string(cap) + " from the bounding set");
