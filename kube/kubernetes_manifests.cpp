@@ -106,7 +106,7 @@ struct Builder {
   }
 
   void warn_at(const schema::Mark& mark, const std::string& path, const std::string& message) {
-    std::string where = mark.known() ? mark.file_name() + ":" + std::to_string(mark.line) + ": " : "";
+    std::string where = mark.known() ? file_line(mark) + ": " : "";
     out.warnings.push_back(where + path + ": " + message);
   }
 
@@ -425,9 +425,8 @@ Conversion convert_to_kubernetes(const Node& tree, const schema::Project& projec
     if (objects.empty()) clashes.push_back({&all[i - 1], &all[i]});
     objects += (objects.empty() ? "" : ", ") + all[i].kind + "/" + all[i].name;
   }
-  auto where = [](const schema::Mark& m) { return m.known() ? m.file_name() + ":" + std::to_string(m.line) : std::string(); };
   for (const auto& [first, second] : clashes) {
-    std::string at = where(second->mark), other = where(first->mark);
+    std::string at = file_line(second->mark), other = file_line(first->mark);
     b.out.errors.push_back((at.empty() ? "" : at + ": ") + second->source + " and " + first->source +
                            (other.empty() ? "" : " (" + other + ")") + " both become " +
                            shared[{first->source, second->source}] + " in the cluster; rename one of them");

@@ -24,8 +24,12 @@ void ServiceTranslation::warn(const std::string& key, const std::string& message
                       : at && at->key_mark.known() ? at->key_mark
                       : at                         ? at->value.mark()
                                                    : node.mark();
-  std::string where = mark.known() ? mark.file_name() + ":" + std::to_string(mark.line) + ": " : "";
+  std::string where = mark.known() ? file_line(mark) + ": " : "";
   warnings.push_back(where + "services." + service + (key.empty() ? "" : "." + key) + ": " + message);
+}
+
+std::string file_line(const schema::Mark& mark) {
+  return mark.known() ? mark.file_name() + ":" + std::to_string(mark.line) : "";
 }
 
 std::string env_config_map_name(const std::string& service) { return object_name(service, "", "-env"); }

@@ -22,6 +22,9 @@ struct ServiceTranslation {
   void warn(const std::string& key, const std::string& message, const schema::Mark& item = {});
 };
 
+// "FILE:LINE", or "" where the mark is unknown.
+std::string file_line(const schema::Mark& mark);
+
 // Labels that pick a service's pods.
 schema::Node selector_labels(const std::string& project, const std::string& service);
 
