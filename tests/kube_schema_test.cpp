@@ -34,6 +34,16 @@ Validation validate(const fs::path& manifests) {
   return v;
 }
 
+// Validates `manifests` (YAML text): the check must fail, naming each of `errors`.
+void expect_refused(const std::string& manifests, std::initializer_list<const char*> errors) {
+  fs::path bad = fs::temp_directory_path() / ("stack-kube-bad-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(bad) << manifests;
+  Validation v = validate(bad);
+  fs::remove(bad);
+  EXPECT_EQ(v.rc, 1);
+  for (const char* error : errors) EXPECT_NE(v.report.find(error), std::string::npos) << error << " missing from:\n" << v.report;
+}
+
 std::vector<std::string> conversion_fixtures() {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(FIXTURES_DIR))
@@ -80,52 +90,40 @@ TEST(KubernetesConvert, OutputDirectoryHoldsOneFilePerObject) {
 
 // The check itself fails on what the API refuses.
 TEST(KubernetesValidator, RefusesUnknownFieldsWrongTypesAndMissingRequiredFields) {
-  fs::path bad = fs::temp_directory_path() / ("stack-kube-bad-" + std::to_string(::getpid()) + ".yaml");
   // An unquoted yes is a bool to the API's YAML 1.1 decoder, and env
   // values must be strings.
-  std::ofstream(bad) << "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: \"2\"\n  bogus: 1\n"
-                        "  template: {spec: {containers: [{image: x, env: [{name: A, value: yes}]}]}}\n"
-                        "---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: Nodeport, ports: [{port: 80}]}\n";
-  Validation v = validate(bad);
-  fs::remove(bad);
-  EXPECT_EQ(v.rc, 1);
-  for (const char* error : {"Deployment/x.spec.replicas: must be integer",
-                            "Deployment/x.spec.bogus: not a field of V1DeploymentSpec",
-                            "Deployment/x.spec: must have required property selector",
-                            "Deployment/x.spec.template.spec.containers[0]: must have required property name",
-                            "Deployment/x.spec.template.spec.containers[0].env[0].value: must be string",
-                            "Service/s.spec.type: must be equal to one of the allowed values"})
-    EXPECT_NE(v.report.find(error), std::string::npos) << error << " missing from:\n" << v.report;
+  expect_refused("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicas: \"2\"\n  bogus: 1\n"
+                 "  template: {spec: {containers: [{image: x, env: [{name: A, value: yes}]}]}}\n"
+                 "---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: Nodeport, ports: [{port: 80}]}\n",
+                 {"Deployment/x.spec.replicas: must be integer", "Deployment/x.spec.bogus: not a field of V1DeploymentSpec",
+                  "Deployment/x.spec: must have required property selector",
+                  "Deployment/x.spec.template.spec.containers[0]: must have required property name",
+                  "Deployment/x.spec.template.spec.containers[0].env[0].value: must be string",
+                  "Service/s.spec.type: must be equal to one of the allowed values"});
 }
 
 // What the API server validates beyond the schemas fails the check too.
 TEST(KubernetesValidator, RefusesWhatTheApiServerRefusesBeyondTheSchemas) {
-  fs::path bad = fs::temp_directory_path() / ("stack-kube-rules-" + std::to_string(::getpid()) + ".yaml");
-  std::ofstream(bad) << "apiVersion: v1\nkind: Service\nmetadata: {name: 2fa}\nspec: {ports: [{port: 80}, {port: 70000}]}\n"
-                        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {app: -x}}\n"
-                        "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: api}}\n"
-                        "    spec:\n      containers:\n"
-                        "        - name: web\n          image: nginx\n"
-                        "          ports: [{containerPort: 80, name: a-port-name-too-long}]\n"
-                        "          volumeMounts: [{name: data, mountPath: /data}]\n"
-                        "          resources: {limits: {memory: 1Gi}, requests: {memory: 2Gi}}\n"
-                        "      initContainers: [{name: web, image: busybox}]\n"
-                        "---\napiVersion: v1\nkind: Service\nmetadata: {name: 2fa}\nspec: {ports: [{port: 80}]}\n";
-  Validation v = validate(bad);
-  fs::remove(bad);
-  EXPECT_EQ(v.rc, 1);
-  for (const char* error : {"Service/2fa.metadata.name: \"2fa\" is not a DNS-1035 label",
-                            "Service/2fa.spec.ports[1].port: must be 1-65535",
-                            "Service/2fa.spec.ports[0].name: required when there is more than one port",
-                            "Service/2fa: a second object of this kind and name",
-                            "Deployment/web.metadata.labels.app: \"-x\" is not a label value",
-                            "Deployment/web.spec.template.metadata.labels: does not match the selector's app=web",
-                            "Deployment/web.spec.template.spec.containers[0].name: \"web\" twice in the pod",
-                            "Deployment/web.spec.template.spec.containers[0].ports[0].name: \"a-port-name-too-long\" is not an IANA "
-                            "service name",
-                            "Deployment/web.spec.template.spec.containers[0].volumeMounts[0].name: no volume \"data\" in the pod",
-                            "Deployment/web.spec.template.spec.containers[0].resources.requests.memory: 2Gi is more than its limit 1Gi"})
-    EXPECT_NE(v.report.find(error), std::string::npos) << error << " missing from:\n" << v.report;
+  expect_refused("apiVersion: v1\nkind: Service\nmetadata: {name: 2fa}\nspec: {ports: [{port: 80}, {port: 70000}]}\n"
+                 "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {app: -x}}\n"
+                 "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: api}}\n"
+                 "    spec:\n      containers:\n"
+                 "        - name: web\n          image: nginx\n"
+                 "          ports: [{containerPort: 80, name: a-port-name-too-long}]\n"
+                 "          volumeMounts: [{name: data, mountPath: /data}]\n"
+                 "          resources: {limits: {memory: 1Gi}, requests: {memory: 2Gi}}\n"
+                 "      initContainers: [{name: web, image: busybox}]\n"
+                 "---\napiVersion: v1\nkind: Service\nmetadata: {name: 2fa}\nspec: {ports: [{port: 80}]}\n",
+                 {"Service/2fa.metadata.name: \"2fa\" is not a DNS-1035 label", "Service/2fa.spec.ports[1].port: must be 1-65535",
+                  "Service/2fa.spec.ports[0].name: required when there is more than one port",
+                  "Service/2fa: a second object of this kind and name",
+                  "Deployment/web.metadata.labels.app: \"-x\" is not a label value",
+                  "Deployment/web.spec.template.metadata.labels: does not match the selector's app=web",
+                  "Deployment/web.spec.template.spec.containers[0].name: \"web\" twice in the pod",
+                  "Deployment/web.spec.template.spec.containers[0].ports[0].name: \"a-port-name-too-long\" is not an IANA "
+                  "service name",
+                  "Deployment/web.spec.template.spec.containers[0].volumeMounts[0].name: no volume \"data\" in the pod",
+                  "Deployment/web.spec.template.spec.containers[0].resources.requests.memory: 2Gi is more than its limit 1Gi"});
 }
 
 }  // namespace
