@@ -38,15 +38,13 @@ void rewrite_existing(const std::string& path, const std::string& content) {
 // Every container on any of `networks` gets its /etc/hosts written again.
 // The network records are read once: a stack's up joins every service in
 // turn, and each join refreshes all of its peers.
-// With `only`, just that container's.
-void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string>& networks, const std::string& only = "") {
+void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string>& networks) {
   std::vector<netbridge::NetworkRecord> all;
   store.list(&all);
   std::set<std::string> endpoints;
   for (const auto& n : all)
     if (std::find(networks.begin(), networks.end(), n.name) != networks.end())
-      for (const auto& [endpoint, lease] : n.leases)
-        if (only.empty() || endpoint == only) endpoints.insert(endpoint);
+      for (const auto& [endpoint, lease] : n.leases) endpoints.insert(endpoint);
   for (const std::string& endpoint : endpoints) {
     std::vector<const netbridge::NetworkRecord*> joined;
     for (const auto& n : all)
@@ -134,12 +132,14 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
                                       std::shared_ptr<netbridge::PortProxy> ports) {
   if (record.networks.empty()) return {};
   runtime::ContainerHooks hooks;
-  hooks.prestart = [record, ports](pid_t) -> runtime::Status {
-    // Its own hosts file was written anew by the start; its peers' were
-    // brought up to date when it joined.
+  // Read before the init is cloned, not in prestart: from the clone on,
+  // every heap page the shim writes is copied.
+  hooks.hosts = [networks = record.networks] {
     netbridge::NetworkStore store = network_store();
-    refresh_hosts(store, record.networks, record.id);
-    if (!ports) return runtime::Status::ok();
+    return netbridge::peer_hosts(store, networks);
+  };
+  if (ports) hooks.prestart = [record, ports](pid_t) -> runtime::Status {
+    netbridge::NetworkStore store = network_store();
     netbridge::NetworkRecord first;
     if (runtime::Status s = store.find(record.networks[0], &first); !s) return s;
     auto lease = first.leases.find(record.id);

@@ -74,7 +74,7 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
     if (remove) fs::remove_all(dir, ec);
   };
   Status s = write_file(rootfs.etc_dir + "/hostname", spec.hostname + "\n");
-  if (s) s = write_file(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname));
+  if (s) s = write_file(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname) + (hooks.hosts ? hooks.hosts() : ""));
   if (s) {
     // The host's resolvers; a loopback resolver cannot be reached from the container.
     std::string resolv = read_whole_file("/etc/resolv.conf").value_or("");

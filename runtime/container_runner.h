@@ -35,7 +35,10 @@ std::string hosts_file(const std::string& hostname);
 // on (networks are joined there: a failure stops the start); `poststop`
 // once it is gone and its cgroup removed. `released` runs once no restart
 // follows: what outlives one run of the init (published ports) ends there.
+// `hosts` gives the lines its /etc/hosts has after its own (its peers on
+// its networks), asked for as each run starts.
 struct ContainerHooks {
+  std::function<std::string()> hosts;
   std::function<Status(pid_t)> prestart;
   std::function<void()> poststop;
   std::function<void()> released;
