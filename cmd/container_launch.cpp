@@ -35,7 +35,7 @@ constexpr const char* kInitBinary = "/usr/bin/tini-static";
 
 }  // namespace
 
-int launch_container(const LaunchRequest& r, std::string* id) {
+int launch_container(const LaunchRequest& r, std::string* id, const BatchedLaunch* batched) {
   auto began = std::chrono::steady_clock::now();
   auto since = [&began] {
     auto now = std::chrono::steady_clock::now();
@@ -45,15 +45,19 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   };
   // What a start allocates, faulted in at once rather than page by page;
   // not in a forked launch, whose heap pages are its parent's until written.
-  if (!r.batched()) reserve_heap(1u << 20);
+  if (!batched) reserve_heap(1u << 20);
   auto fail = [](const std::string& message) {
     std::cerr << "error: " << message << "\n";
     return 125;
   };
   runtime::ImageStore store(images_root());
-  runtime::Image image;
-  if (r.found_image) image = *r.found_image;
-  else if (runtime::Status s = store.find(r.image, &image); !s) return fail(s.message());
+  runtime::Image looked_up;
+  const runtime::Image* found = batched ? batched->image : nullptr;
+  if (!found) {
+    if (runtime::Status s = store.find(r.image, &looked_up); !s) return fail(s.message());
+    found = &looked_up;
+  }
+  const runtime::Image& image = *found;
   std::vector<std::string> lower_dirs = store.lower_dirs(image.diff_ids);
   runtime::RunOptions o = r.options;
   if (r.init) {
@@ -95,7 +99,7 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   }
   runtime::RuntimePaths paths = runtime_paths();
   runtime::ContainerStore containers(paths.containers);
-  if (!r.batched()) reclaim_containers(containers, false);
+  if (!batched) reclaim_containers(containers, false);
   double prepared_ms = since();
   runtime::ContainerRecord record;
   record.id = spec.id;
@@ -140,10 +144,10 @@ int launch_container(const LaunchRequest& r, std::string* id) {
   }
   double joined_ms = since();
   runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
-  if (r.batched()) {
+  if (batched) {
     spdlog::debug("container {}: spec {:.1f} ms, record {:.1f} ms, networks {:.1f} ms", record.name, prepared_ms,
                   created_ms, joined_ms);
-    runtime::become_detached_shim(spec, paths, containers, &record, r.tty, hooks, r.report_fd);
+    runtime::become_detached_shim(spec, paths, containers, &record, r.tty, hooks, batched->report_fd);
   }
   runtime::RunResult result;
   runtime::Status ran = r.detach ? runtime::run_detached(spec, paths, containers, &record, r.tty, hooks, &result)
@@ -248,10 +252,9 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
     if (pid == 0) {
       ::close(report[0]);
       for (const Launch& l : running) ::close(l.report_fd);
-      LaunchRequest request = requests[i];
-      request.report_fd = report[1];
-      if (auto it = found.find(request.image); it != found.end()) request.found_image = it->second;
-      int rc = launch_container(request, nullptr);
+      BatchedLaunch batched{nullptr, report[1]};
+      if (auto it = found.find(requests[i].image); it != found.end()) batched.image = &it->second;
+      int rc = launch_container(requests[i], nullptr, &batched);
       // Only stderr: a detached launch prints nothing on stdout, and what
       // stdout's buffer held at the fork (a progress row being drawn by the
       // parent's display thread) is the parent's to print, not ours again.

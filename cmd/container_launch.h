@@ -33,21 +33,24 @@ struct LaunchRequest {
   std::optional<runtime::HealthCheck> healthcheck;
   bool no_healthcheck = false;
   bool tell_peers = true;  // false: the caller refreshes the peers' /etc/hosts itself
-  // Set by launch_containers, which runs each launch in a forked process
-  // and does once for all of them what a launch alone does itself: find
-  // the image (here when it exists) and check for stale containers. That
-  // process goes on as the container's shim, and reports its start on
-  // `report_fd` rather than by its exit.
-  std::optional<runtime::Image> found_image;
+};
+
+// What launch_containers gives each launch it runs in a forked process,
+// having done once for all of them what a launch alone does itself: find
+// the image and check for stale containers. That process goes on as the
+// container's shim, and reports its start on `report_fd` rather than by
+// its exit. Pointers into the parent's memory: a forked launch reads its
+// request where it is, as a copy would write every heap page it takes.
+struct BatchedLaunch {
+  const runtime::Image* image = nullptr;  // null: the launch looks it up
   int report_fd = -1;
-  bool batched() const { return report_fd >= 0; }
 };
 
 // Creates the container (record, spec, ports bound, networks joined) and
 // runs it. Returns `container run`'s exit status: 125 with the error on
 // stderr when it could not be made; detached, 0 once its command runs
 // (its ID in *id); attached, the command's.
-int launch_container(const LaunchRequest& request, std::string* id);
+int launch_container(const LaunchRequest& request, std::string* id, const BatchedLaunch* batched = nullptr);
 
 // Launches detached containers several at a time, each from a process of
 // its own (forked: locks and IPAM leases stay per process) that then
