@@ -75,9 +75,9 @@ constexpr const char* kAllowed[] = {
 
 // Only with CAP_SYS_ADMIN, as in Docker's profile.
 constexpr const char* kSysAdmin[] = {"bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen",
-                                 "fspick", "lookup_dcookie", "mount", "mount_setattr", "move_mount",
-                                 "open_tree", "perf_event_open", "quotactl", "quotactl_fd", "setdomainname",
-                                 "sethostname", "setns", "syslog", "umount", "umount2", "unshare", "pivot_root"};
+                                     "fspick", "lookup_dcookie", "mount", "mount_setattr", "move_mount",
+                                     "open_tree", "perf_event_open", "quotactl", "quotactl_fd", "setdomainname",
+                                     "sethostname", "setns", "syslog", "umount", "umount2", "unshare", "pivot_root"};
 
 // FNV-1a over the tables, at compile time: a cache key has only to change
 // with them. SHA-256 over them cost about 1 ms in every shim (OpenSSL's
