@@ -8,7 +8,8 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -72,15 +73,17 @@ unsigned long long process_start_time(pid_t pid) {
   std::optional<std::string> stat = read_whole_file("/proc/" + std::to_string(pid) + "/stat");
   if (!stat) return 0;
   // Fields after the command name, which may hold spaces: state is field 3.
+  // Split by hand: a stream here would set up its locale in every shim.
   size_t close = stat->rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(stat->substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 3 && (field == "Z" || field == "X")) return 0;  // a zombie no longer runs anything
-    if (i == 22) return std::stoull(field);
+  if (close == std::string::npos || close + 2 >= stat->size()) return 0;
+  const char* field = stat->c_str() + close + 2;
+  if (*field == 'Z' || *field == 'X') return 0;  // a zombie no longer runs anything
+  for (int i = 3; i < 22; ++i) {
+    field = std::strchr(field, ' ');
+    if (!field) return 0;
+    ++field;
   }
-  return 0;
+  return std::strtoull(field, nullptr, 10);
 }
 
 nlohmann::json ContainerRecord::to_json() const { return record_json(*this); }

@@ -1,9 +1,14 @@
 #include "runtime/container_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -76,6 +81,34 @@ TEST_F(ContainerStoreTest, AnIdPrefixStillFindsAContainer) {
   ContainerRecord found;
   ASSERT_TRUE(store.find("abcd", &found));
   EXPECT_EQ(found.name, "named");
+}
+
+// Field 22 of /proc/PID/stat, counted after the command name, which may
+// hold spaces and parentheses of its own.
+TEST(ProcessStartTime, IsTheStatFieldAfterANameWithSpacesAndParentheses) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::prctl(PR_SET_NAME, "a) b c", 0, 0, 0);
+    (void)!::write(ready[1], "x", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char byte;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) rest >> field;
+  EXPECT_NE(text.find("(a) b c)"), std::string::npos);
+  EXPECT_EQ(process_start_time(child), std::stoull(field));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_EQ(process_start_time(child), 0u);  // reaped: gone
+  ::close(ready[0]);
+  ::close(ready[1]);
 }
 
 }  // namespace
