@@ -138,15 +138,18 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
     netbridge::NetworkStore store = network_store();
     return netbridge::peer_hosts(store, networks);
   };
-  if (ports) hooks.prestart = [record, ports](pid_t) -> runtime::Status {
-    netbridge::NetworkStore store = network_store();
-    netbridge::NetworkRecord first;
-    if (runtime::Status s = store.find(record.networks[0], &first); !s) return s;
-    auto lease = first.leases.find(record.id);
-    if (lease == first.leases.end()) return runtime::Status::error("container " + record.name + " has no address on " + first.name);
-    ports->start(lease->second.address);
-    return runtime::Status::ok();
-  };
+  // Published ports are served once the init exists, on its address.
+  if (ports) {
+    hooks.prestart = [record, ports](pid_t) -> runtime::Status {
+      netbridge::NetworkRecord first;
+      if (runtime::Status s = network_store().find(record.networks[0], &first); !s) return s;
+      auto lease = first.leases.find(record.id);
+      if (lease == first.leases.end())
+        return runtime::Status::error("container " + record.name + " has no address on " + first.name);
+      ports->start(lease->second.address);
+      return runtime::Status::ok();
+    };
+  }
   hooks.released = [record, ports] {
     if (ports) ports->stop();
     if (record.remove_on_exit) release_networks(record);
