@@ -134,10 +134,7 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
   runtime::ContainerHooks hooks;
   // Read before the init is cloned, not in prestart: from the clone on,
   // every heap page the shim writes is copied.
-  hooks.hosts = [networks = record.networks] {
-    netbridge::NetworkStore store = network_store();
-    return netbridge::peer_hosts(store, networks);
-  };
+  hooks.hosts = [networks = record.networks] { return netbridge::peer_hosts(network_store(), networks); };
   // Published ports are served once the init exists, on its address.
   if (ports) {
     hooks.prestart = [record, ports](pid_t) -> runtime::Status {
