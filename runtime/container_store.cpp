@@ -236,6 +236,11 @@ Status ContainerStore::create(ContainerRecord* record) {
   std::error_code ec;
   fs::create_directories(root_, ec);
   if (ec) return Status::error("creating " + root_ + ": " + ec.message());
+  // Every container's files otherwise share one block group, where a
+  // no-journal ext4 steps over the inodes freed in the last minutes one by
+  // one on each create: up to a quarter of the CPU of a 50-service `up`
+  // run after a few `down`s. Spread, that `up` takes 11% less CPU.
+  mark_top_of_trees(root_);
   FileLock lock;
   if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
   // The names index (names/<name> -> ID) saves reading every record; made

@@ -1,7 +1,9 @@
 #include "runtime/on_disk.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +53,17 @@ Status make_directories(const std::string& path) {
   if (Status s = make_directories(path.substr(0, slash)); !s) return s;
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return Status::from_errno("creating " + path);
   return Status::ok();
+}
+
+void mark_top_of_trees(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  int flags = 0;
+  if (::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+    flags |= FS_TOPDIR_FL;
+    (void)::ioctl(fd, FS_IOC_SETFLAGS, &flags);
+  }
+  ::close(fd);
 }
 
 Status write_file_atomically(const std::string& path, const std::string& content, int mode, bool durable) {

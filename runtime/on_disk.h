@@ -31,6 +31,11 @@ std::string format_timestamp(const timespec& at);
 // mkdir -p (mode 0755); an absolute path.
 Status make_directories(const std::string& path);
 
+// Marks `dir` as the top of unrelated directory trees (chattr +T), so that
+// ext2/3/4 place its subdirectories in block groups of their own rather
+// than all in its group. Does nothing on other filesystems.
+void mark_top_of_trees(const std::string& dir);
+
 // An exclusive lock on `path` (created if needed), held by this process
 // (a POSIX record lock: not inherited by fork), released on destruction.
 class FileLock {

@@ -1,7 +1,10 @@
 #include "runtime/container_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +50,26 @@ TEST_F(ContainerStoreTest, ANameIsTakenOnceFoundByTheIndexAndGivenBack) {
   EXPECT_FALSE(store.find("p-web-1", &found));
   make(store, std::string(64, 'c'), "p-web-1", &s);
   EXPECT_TRUE(s) << s.message();
+}
+
+// Where the filesystem has inode flags (ext4, as on the CI machines), the
+// store's directory spreads its containers over block groups.
+TEST_F(ContainerStoreTest, ContainersDirectoryIsMarkedTopOfTreesWhereTheFilesystemCan) {
+  fs::create_directories(root_);
+  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  int flags = 0;
+  bool has_flags = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+  ::close(fd);
+  if (!has_flags) GTEST_SKIP() << fs::temp_directory_path() << " has no inode flags";
+  ContainerStore store(root_.string());
+  Status s;
+  make(store, std::string(64, 'a'), "spread", &s);
+  ASSERT_TRUE(s) << s.message();
+  fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_EQ(::ioctl(fd, FS_IOC_GETFLAGS, &flags), 0);
+  ::close(fd);
+  EXPECT_TRUE(flags & FS_TOPDIR_FL);
 }
 
 TEST_F(ContainerStoreTest, ANameWhoseContainerVanishedIsFreeAgain) {
