@@ -1,6 +1,7 @@
 #include "runtime/http_request.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,12 +9,63 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <mutex>
+#include <type_traits>
 
 #include "runtime/sha256.h"
 
 namespace stack::runtime {
 namespace {
+
+// libcurl's functions, opened at the first request rather than linked:
+// libcurl brings some thirty libraries (TLS, Kerberos, LDAP...) that
+// would be mapped into every stack process, and each container's shim
+// (a fork) and init (a clone of that) would copy their 150 mappings.
+struct Curl {
+  decltype(&::curl_global_init) global_init = nullptr;
+  decltype(&::curl_easy_init) easy_init = nullptr;
+  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&::curl_easy_perform) easy_perform = nullptr;
+  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&::curl_slist_append) slist_append = nullptr;
+  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
+  std::string error;  // why it could not be opened; empty once it is
+};
+
+Curl open_curl() {
+  Curl c;
+  void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    c.error = std::string("HTTP needs libcurl: ") + ::dlerror();
+    return c;
+  }
+  bool complete = true;
+  auto bind = [&](auto& function, const char* name) {
+    function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(::dlsym(lib, name));
+    complete = complete && function;
+  };
+  bind(c.global_init, "curl_global_init");
+  bind(c.easy_init, "curl_easy_init");
+  bind(c.easy_setopt, "curl_easy_setopt");
+  bind(c.easy_perform, "curl_easy_perform");
+  bind(c.easy_getinfo, "curl_easy_getinfo");
+  bind(c.easy_cleanup, "curl_easy_cleanup");
+  bind(c.easy_strerror, "curl_easy_strerror");
+  bind(c.slist_append, "curl_slist_append");
+  bind(c.slist_free_all, "curl_slist_free_all");
+  if (!complete) {
+    c.error = "HTTP needs libcurl: libcurl.so.4 lacks functions stack calls (too old?)";
+    return c;
+  }
+  c.global_init(CURL_GLOBAL_DEFAULT);
+  return c;
+}
+
+const Curl& libcurl() {
+  static const Curl opened = open_curl();
+  return opened;
+}
 
 struct Sink {
   int file = -1;  // output_path, open
@@ -47,7 +99,7 @@ size_t write_body(char* data, size_t size, size_t count, void* user) {
   if (!sink->checked_status) {
     sink->checked_status = true;
     long status = 0;
-    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+    libcurl().easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299) {
       sink->fd = -1;  // an error's body is kept in memory, the file left as it was
     } else if (sink->offset > 0 && status != 206) {  // the whole body after all: start the file over
@@ -79,7 +131,7 @@ size_t write_body(char* data, size_t size, size_t count, void* user) {
 int report_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
   Sink* sink = static_cast<Sink*>(user);
   long status = 0;
-  curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+  libcurl().easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
   if (status == 200 || status == 206)
     sink->request->on_progress(sink->offset + now, total > 0 ? sink->offset + total : 0);
   return 0;
@@ -103,8 +155,8 @@ size_t read_header(char* data, size_t size, size_t count, void* user) {
 }  // namespace
 
 Status http_request(const HttpRequest& request, HttpResponse* out) {
-  static std::once_flag init;
-  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  const Curl& lib = libcurl();
+  if (!lib.error.empty()) return Status::error(request.url + ": " + lib.error);
   *out = HttpResponse{};
   Sink sink;
   sink.body = &out->body;
@@ -124,73 +176,73 @@ Status http_request(const HttpRequest& request, HttpResponse* out) {
       }
     }
   }
-  CURL* curl = curl_easy_init();
+  CURL* curl = lib.easy_init();
   sink.curl = curl;
   curl_slist* headers = nullptr;
-  for (const std::string& h : header_lines) headers = curl_slist_append(headers, h.c_str());
+  for (const std::string& h : header_lines) headers = lib.slist_append(headers, h.c_str());
   char error[CURL_ERROR_SIZE] = "";
   CURLcode code = CURLE_FAILED_INIT;
   if (curl) {
-    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(curl, CURLOPT_FILETIME, 1L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "stack");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
+    lib.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    lib.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    lib.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    lib.easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+    lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+    lib.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    lib.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+    lib.easy_setopt(curl, CURLOPT_FILETIME, 1L);
+    lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    lib.easy_setopt(curl, CURLOPT_USERAGENT, "stack");
+    lib.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+    lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+    lib.easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+    lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
+    lib.easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
     if (request.on_progress) {
-      curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-      curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, report_progress);
-      curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &sink);
+      lib.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+      lib.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, report_progress);
+      lib.easy_setopt(curl, CURLOPT_XFERINFODATA, &sink);
     }
     FILE* upload = nullptr;
     if (request.method == "HEAD") {
-      curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+      lib.easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (request.method == "PUT" || request.method == "POST" || request.method == "PATCH") {
-      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      lib.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       if (!request.body_path.empty()) {
         upload = std::fopen(request.body_path.c_str(), "rb");
         struct stat st {};
         if (upload && ::fstat(fileno(upload), &st) == 0) {
-          curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-          curl_easy_setopt(curl, CURLOPT_READDATA, upload);
-          curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st.st_size));
+          lib.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+          lib.easy_setopt(curl, CURLOPT_READDATA, upload);
+          lib.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st.st_size));
         }
       } else {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        lib.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
       }
     }
     if (!request.body_path.empty() && !upload) {
       std::snprintf(error, sizeof error, "cannot read %s", request.body_path.c_str());
       code = CURLE_READ_ERROR;
     } else {
-      code = curl_easy_perform(curl);
+      code = lib.easy_perform(curl);
     }
     if (upload) std::fclose(upload);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
     curl_off_t filetime = -1;
-    curl_easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime);
+    lib.easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime);
     if (filetime >= 0) out->modified = static_cast<std::time_t>(filetime);
-    curl_easy_cleanup(curl);
+    lib.easy_cleanup(curl);
   }
-  curl_slist_free_all(headers);
+  lib.slist_free_all(headers);
   bool closed = sink.file < 0 || ::close(sink.file) == 0;
   if (code != CURLE_OK || sink.failed || !closed) {
     if (!request.output_path.empty() && !request.keep_partial) ::unlink(request.output_path.c_str());
     std::string why = sink.failed || !closed ? "writing " + request.output_path + " failed"
                       : error[0]             ? std::string(error)
-                                             : std::string(curl_easy_strerror(code));
+                                             : std::string(lib.easy_strerror(code));
     return Status::error(request.url + ": " + why);
   }
   out->sha256 = sink.digest->hex();
