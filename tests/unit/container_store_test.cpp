@@ -55,20 +55,20 @@ TEST_F(ContainerStoreTest, ANameIsTakenOnceFoundByTheIndexAndGivenBack) {
 // Where the filesystem has inode flags (ext4, as on the CI machines), the
 // store's directory spreads its containers over block groups.
 TEST_F(ContainerStoreTest, ContainersDirectoryIsMarkedTopOfTreesWhereTheFilesystemCan) {
+  auto inode_flags = [this](int* flags) {
+    int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool read = fd >= 0 && ::ioctl(fd, FS_IOC_GETFLAGS, flags) == 0;
+    if (fd >= 0) ::close(fd);
+    return read;
+  };
   fs::create_directories(root_);
-  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
   int flags = 0;
-  bool has_flags = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
-  ::close(fd);
-  if (!has_flags) GTEST_SKIP() << fs::temp_directory_path() << " has no inode flags";
+  if (!inode_flags(&flags)) GTEST_SKIP() << fs::temp_directory_path() << " has no inode flags";
   ContainerStore store(root_.string());
   Status s;
   make(store, std::string(64, 'a'), "spread", &s);
   ASSERT_TRUE(s) << s.message();
-  fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ASSERT_EQ(::ioctl(fd, FS_IOC_GETFLAGS, &flags), 0);
-  ::close(fd);
+  ASSERT_TRUE(inode_flags(&flags));
   EXPECT_TRUE(flags & FS_TOPDIR_FL);
 }
 
