@@ -112,6 +112,18 @@ Status add(scmp_filter_ctx ctx, uint32_t action, const char* name, unsigned coun
   return Status::ok();
 }
 
+// A comparison of a syscall's first argument. libseccomp's SCMP_A0 macro
+// leaves the struct's last field to the initializer, which clang's
+// -Wmissing-field-initializers refuses under -Werror.
+scmp_arg_cmp first_argument(scmp_compare op, uint64_t datum_a, uint64_t datum_b = 0) {
+  scmp_arg_cmp c{};
+  c.arg = 0;
+  c.op = op;
+  c.datum_a = datum_a;
+  c.datum_b = datum_b;
+  return c;
+}
+
 Status export_program(scmp_filter_ctx ctx, std::string* bpf) {
   int fd = ::memfd_create("seccomp-bpf", MFD_CLOEXEC);
   if (fd < 0) return Status::from_errno("memfd for the seccomp program");
@@ -143,14 +155,14 @@ Status build_default(const std::vector<std::string>& capabilities, std::string* 
     // fork-style clone only; clone3 gets ENOSYS so that libc falls back to clone.
     const uint64_t ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
                         CLONE_NEWCGROUP;
-    scmp_arg_cmp no_namespaces = SCMP_A0(SCMP_CMP_MASKED_EQ, ns, 0);
+    scmp_arg_cmp no_namespaces = first_argument(SCMP_CMP_MASKED_EQ, ns, 0);
     if (Status s = add(f.ctx, SCMP_ACT_ALLOW, "clone", 1, &no_namespaces); !s) return s;
     if (Status s = add(f.ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3"); !s) return s;
   }
   // socket: every family but AF_ALG (38) and AF_VSOCK (40).
-  scmp_arg_cmp below = SCMP_A0(SCMP_CMP_LT, AF_ALG);
-  scmp_arg_cmp between = SCMP_A0(SCMP_CMP_EQ, AF_ALG + 1);
-  scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_VSOCK);
+  scmp_arg_cmp below = first_argument(SCMP_CMP_LT, AF_ALG);
+  scmp_arg_cmp between = first_argument(SCMP_CMP_EQ, AF_ALG + 1);
+  scmp_arg_cmp above = first_argument(SCMP_CMP_GT, AF_VSOCK);
   for (const scmp_arg_cmp* c : {&below, &between, &above})
     if (Status s = add(f.ctx, SCMP_ACT_ALLOW, "socket", 1, c); !s) return s;
   // Numbers past the newest syscall this filter knows: ENOSYS, not EPERM.
