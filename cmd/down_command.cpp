@@ -122,9 +122,13 @@ int down(const GlobalOptions& global, const DownFlags& f) {
   for (const std::string& v : labelled_volumes(kProjectLabel, ref->name)) volumes.insert(v);
   if (ref->project)
     for (const auto& v : ref->project->volumes)
-      if (!v.external && fs::exists(fs::path(volume_data_dir(v.name)).parent_path())) volumes.insert(v.name);
+      if (std::string dir; !v.external && volume_dir(v.name, &dir) && fs::exists(dir)) volumes.insert(v.name);
   for (const std::string& v : volumes) {
-    remove_volume(v);
+    if (runtime::Status s = remove_volume(v); !s) {
+      std::cerr << "error: " << s.message() << "\n";
+      rc = 1;
+      continue;
+    }
     std::cout << " Volume " << v << "  Removed\n";
   }
   return rc;

@@ -18,6 +18,7 @@
 #include "runtime/sha256.h"
 #include "runtime/layer_copy.h"
 #include "runtime/on_disk.h"
+#include "runtime/path_beneath.h"
 
 namespace fs = std::filesystem;
 
@@ -28,12 +29,18 @@ std::string service_container_name(const schema::Project& project, const schema:
   return project.name + "-" + service.name + "-" + std::to_string(number);
 }
 
-std::string volume_data_dir(const std::string& volume_name) { return stack_root() + "/volumes/" + volume_name + "/_data"; }
+runtime::Status volume_dir(const std::string& volume_name, std::string* dir) {
+  std::string root = stack_root();
+  if (runtime::Status s = runtime::path_beneath(root, {"volumes", volume_name}, dir); !s)
+    return s.with_context("volume " + volume_name.substr(0, 80));
+  if (runtime::Status s = runtime::resolves_beneath(root, *dir + "/_data"); !s) return s.with_context("volume " + volume_name);
+  return runtime::Status::ok();
+}
 
 namespace {
 
-void write_volume_labels(const std::string& name, const std::map<std::string, std::string>& labels) {
-  runtime::write_file(stack_root() + "/volumes/" + name + "/labels.json", nlohmann::json(labels).dump() + "\n");
+void write_volume_labels(const std::string& dir, const std::map<std::string, std::string>& labels) {
+  runtime::write_file(dir + "/labels.json", nlohmann::json(labels).dump() + "\n");
 }
 
 runtime::Status seed_volume(const std::string& image_name, const std::string& target, const std::string& data) {
@@ -57,11 +64,13 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   // container finds its data again, as with Compose.
   auto anonymous_volume = [&](const std::string& target, bool read_only) {
     std::string name = runtime::Sha256::of(r.name + ":" + target);
-    std::string data = volume_data_dir(name);
+    std::string dir;
+    if (runtime::Status st = volume_dir(name, &dir); !st) return st;
+    std::string data = dir + "/_data";
     bool created = !fs::exists(data);
     if (runtime::Status st = runtime::make_directories(data); !st) return st;
     if (created) {
-      write_volume_labels(name, {{kProjectLabel, project.name}, {kVolumeContainerLabel, r.name}});
+      write_volume_labels(dir, {{kProjectLabel, project.name}, {kVolumeContainerLabel, r.name}});
       if (runtime::Status st = seed_volume(r.image, target, data); !st)
         return runtime::Status::error("service " + s.name + ": the anonymous volume at " + target + ": " + st.message());
     }
@@ -92,17 +101,19 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
         for (const auto& v : project.volumes)
           if (v.key == m.source) volume = &v;
         if (!volume) return runtime::Status::error("service " + s.name + ": no volume " + m.source);
-        std::string data = volume_data_dir(volume->name);
+        std::string dir;
+        if (runtime::Status st = volume_dir(volume->name, &dir); !st) return st.with_context("service " + s.name);
+        std::string data = dir + "/_data";
         if (volume->external && !fs::is_directory(data))
           return runtime::Status::error("external volume " + volume->name + " does not exist");
         bool created = !fs::exists(data);
         if (runtime::Status st = runtime::make_directories(data); !st) return st;
-        if (created && !volume->external) write_volume_labels(volume->name, {{kProjectLabel, project.name}, {kVolumeLabel, volume->key}});
+        if (created && !volume->external) write_volume_labels(dir, {{kProjectLabel, project.name}, {kVolumeLabel, volume->key}});
         // As Docker: a new volume starts with what the image has where it is mounted.
         if (created && !volume->external)
           if (runtime::Status st = seed_volume(r.image, m.target, data); !st) {
             std::error_code ec;
-            fs::remove_all(fs::path(data).parent_path(), ec);
+            fs::remove_all(dir, ec);
             return runtime::Status::error("service " + s.name + ": volume " + volume->name + ": " + st.message());
           }
         o.volumes.push_back(data + ":" + m.target + (m.read_only ? ":ro" : ""));
@@ -197,9 +208,10 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
 }
 
 runtime::Status lock_project(const std::string& project, runtime::FileLock* lock) {
-  std::string dir = stack_root() + "/projects";
-  if (runtime::Status s = runtime::make_directories(dir); !s) return s;
-  std::string path = dir + "/" + project + ".lock";
+  std::string path;
+  if (runtime::Status s = runtime::path_beneath(stack_root(), {"projects", project + ".lock"}, &path); !s)
+    return s.with_context("project " + project);
+  if (runtime::Status s = runtime::make_directories(stack_root() + "/projects"); !s) return s;
   if (runtime::FileLock::try_acquire(path, lock)) return runtime::Status::ok();
   std::cerr << "waiting for another stack command on project " << project << " to finish...\n";
   return runtime::FileLock::acquire(path, lock);
@@ -261,9 +273,16 @@ std::vector<std::string> labelled_volumes(const std::string& label, const std::s
   return out;
 }
 
-void remove_volume(const std::string& name) {
+runtime::Status remove_volume(const std::string& name) {
+  std::string dir;
+  if (runtime::Status s = runtime::path_beneath(stack_root(), {"volumes", name}, &dir); !s)
+    return s.with_context("volume " + name.substr(0, 80));
+  // remove_all takes a symbolic link away, not what it points at; a link
+  // anywhere inside is likewise removed, never followed.
   std::error_code ec;
-  fs::remove_all(stack_root() + "/volumes/" + name, ec);
+  fs::remove_all(dir, ec);
+  if (ec) return runtime::Status::error("removing volume " + name + ": " + ec.message());
+  return runtime::Status::ok();
 }
 
 orchestrator::ExistingContainer existing_container(const runtime::ContainerRecord& r) {

@@ -31,16 +31,19 @@ inline bool one_off(const runtime::ContainerRecord& r) {
 // `<project>-<service>-<n>`, or the service's container_name.
 std::string service_container_name(const schema::Project& project, const schema::ServiceSpec& service, int number);
 
-// Where a volume's data lives: STACK_ROOT/volumes/<name>/_data. Next to
-// it, labels.json: the project, and the volume's key or (anonymous ones)
-// its container, as Compose labels volumes.
-std::string volume_data_dir(const std::string& volume_name);
+// Where a volume lives: STACK_ROOT/volumes/<name>, its data in _data and
+// next to it labels.json: the project, and the volume's key or (anonymous
+// ones) its container, as Compose labels volumes. Refused for a name that
+// is not one plain file name, or whose directory leads out of STACK_ROOT
+// through a symbolic link: such a volume would be a host directory that
+// `up` mounts and `down -v` deletes.
+runtime::Status volume_dir(const std::string& volume_name, std::string* dir);
 inline constexpr const char* kVolumeLabel = "com.docker.compose.volume";
 inline constexpr const char* kVolumeContainerLabel = "com.docker.compose.container";  // stack's: an anonymous volume's container
 
 // The volumes labelled `label`=`value`, by name.
 std::vector<std::string> labelled_volumes(const std::string& label, const std::string& value);
-void remove_volume(const std::string& name);
+runtime::Status remove_volume(const std::string& name);
 
 // The launch of replica `number` of `service`, detached, labelled; named
 // volumes made on first use. An error names the service and what it asks

@@ -203,7 +203,8 @@ int run(const GlobalOptions& global, const RunFlags& f) {
   if (f.detach && rc == 0) std::cout << r.name << "\n";
   // As Compose: a removed one-off takes its anonymous volumes with it.
   if (f.rm && !f.detach)
-    for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name)) remove_volume(v);
+    for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name))
+      if (runtime::Status s = remove_volume(v); !s) std::cerr << "warning: " << s.message() << "\n";
   return rc;
 }
 
@@ -368,7 +369,8 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
         release_gpus({removed});
         progress(r.name, "Removed");
         if (rf->volumes)
-          for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name)) remove_volume(v);
+          for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name))
+      if (runtime::Status s = remove_volume(v); !s) std::cerr << "warning: " << s.message() << "\n";
       }
       return rc;
     });

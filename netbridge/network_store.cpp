@@ -58,6 +58,8 @@ Status NetworkStore::save(const NetworkRecord& record) const {
 }
 
 Status NetworkStore::find(const std::string& name, NetworkRecord* out) const {
+  // A name is a file name here: one that is not (from a command line) finds nothing, never a file elsewhere.
+  if (!runtime::valid_object_name(name)) return Status::error("no such network: " + name.substr(0, 80));
   std::optional<std::string> text = runtime::read_whole_file(path(name));
   if (!text) return Status::error("no such network: " + name);
   nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
