@@ -200,7 +200,7 @@ Status expand_words(const std::string& text, char escape,
     std::optional<std::string> value = lookup(name);
     bool colon = !rest.empty() && rest[0] == ':';
     std::string modifier = colon ? rest.substr(1, 1) : rest.substr(0, 1);
-    std::string word = rest.empty() ? "" : rest.substr(colon ? 2 : 1);
+    std::string word = rest.substr(std::min(rest.size(), colon ? size_t{2} : size_t{1}));
     bool set = colon ? value && !value->empty() : value.has_value();
     if (rest.empty()) result += value.value_or("");
     else if (modifier == "-") {

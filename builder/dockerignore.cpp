@@ -17,52 +17,77 @@ std::vector<std::string> segments(const std::string& path) {
   return out;
 }
 
-// One segment against one glob segment: * ? [set] and \ escapes.
-bool segment_matches(const std::string& glob, size_t g, const std::string& name, size_t n) {
-  while (g < glob.size()) {
-    char c = glob[g];
-    if (c == '*') {
-      for (size_t k = n; k <= name.size(); ++k)
-        if (segment_matches(glob, g + 1, name, k)) return true;
-      return false;
-    }
-    if (n == name.size()) return false;
-    if (c == '?') {
-      ++g, ++n;
-      continue;
-    }
-    if (c == '[') {
-      size_t close = glob.find(']', g + 1);
-      if (close == std::string::npos) return false;
-      bool negate = g + 1 < close && (glob[g + 1] == '^' || glob[g + 1] == '!');
-      bool found = false;
-      for (size_t k = g + 1 + (negate ? 1 : 0); k < close; ++k) {
-        if (k + 2 < close && glob[k + 1] == '-') {
-          if (name[n] >= glob[k] && name[n] <= glob[k + 2]) found = true;
-          k += 2;
-        } else if (glob[k] == name[n]) {
-          found = true;
-        }
-      }
-      if (found == negate) return false;
-      g = close + 1, ++n;
-      continue;
-    }
-    if (c == '\\' && g + 1 < glob.size()) c = glob[++g];
-    if (c != name[n]) return false;
-    ++g, ++n;
+// Whether glob element `g` (? [set] \x or a character; not *) matches `c`;
+// `next` is where the element after it starts.
+bool element_matches(const std::string& glob, size_t g, char c, size_t* next) {
+  if (glob[g] == '?') {
+    *next = g + 1;
+    return true;
   }
-  return n == name.size();
+  if (glob[g] == '[') {
+    size_t close = glob.find(']', g + 1);
+    if (close == std::string::npos) return false;
+    bool negate = g + 1 < close && (glob[g + 1] == '^' || glob[g + 1] == '!');
+    bool found = false;
+    for (size_t k = g + 1 + (negate ? 1 : 0); k < close; ++k) {
+      if (k + 2 < close && glob[k + 1] == '-') {
+        if (c >= glob[k] && c <= glob[k + 2]) found = true;
+        k += 2;
+      } else if (glob[k] == c) {
+        found = true;
+      }
+    }
+    *next = close + 1;
+    return found != negate;
+  }
+  if (glob[g] == '\\' && g + 1 < glob.size()) ++g;
+  *next = g + 1;
+  return glob[g] == c;
 }
 
-bool segments_match(const std::vector<std::string>& glob, size_t g, const std::vector<std::string>& path, size_t p) {
-  if (g == glob.size()) return p == path.size();
-  if (glob[g] == "**") {
-    for (size_t k = p; k <= path.size(); ++k)
-      if (segments_match(glob, g + 1, path, k)) return true;
-    return false;
+// Wildcard matching of a sequence where `is_star(g)` matches any run of
+// items and every other glob item matches one item. On a mismatch only the
+// last star takes one more item: time |glob| x |items|. (Trying every star
+// at every length took exponential time: `****...b` against a long name
+// hung a build; found by dockerignore_fuzzer.)
+template <typename IsStar, typename ItemMatches>
+bool wildcard_match(size_t glob_size, size_t items, IsStar is_star, ItemMatches item_matches) {
+  size_t g = 0, i = 0;
+  size_t star = glob_size, star_i = 0;  // the last star seen, and where its run ends
+  while (i < items) {
+    size_t next = 0;
+    if (g < glob_size && is_star(g)) {
+      star = g++;
+      star_i = i;
+    } else if (g < glob_size && item_matches(g, i, &next)) {
+      g = next;
+      ++i;
+    } else if (star < glob_size) {
+      g = star + 1;
+      i = ++star_i;
+    } else {
+      return false;
+    }
   }
-  return p < path.size() && segment_matches(glob[g], 0, path[p], 0) && segments_match(glob, g + 1, path, p + 1);
+  while (g < glob_size && is_star(g)) ++g;
+  return g == glob_size;
+}
+
+// One segment against one glob segment: * ? [set] and \ escapes.
+bool segment_matches(const std::string& glob, const std::string& name) {
+  return wildcard_match(
+      glob.size(), name.size(), [&](size_t g) { return glob[g] == '*'; },
+      [&](size_t g, size_t n, size_t* next) { return element_matches(glob, g, name[n], next); });
+}
+
+// A path's segments against a pattern's, where ** stands for any number of segments.
+bool segments_match(const std::vector<std::string>& glob, const std::vector<std::string>& path) {
+  return wildcard_match(
+      glob.size(), path.size(), [&](size_t g) { return glob[g] == "**"; },
+      [&](size_t g, size_t p, size_t* next) {
+        *next = g + 1;
+        return segment_matches(glob[g], path[p]);
+      });
 }
 
 }  // namespace
@@ -100,7 +125,7 @@ runtime::Status DockerIgnore::parse(const std::string& text, const std::string& 
 }
 
 bool DockerIgnore::matches(const std::string& pattern, const std::string& path) {
-  return segments_match(segments(pattern), 0, segments(path), 0);
+  return segments_match(segments(pattern), segments(path));
 }
 
 bool DockerIgnore::excluded(const std::string& path) const {
@@ -110,7 +135,7 @@ bool DockerIgnore::excluded(const std::string& path) const {
     std::vector<std::string> glob = segments(p.text);
     // The path itself, or a directory it is in.
     for (size_t n = 1; n <= parts.size(); ++n)
-      if (segments_match(glob, 0, std::vector<std::string>(parts.begin(), parts.begin() + static_cast<long>(n)), 0)) {
+      if (segments_match(glob, std::vector<std::string>(parts.begin(), parts.begin() + static_cast<long>(n)))) {
         out = !p.exception;
         break;
       }

@@ -10,16 +10,13 @@
 #include <set>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "registry/credential_store.h"
 #include "registry/registry_client.h"
+#include "registry/registry_json.h"
 #include "runtime/on_disk.h"
 
 namespace stack::registry {
 namespace {
-
-using nlohmann::json;
 
 bool is_index(const std::string& media_type) {
   return media_type == "application/vnd.oci.image.index.v1+json" ||
@@ -54,20 +51,6 @@ std::vector<RegistryLocation> sources(const RegistryLocation& origin, const Pull
 }
 
 std::string short_id(const std::string& digest) { return digest.substr(7, 12); }
-
-// The manifest of the options' platform among an index's.
-Status choose_platform(const std::string& reference, const std::string& body, const PullOptions& options, std::string* chosen) {
-  json index = json::parse(body, nullptr, false);
-  for (const auto& m : index.value("manifests", json::array())) {
-    json platform = m.value("platform", json::object());
-    if (platform.value("os", "") != options.os || platform.value("architecture", "") != options.architecture) continue;
-    if (!options.variant.empty() && platform.value("variant", "") != options.variant) continue;
-    *chosen = m.value("digest", "");
-    return Status::ok();
-  }
-  std::string wanted = options.os + "/" + options.architecture + (options.variant.empty() ? "" : "/" + options.variant);
-  return Status::error(reference + ": the image has no " + wanted + " variant");
-}
 
 struct Layer {
   std::string blob, diff_id;
@@ -206,33 +189,28 @@ Status pull_image(const std::string& text, const PullOptions& options, runtime::
   if (!found) return found;
   if (is_index(media_type)) {
     std::string chosen;
-    if (Status s = choose_platform(text, body, options, &chosen); !s) return s;
+    if (Status s = choose_platform(text, body, options.os, options.architecture, options.variant, &chosen); !s) return s;
     progress({image_row, "Resolved " + options.os + "/" + options.architecture + " to " + chosen.substr(0, 19), 0, 0, true});
     if (Status s = client->get_manifest(chosen, &body, &media_type, &digest); !s) return s;
   }
   if (!is_manifest(media_type))
     return Status::error(text + ": unsupported manifest type \"" + media_type + "\" (OCI and Docker v2 schema 2 are read)");
-  json manifest = json::parse(body, nullptr, false);
-  std::string config_digest = manifest.value("config", json::object()).value("digest", "");
-  json layers = manifest.value("layers", json::array());
+  ImageManifest manifest;
+  if (Status s = parse_image_manifest(text, body, &manifest); !s) return s;
 
-  std::string config_path = options.scratch + "/" + config_digest.substr(std::min<size_t>(7, config_digest.size())) + ".config";
-  if (Status s = client->get_blob(config_digest, config_path); !s) return s;
+  std::string config_path = options.scratch + "/" + manifest.config_digest.substr(7) + ".config";
+  if (Status s = client->get_blob(manifest.config_digest, config_path); !s) return s;
   std::string config_text = runtime::read_whole_file(config_path).value_or("");
   ::unlink(config_path.c_str());
-  json config = json::parse(config_text, nullptr, false);
-  json diff_ids = config.is_object() ? config["rootfs"].value("diff_ids", json::array()) : json();
-  if (!diff_ids.is_array() || diff_ids.size() != layers.size())
-    return Status::error(text + ": its config lists " + std::to_string(diff_ids.is_array() ? diff_ids.size() : 0) +
-                         " layers, its manifest " + std::to_string(layers.size()));
+  std::vector<std::string> diff_ids;
+  if (Status s = parse_diff_ids(text, config_text, &diff_ids); !s) return s;
+  if (diff_ids.size() != manifest.layer_digests.size())
+    return Status::error(text + ": its config lists " + std::to_string(diff_ids.size()) + " layers, its manifest " +
+                         std::to_string(manifest.layer_digests.size()));
   std::vector<Layer> wanted_layers;
   std::set<std::string> seen;  // a layer listed twice is fetched once
-  for (size_t i = 0; i < layers.size(); ++i) {
-    Layer l{layers[i].value("digest", ""), diff_ids[i].get<std::string>()};
-    if (l.blob.rfind("sha256:", 0) != 0 || l.blob.size() != 71)
-      return Status::error(text + ": layer " + std::to_string(i + 1) + " has no sha256 digest");
-    if (seen.insert(l.blob).second) wanted_layers.push_back(l);
-  }
+  for (size_t i = 0; i < diff_ids.size(); ++i)
+    if (seen.insert(manifest.layer_digests[i]).second) wanted_layers.push_back({manifest.layer_digests[i], diff_ids[i]});
   LayerFetch fetch(*client, store, options.scratch, progress);
   if (Status s = fetch.run(wanted_layers, options.parallel_downloads); !s) return s.with_context(text);
   if (Status s = store.commit(*ref, config_text, out); !s) return s;

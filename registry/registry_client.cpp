@@ -6,8 +6,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include <nlohmann/json.hpp>
-
+#include "registry/registry_json.h"
 #include "runtime/http_request.h"
 #include "runtime/sha256.h"
 
@@ -127,8 +126,7 @@ Status RegistryClient::authenticate(const std::string& challenge) {
   if (response.status != 200)
     return Status::error("registry " + location_.host + ": the token service " + params["realm"] + " answered HTTP " +
                          std::to_string(response.status));
-  nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
-  std::string token = j.is_object() ? j.value("token", j.value("access_token", "")) : "";
+  std::string token = token_of_response(response.body);
   if (token.empty()) return Status::error("registry " + location_.host + ": the token service gave no token");
   std::lock_guard lock(mu_);
   authorization_ = "Bearer " + token;
@@ -200,9 +198,7 @@ Status RegistryClient::get_manifest(const std::string& reference, std::string* b
   *digest = "sha256:" + runtime::Sha256::of(r.body);
   if (reference.rfind("sha256:", 0) == 0 && reference != *digest)
     return Status::error(what + ": the manifest's digest is " + *digest + "; discarded");
-  *media_type = r.headers["content-type"];
-  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
-  if (j.is_object() && j.contains("mediaType")) *media_type = j.value("mediaType", *media_type);
+  *media_type = manifest_media_type(r.body, r.headers["content-type"]);
   *body = std::move(r.body);
   return Status::ok();
 }

@@ -107,6 +107,8 @@ TEST(Dockerfile, ExpansionAsDockerDoesIt) {
   EXPECT_EQ(expand("\\$NAME '$NAME' \"$NAME\" $ 5$"), "$NAME '$NAME' \"app\" $ 5$");
   EXPECT_EQ(expand("${NAME"), "error: \"${NAME\": ${ is not closed");
   EXPECT_EQ(expand("${NAME/a/b}"), "error: \"${NAME/a/b}\": only the :- :+ - + modifiers are supported");
+  // A colon with no modifier after it (found by dockerfile_fuzzer: it threw std::out_of_range).
+  EXPECT_EQ(expand("${NAME:}"), "error: \"${NAME:}\": only the :- :+ - + modifiers are supported");
   EXPECT_EQ(split_words(expand("\"$NAME dir\" b")), (std::vector<std::string>{"app dir", "b"}));
 }
 

@@ -1,6 +1,8 @@
 // Unit tests of .dockerignore: globs within a segment, **, directories excluding their contents, exceptions, errors.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "builder/dockerignore.h"
 
 namespace stack::builder {
@@ -45,6 +47,28 @@ TEST(DockerIgnore, ADirectoryExcludesItsContentsAndTheLastMatchDecides) {
   EXPECT_FALSE(d.excluded("Dockerfile"));
   EXPECT_TRUE(d.has_exceptions());
   EXPECT_FALSE(ignore_of("*.tmp\n").has_exceptions());
+}
+
+// Found by dockerignore_fuzzer: every * (and **) tried at every length took
+// exponential time, seconds for 16 of them and hours for 24; now the
+// product of the sizes.
+TEST(DockerIgnore, ManyStarsMatchInTimeTheProductOfTheSizes) {
+  std::string double_stars, deep;
+  for (int i = 0; i < 16; ++i) double_stars += "**/", deep += "a/";
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(DockerIgnore::matches(std::string(16, '*') + "b", std::string(16, 'a')));
+  EXPECT_TRUE(DockerIgnore::matches(std::string(16, '*') + "a", std::string(16, 'a')));
+  EXPECT_FALSE(DockerIgnore::matches(double_stars + "b", deep + "c"));
+  EXPECT_TRUE(DockerIgnore::matches(double_stars + "c", deep + "c"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  // The stars still match what they did.
+  EXPECT_TRUE(DockerIgnore::matches("a*b*c", "abxbc"));
+  EXPECT_TRUE(DockerIgnore::matches("*a*", "bab"));
+  EXPECT_FALSE(DockerIgnore::matches("a*b", "ab/b"));
+  EXPECT_TRUE(DockerIgnore::matches("**", "x/y"));
+  EXPECT_TRUE(DockerIgnore::matches("a/**/b/**/c", "a/x/b/y/z/c"));
+  EXPECT_FALSE(DockerIgnore::matches("a/**/b/**/c", "a/x/c/y/b"));
+  EXPECT_FALSE(DockerIgnore::matches("*[", "a["));
 }
 
 TEST(DockerIgnore, AnUnclosedBracketIsAnErrorAtItsLine) {
