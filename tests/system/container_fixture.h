@@ -1,10 +1,11 @@
 // Container: the fixture of the system tests (root): a private STACK_ROOT,
 // a busybox image made from Debian's busybox-static, commands run inside
 // `unshare --mount --net`, and a check after each test that no container
-// directory, cgroup or mount leaked.
+// directory, cgroup, mount or process leaked.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace stack_system_test {
 
@@ -47,6 +49,27 @@ inline std::set<std::string> stack_cgroups() {
   for (const auto& c : fs::directory_iterator("/sys/fs/cgroup/stack", ec))
     if (c.is_directory()) out.insert(c.path().string());
   return out;
+}
+
+// The processes a test started and left running: those whose environment
+// or command line names `root` (a sandbox's STACK_ROOT, a server serving
+// files from it), whatever session or process group they moved to. Each
+// is killed, so that one leak does not hold the next test's port or lock.
+inline std::vector<std::string> kill_leaked_processes(const fs::path& root) {
+  std::vector<std::string> leaked;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos || std::stoi(pid) == ::getpid()) continue;
+    std::string environ = slurp(entry.path() / "environ"), cmdline = slurp(entry.path() / "cmdline");
+    bool ours = environ.find("STACK_ROOT=" + root.string()) != std::string::npos ||
+                cmdline.find(root.string()) != std::string::npos;
+    if (!ours) continue;
+    for (char& c : cmdline) c = c == '\0' ? ' ' : c;
+    leaked.push_back(pid + " " + cmdline);
+    ::kill(std::stoi(pid), SIGKILL);
+  }
+  return leaked;
 }
 
 class Container : public testing::Test {
@@ -121,6 +144,7 @@ class Container : public testing::Test {
       ADD_FAILURE() << "a container name was not given back: " << entry.path().filename();
     EXPECT_EQ(stack_cgroups(), cgroups_before_) << "a cgroup leaked";
     EXPECT_EQ(slurp("/proc/self/mountinfo").find(root_.string()), std::string::npos) << "a mount leaked";
+    for (const std::string& process : kill_leaked_processes(root_)) ADD_FAILURE() << "a process leaked: " << process;
   }
 
   // `stack container run --rm ARGS` in a private mount and network namespace.
