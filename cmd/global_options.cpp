@@ -57,27 +57,19 @@ std::string current_dir() {
   return ::getcwd(buf, sizeof buf) ? std::string(buf) : std::string(".");
 }
 
-// Prints "file:line:col: path: message" and, like ninja, the line with a caret.
+// Prints "file:line:col: path: message" and, like ninja, the line with a
+// caret (a bounded excerpt of it; none for env files, which may hold secrets).
 void print_diagnostic(const schema::Diagnostic& d, schema::StackFileSource& files,
-                      std::map<std::string, std::vector<std::string>>& lines) {
+                      std::map<std::string, schema::SourceLines>& lines) {
   bool error = d.severity == schema::Diagnostic::Severity::Error;
   bool color = ::isatty(STDERR_FILENO);
   std::string label = error ? (color ? "\033[31merror\033[0m" : "error") : (color ? "\033[33mwarning\033[0m" : "warning");
   std::cerr << label << ": " << d.format() << "\n";
-  if (!d.mark.known()) return;
+  if (!d.mark.known() || schema::file_is_confidential(d.mark.file)) return;
   const std::string& file = *d.mark.file;
-  if (!lines.count(file)) {
-    std::vector<std::string>& l = lines[file];
-    if (auto text = files.read(file)) {
-      std::istringstream in(*text);
-      for (std::string line; std::getline(in, line);) l.push_back(line);
-    }
-  }
-  const auto& l = lines[file];
-  if (d.mark.line > static_cast<int>(l.size())) return;
-  const std::string& text = l[static_cast<size_t>(d.mark.line - 1)];
-  std::cerr << "    " << text << "\n    " << std::string(static_cast<size_t>(std::max(0, d.mark.column - 1)), ' ')
-            << "^\n";
+  auto it = lines.find(file);
+  if (it == lines.end()) it = lines.emplace(file, schema::SourceLines(files.read(file).value_or(""))).first;
+  std::cerr << it->second.excerpt(d.mark);
 }
 
 }  // namespace
@@ -121,7 +113,7 @@ std::optional<schema::LoadedProject> load_project(const GlobalOptions& o, const 
       project.diags.error(cycle->mark, path, "dependency cycle: " + cycle->describe());
     }
   }
-  std::map<std::string, std::vector<std::string>> lines;
+  std::map<std::string, schema::SourceLines> lines;
   for (const schema::Diagnostic& d : project.diags.all()) print_diagnostic(d, files, lines);
   spdlog::debug("loaded {} file(s) in {:.1f} ms", project.files.size(),
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());

@@ -179,7 +179,7 @@ std::optional<Node> check_object(const Node& v, const std::string& path, Normali
     return std::nullopt;
   }
   Node out = Node::mapping(v.mark());
-  out.entries().reserve(v.size());
+  out.reserve_entries(v.size());
   for (const Entry& e : v.entries()) {
     std::string child = path_key(path, e.key);
     const Field* field = nullptr;

@@ -21,7 +21,15 @@ struct NormalizeContext {
   std::string project_dir;
   VariableLookup environment;
   std::function<std::optional<std::string>(const std::string& path)> read_file;
+  // False under --no-interpolate: a value may still hold ${VAR}, so names
+  // are checked only once they are what a run would use.
+  bool interpolated;
 };
+
+// True when `text` is a name still to be interpolated (see NormalizeContext::interpolated).
+inline bool awaits_interpolation(const std::string& text, const NormalizeContext& cx) {
+  return !cx.interpolated && text.find('$') != std::string::npos;
+}
 
 // Each returns the normalized value, or nullopt after reporting an error.
 std::optional<Node> check_string(const Node& v, const std::string& path, NormalizeContext& cx);

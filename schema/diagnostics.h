@@ -20,6 +20,24 @@ struct Diagnostic {
   std::string format() const;
 };
 
+// At most `max` bytes of `text` for a message: longer text keeps its start
+// and its end around a "…", cut at UTF-8 character boundaries.
+std::string excerpt(std::string_view text, size_t max = 80);
+
+// The lines of one file, indexed once, and the excerpt under a mark of it.
+class SourceLines {
+ public:
+  explicit SourceLines(std::string text);
+  // "    <line>\n    <caret>\n" for `mark`: a line longer than the width
+  // shows only the part around the column. Empty when the line is not in
+  // the file, or the file may hold secrets (see file_is_confidential).
+  std::string excerpt(const Mark& mark) const;
+
+ private:
+  std::string text_;
+  std::vector<size_t> line_starts_;
+};
+
 // Collects what the loader's stages find. Stages keep going after an error
 // so that one run reports every problem it can, and stop between stages.
 class Diagnostics {

@@ -1,6 +1,7 @@
 #include "schema/dotenv.h"
 
 #include <memory>
+#include <unordered_map>
 
 namespace stack::schema {
 namespace {
@@ -21,21 +22,23 @@ bool valid_key(std::string_view key) {
 
 EnvList parse_dotenv(std::string_view text, const std::string& file, const VariableLookup& lookup,
                      Diagnostics& diags) {
-  const std::string* file_name = intern_file_name(file);
+  // An env file may be anything (even /etc/shadow given by mistake): its
+  // errors name the line, never its text, not even the variable's name.
+  const std::string* file_name = intern_confidential_file_name(file);
   EnvList out;
+  // Key -> position in `out`: a file of n lines loads in O(n).
+  std::unordered_map<std::string, size_t> position;
   auto lookup_here = [&](std::string_view name) -> std::optional<std::string> {
     if (auto v = lookup(name)) return v;
-    for (auto it = out.rbegin(); it != out.rend(); ++it)
-      if (it->first == name) return it->second;
+    if (auto it = position.find(std::string(name)); it != position.end()) return out[it->second].second;
     return std::nullopt;
   };
   auto set = [&](std::string key, std::string value) {
-    for (auto& kv : out) {
-      if (kv.first == key) {
-        kv.second = std::move(value);
-        return;
-      }
+    if (auto it = position.find(key); it != position.end()) {
+      out[it->second].second = std::move(value);
+      return;
     }
+    position.emplace(key, out.size());
     out.emplace_back(std::move(key), std::move(value));
   };
 
@@ -68,7 +71,8 @@ EnvList parse_dotenv(std::string_view text, const std::string& file, const Varia
     mark.column = static_cast<int>(key_start - start) + 1;
     while (pos < text.size() && blank(text[pos])) ++pos;
     if (!valid_key(key)) {
-      diags.error(mark, "", "invalid variable name '" + key + "' in env file");
+      diags.error(mark, "", "env file line is not KEY=VALUE: a variable name is letters, digits, '_', '.' and '-' "
+                  "(the line is not shown: env files may hold secrets)");
       next_line();
       continue;
     }
@@ -79,7 +83,7 @@ EnvList parse_dotenv(std::string_view text, const std::string& file, const Varia
       continue;
     }
     if (text[pos] != '=') {
-      diags.error(mark, "", "expected '=' after '" + key + "' in env file");
+      diags.error(mark, "", "env file line is not KEY=VALUE: expected '=' after the variable name");
       next_line();
       continue;
     }
@@ -119,7 +123,7 @@ EnvList parse_dotenv(std::string_view text, const std::string& file, const Varia
         value += c;
       }
       if (!closed) {
-        diags.error(mark, "", "unterminated quoted value for '" + key + "' in env file");
+        diags.error(mark, "", "unterminated quoted value in env file");
         break;
       }
       interpolate_value = quote == '"';
@@ -137,7 +141,8 @@ EnvList parse_dotenv(std::string_view text, const std::string& file, const Varia
     if (interpolate_value) {
       Interpolation r = interpolate(value, lookup_here);
       if (r.error) {
-        diags.error(mark, "", key + ": " + *r.error);
+        // The interpolator's message quotes the value: say only what is wrong.
+        diags.error(mark, "", "invalid ${...} in env file value (a syntax error, or a ${VAR:?} whose variable is unset)");
         continue;  // already on the next line
       }
       value = std::move(r.value);

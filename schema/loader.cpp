@@ -14,6 +14,7 @@
 #include "schema/dotenv.h"
 #include "schema/interpolation.h"
 #include "schema/merge.h"
+#include "schema/names.h"
 #include "schema/service_attributes.h"
 #include "schema/top_level.h"
 #include "schema/yaml_reader.h"
@@ -109,6 +110,7 @@ class Loader {
     out_.name = project_name(merged);
     if (out_.diags.has_errors()) return;
     check_top_level(merged);
+    check_names(merged);
     apply_profiles(merged);
     if (out_.diags.has_errors()) return;
     Node normalized = normalize(merged);
@@ -237,7 +239,7 @@ class Loader {
             else
               for (const Node& p : e.value.items()) env_files.push_back(join_path(here, p.text()));
           } else {
-            NormalizeContext cx{out_.diags, here, {}, {}};
+            NormalizeContext cx{out_.diags, here, {}, {}, options_.interpolate};
             report_unknown_key(e.key_mark, path, e.key, {"path", "project_directory", "env_file"}, cx);
           }
         }
@@ -356,7 +358,7 @@ class Loader {
         if (e.key == "service" && e.value.is_scalar()) base_name = e.value.text();
         else if (e.key == "file" && e.value.is_scalar()) base_file = e.value.text();
         else {
-          NormalizeContext cx{out_.diags, project_dir, {}, {}};
+          NormalizeContext cx{out_.diags, project_dir, {}, {}, options_.interpolate};
           report_unknown_key(e.key_mark, path_key(path, "extends"), e.key, {"service", "file"}, cx);
         }
       }
@@ -416,7 +418,7 @@ class Loader {
     if (name.empty() || (origin == "-p" && name != raw)) {
       const Entry* e = merged.find_entry("name");
       out_.diags.error(origin == "name" && e ? e->key_mark : Mark{}, origin == "name" ? "name" : "",
-                       "invalid project name \"" + raw + "\" (from " + origin +
+                       "invalid project name \"" + excerpt(raw) + "\" (from " + origin +
                            "): use lowercase letters, digits, '_' and '-', starting with a letter or digit");
     }
     return name;
@@ -426,7 +428,7 @@ class Loader {
     for (const Entry& e : merged.entries()) {
       if (e.key.rfind("x-", 0) == 0) continue;
       if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), e.key) == kTopLevelKeys.end()) {
-        NormalizeContext cx{out_.diags, out_.project_dir, {}, {}};
+        NormalizeContext cx{out_.diags, out_.project_dir, {}, {}, options_.interpolate};
         report_unknown_key(e.key_mark, "", e.key, kTopLevelKeys, cx);
       } else if (e.key == "version") {
         out_.diags.warning(e.key_mark, "version", "the attribute is obsolete and ignored");
@@ -438,6 +440,47 @@ class Loader {
     const Node* services = merged.find("services");
     if (services && !services->is_mapping() && !services->is_null())
       out_.diags.error(services->mark(), "services", "expected a mapping of services");
+  }
+
+  // Stage: the keys that become parts of names and paths, checked before
+  // anything uses them (every service's, whatever its profiles).
+  void check_names(const Node& merged) {
+    struct Section {
+      const char* key;
+      const char* singular;
+    };
+    for (Section section : {Section{"services", "service"}, Section{"volumes", "volume"},
+                            Section{"networks", "network"}, Section{"secrets", "secret"},
+                            Section{"configs", "config"}}) {
+      const Node* resources = merged.find(section.key);
+      if (!resources || !resources->is_mapping()) continue;
+      bool services = std::string_view(section.key) == "services";
+      for (const Entry& e : resources->entries()) {
+        if (services && e.key.rfind("x-", 0) == 0) continue;  // extension fields, not services
+        std::string quoted = "\"" + excerpt(e.key) + "\"";
+        if (auto problem = resource_key_problem(e.key)) {
+          out_.diags.error(e.key_mark, section.key,
+                           std::string("invalid ") + section.singular + " name " + quoted + ": it " + *problem);
+          continue;
+        }
+        // A service's containers are named <project>-<service>-<n>, each a directory.
+        if (services && out_.name.size() + e.key.size() + 6 > 255)
+          out_.diags.error(e.key_mark, section.key,
+                           "invalid service name " + quoted +
+                               ": its containers' names (<project>-<service>-<n>) would be longer than 255 "
+                               "characters, the most a file name can have");
+        // Secrets and configs are kept for other tools (stack ignores them): a `name:` still names an object.
+        if (services || !e.value.is_mapping() || section.key == std::string_view("volumes") ||
+            section.key == std::string_view("networks"))
+          continue;
+        if (const Node* name = e.value.find("name");
+            name && name->is_scalar() && (options_.interpolate || name->text().find('$') == std::string::npos))
+          if (auto problem = object_name_problem(name->text()))
+            out_.diags.error(name->mark(), path_key(path_key(section.key, e.key), "name"),
+                             std::string("invalid ") + section.singular + " name \"" + excerpt(name->text()) +
+                                 "\": it " + *problem);
+      }
+    }
   }
 
   // Stage: drop the services whose profiles are not active.
@@ -477,7 +520,7 @@ class Loader {
                      std::any_of(p.begin(), p.end(), [&](const std::string& x) { return active.count(x) > 0; });
       if (!enabled) disabled.insert(e.key);
     }
-    for (const std::string& name : disabled) services->erase(name);
+    services->erase_if([&](const Entry& e) { return disabled.count(e.key) > 0; });
     disabled_ = disabled;
     out_.active_profiles.assign(active.begin(), active.end());
     out_.all_profiles.assign(all.begin(), all.end());
@@ -494,15 +537,22 @@ class Loader {
   // Stage: typed, long syntax, defaults filled.
   Node normalize(const Node& merged) {
     NormalizeContext cx{out_.diags, out_.project_dir, lookup_in(out_.environment),
-                        [this](const std::string& p) { return source_.read(p); }};
+                        [this](const std::string& p) { return source_.read(p); }, options_.interpolate};
     Node out = Node::mapping(merged.mark());
     out.set("name", Node::string(out_.name, merged.mark()));
     Node services = Node::mapping(merged.mark());
     if (const Node* s = merged.find("services"); s && s->is_mapping()) {
       for (const Entry& e : s->entries()) {
         if (e.key.rfind("x-", 0) == 0) continue;
-        if (auto n = normalize_service(e.value, path_key("services", e.key), cx))
-          services.append(e.key, std::move(*n), e.key_mark);
+        auto n = normalize_service(e.value, path_key("services", e.key), cx);
+        if (!n) continue;
+        // A service that is built and names no image gets <project>-<service>, as Compose names it.
+        if (n->find("build") && !n->find("image"))
+          if (auto problem = image_reference_problem(out_.name + "-" + e.key))
+            out_.diags.error(e.key_mark, path_key("services", e.key),
+                             "the image built for this service would be named \"" + excerpt(out_.name + "-" + e.key) +
+                                 "\", which " + *problem + "; name it with image:");
+        services.append(e.key, std::move(*n), e.key_mark);
       }
     }
     bool uses_default = false;
@@ -515,6 +565,10 @@ class Loader {
       Node def = Node::mapping(merged.mark());
       def.set("driver", Node::string("bridge", merged.mark()));
       def.set("name", Node::string(out_.name + "_default", merged.mark()));
+      if (auto problem = network_name_problem(out_.name + "_default"))
+        out_.diags.error(merged.mark(), "networks.default",
+                         "the project's default network would be named \"" + excerpt(out_.name + "_default") +
+                             "\", which " + *problem + "; choose a shorter project name");
       networks.set("default", std::move(def));
     }
     Node volumes = Node::mapping(merged.mark());
@@ -540,7 +594,7 @@ class Loader {
     for (Entry& s : services->entries()) {
       std::string path = path_key("services", s.key);
       if (Node* deps = s.value.find("depends_on")) {
-        std::vector<std::string> drop;
+        std::set<std::string> drop;
         for (const Entry& d : deps->entries()) {
           bool required = d.value.find("required")->text() == "true";
           if (service_names.count(d.key)) continue;
@@ -556,9 +610,9 @@ class Loader {
             if (!near.empty()) message += " (did you mean \"" + near + "\"?)";
             out_.diags.error(d.key_mark, path_key(path_key(path, "depends_on"), d.key), message);
           }
-          drop.push_back(d.key);
+          drop.insert(d.key);
         }
-        for (const std::string& d : drop) deps->erase(d);
+        if (!drop.empty()) deps->erase_if([&](const Entry& d) { return drop.count(d.key) > 0; });
       }
       if (const Node* nets = s.value.find("networks")) {
         for (const Entry& n : nets->entries()) {

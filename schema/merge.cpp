@@ -1,7 +1,10 @@
 #include "schema/merge.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "schema/shapes.h"
 
@@ -121,10 +124,24 @@ void merge_value(Node& base, const Node& over, const std::string& relative, cons
     case Rule::AppendUnique: {
       Node merged = as_list(base);
       Node added = as_list(clean);
+      // Scalars (nearly every item) are found by text in a hash set, so that
+      // merging long lists stays linear; other items are compared one by one.
+      auto scalar_key = [](const Node& n) { return (n.is_string() ? "s:" : "o:") + n.text(); };
+      std::unordered_set<std::string> scalars;
+      std::vector<size_t> others;
+      for (size_t i = 0; i < merged.items().size(); ++i) {
+        if (merged.items()[i].is_scalar()) scalars.insert(scalar_key(merged.items()[i]));
+        else others.push_back(i);
+      }
       for (const Node& item : added.items()) {
-        bool seen = false;
-        for (const Node& have : merged.items()) seen = seen || have == item;
-        if (!seen) merged.push_back(item);
+        if (item.is_scalar()) {
+          if (scalars.insert(scalar_key(item)).second) merged.push_back(item);
+          continue;
+        }
+        if (std::none_of(others.begin(), others.end(), [&](size_t i) { return merged.items()[i] == item; })) {
+          others.push_back(merged.items().size());
+          merged.push_back(item);
+        }
       }
       base = std::move(merged);
       return;
@@ -135,17 +152,17 @@ void merge_value(Node& base, const Node& over, const std::string& relative, cons
         return;
       }
       auto target = relative == "volumes" ? volume_target : secret_target;
+      std::unordered_map<std::string, size_t> by_target;  // the first entry of each target
+      for (size_t i = 0; i < base.items().size(); ++i)
+        if (std::string t = target(base.items()[i]); !t.empty()) by_target.emplace(std::move(t), i);
       for (const Node& item : clean.items()) {
         std::string t = target(item);
-        bool replaced = false;
-        for (Node& have : base.items()) {
-          if (!t.empty() && target(have) == t) {
-            have = item;
-            replaced = true;
-            break;
-          }
+        if (auto it = by_target.find(t); !t.empty() && it != by_target.end()) {
+          base.items()[it->second] = item;
+          continue;
         }
-        if (!replaced) base.push_back(item);
+        if (!t.empty()) by_target.emplace(std::move(t), base.items().size());
+        base.push_back(item);
       }
       return;
     }
@@ -166,15 +183,8 @@ void merge_value(Node& base, const Node& over, const std::string& relative, cons
 void strip_merge_tags(Node& node) {
   if (node.tag() == "!reset" || node.tag() == "!override") node.set_tag("");
   if (node.is_mapping()) {
-    auto& entries = node.entries();
-    for (size_t i = 0; i < entries.size();) {
-      if (entries[i].value.tag() == "!reset") {
-        entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i));
-        continue;
-      }
-      strip_merge_tags(entries[i].value);
-      ++i;
-    }
+    node.erase_if([](const Entry& e) { return e.value.tag() == "!reset"; });
+    for (Entry& e : node.entries()) strip_merge_tags(e.value);
   } else if (node.is_sequence()) {
     for (Node& item : node.items()) strip_merge_tags(item);
   }

@@ -1,5 +1,6 @@
 #include "schema/node.h"
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 #include <set>
@@ -8,11 +9,39 @@
 
 namespace stack::schema {
 
+namespace {
+
+struct FileNames {
+  std::mutex lock;
+  std::set<std::string> names;
+  std::set<const std::string*> confidential;
+};
+
+FileNames& file_names() {
+  static FileNames* names = new FileNames;  // never freed: marks outlive everything
+  return *names;
+}
+
+}  // namespace
+
 const std::string* intern_file_name(const std::string& name) {
-  static std::mutex lock;
-  static std::set<std::string>* names = new std::set<std::string>;  // never freed: marks outlive everything
-  std::lock_guard<std::mutex> guard(lock);
-  return &*names->insert(name).first;
+  FileNames& f = file_names();
+  std::lock_guard<std::mutex> guard(f.lock);
+  return &*f.names.insert(name).first;
+}
+
+const std::string* intern_confidential_file_name(const std::string& name) {
+  FileNames& f = file_names();
+  std::lock_guard<std::mutex> guard(f.lock);
+  const std::string* interned = &*f.names.insert(name).first;
+  f.confidential.insert(interned);
+  return interned;
+}
+
+bool file_is_confidential(const std::string* interned) {
+  FileNames& f = file_names();
+  std::lock_guard<std::mutex> guard(f.lock);
+  return interned && f.confidential.count(interned) > 0;
 }
 
 const std::string& Mark::file_name() const {
@@ -87,8 +116,49 @@ Node Node::mapping(Mark mark) {
 
 void Node::push_back(Node item) { items_.push_back(std::move(item)); }
 
+namespace {
+
+size_t hash_key(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+}  // namespace
+
+void EntryIndex::build(const std::vector<Entry>& entries) {
+  size_t capacity = 64;
+  while (capacity < entries.size() * 2) capacity *= 2;
+  slots_.assign(capacity, 0);
+  for (size_t i = 0; i < entries.size(); ++i) insert(i, entries);
+}
+
+void EntryIndex::insert(size_t position, const std::vector<Entry>& entries) {
+  size_t mask = slots_.size() - 1;
+  for (size_t slot = hash_key(entries[position].key) & mask;; slot = (slot + 1) & mask) {
+    if (slots_[slot] == 0) {
+      slots_[slot] = static_cast<std::uint32_t>(position + 1);
+      return;
+    }
+  }
+}
+
+std::optional<size_t> EntryIndex::find(std::string_view key, const std::vector<Entry>& entries) const {
+  size_t mask = slots_.size() - 1;
+  for (size_t slot = hash_key(key) & mask;; slot = (slot + 1) & mask) {
+    std::uint32_t at = slots_[slot];
+    if (at == 0) return std::nullopt;
+    if (entries[at - 1].key == key) return at - 1;
+  }
+}
+
+void EntryIndex::add_last(const std::vector<Entry>& entries) {
+  if (entries.size() * 2 > slots_.size()) build(entries);  // at most half full: probes stay short
+  else insert(entries.size() - 1, entries);
+}
+
 const Entry* Node::find_entry(std::string_view key) const {
   if (kind_ != Kind::Mapping) return nullptr;
+  if (index_.built()) {
+    std::optional<size_t> at = index_.find(key, entries_);
+    return at ? &entries_[*at] : nullptr;
+  }
   for (const Entry& e : entries_)
     if (e.key == key) return &e;
   return nullptr;
@@ -103,30 +173,51 @@ Node* Node::find(std::string_view key) {
   return const_cast<Node*>(static_cast<const Node*>(this)->find(key));
 }
 
+void Node::index_appended() {
+  if (index_.built()) index_.add_last(entries_);
+  else if (entries_.size() >= kIndexedSize) index_.build(entries_);
+}
+
 Node& Node::set(std::string key, Node value, Mark key_mark) {
-  for (Entry& e : entries_) {
-    if (e.key == key) {
-      e.value = std::move(value);
-      return e.value;
-    }
+  if (Entry* e = const_cast<Entry*>(find_entry(key))) {
+    e->value = std::move(value);
+    return e->value;
   }
   if (!key_mark.known()) key_mark = value.mark();
   entries_.push_back(Entry{std::move(key), std::move(key_mark), std::move(value)});
+  index_appended();
   return entries_.back().value;
 }
 
 void Node::append(std::string key, Node value, Mark key_mark) {
   entries_.push_back(Entry{std::move(key), std::move(key_mark), std::move(value)});
+  index_appended();
+}
+
+void Node::assign_entries(std::vector<Entry> entries) {
+  entries_ = std::move(entries);
+  index_.clear();
+  if (entries_.size() >= kIndexedSize) index_.build(entries_);
 }
 
 bool Node::erase(std::string_view key) {
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->key == key) {
-      entries_.erase(it);
-      return true;
-    }
+  const Entry* e = find_entry(key);
+  if (!e) return false;
+  entries_.erase(entries_.begin() + (e - entries_.data()));
+  // Positions after the erased entry moved: one linear rebuild, as the erase itself.
+  index_.clear();
+  if (entries_.size() >= kIndexedSize) index_.build(entries_);
+  return true;
+}
+
+size_t Node::erase_if(const std::function<bool(const Entry&)>& drop) {
+  size_t before = entries_.size();
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(), drop), entries_.end());
+  if (entries_.size() != before) {
+    index_.clear();
+    if (entries_.size() >= kIndexedSize) index_.build(entries_);
   }
-  return false;
+  return before - entries_.size();
 }
 
 size_t Node::size() const {

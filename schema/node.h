@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,10 +25,32 @@ struct Mark {
 
 // A stable pointer for a file name, valid for the life of the process.
 const std::string* intern_file_name(const std::string& name);
+// The same, for a file that may hold secrets (an env file): errors about it
+// name its file and line but never show its text.
+const std::string* intern_confidential_file_name(const std::string& name);
+bool file_is_confidential(const std::string* interned);
 
 class Node;
 
 struct Entry;
+
+// Key -> position of a large mapping's entries, so that finding a key costs
+// O(1) and loading stays linear in the size of the file. An open-addressing
+// table of positions: it holds no copy of the keys (it reads them from the
+// entries it is given), so building and copying it allocate once.
+class EntryIndex {
+ public:
+  bool built() const { return !slots_.empty(); }
+  void clear() { slots_.clear(); }
+  void build(const std::vector<Entry>& entries);
+  std::optional<size_t> find(std::string_view key, const std::vector<Entry>& entries) const;
+  // Indexes the last of `entries`, just appended.
+  void add_last(const std::vector<Entry>& entries);
+
+ private:
+  void insert(size_t position, const std::vector<Entry>& entries);
+  std::vector<std::uint32_t> slots_;  // position + 1; 0 is an empty slot. Size: a power of two.
+};
 
 // A value of a stack file. Mappings keep their keys in file order; the
 // serializer sorts them. Scalars keep the text and the type YAML resolved
@@ -73,9 +97,11 @@ class Node {
   std::vector<Node>& items() { return items_; }
   void push_back(Node item);
 
-  // Mapping entries, in order.
+  // Mapping entries, in order. Values may be changed in place; keys and the
+  // set of entries change only through the methods below, which keep the
+  // key index in step.
   const std::vector<Entry>& entries() const { return entries_; }
-  std::vector<Entry>& entries() { return entries_; }
+  std::span<Entry> entries() { return entries_; }
   const Node* find(std::string_view key) const;
   Node* find(std::string_view key);
   const Entry* find_entry(std::string_view key) const;
@@ -83,7 +109,12 @@ class Node {
   Node& set(std::string key, Node value, Mark key_mark = {});
   // Adds an entry whose key the caller knows is new (no search).
   void append(std::string key, Node value, Mark key_mark);
+  // Replaces all entries by `entries`, whose keys the caller knows are distinct.
+  void assign_entries(std::vector<Entry> entries);
+  void reserve_entries(size_t n) { entries_.reserve(n); }
   bool erase(std::string_view key);
+  // Erases every entry `drop` is true of, in one pass; returns how many.
+  size_t erase_if(const std::function<bool(const Entry&)>& drop);
   size_t size() const;
 
   // Typed reads; nullopt where the value does not have that shape. Strings
@@ -109,6 +140,10 @@ class Node {
   Mark mark_;
   std::vector<Node> items_;
   std::vector<Entry> entries_;  // Entry is complete before any member is used
+  EntryIndex index_;             // built once a mapping has kIndexedSize entries
+
+  static constexpr size_t kIndexedSize = 16;  // below, a scan is as fast as a hash
+  void index_appended();
 };
 
 struct Entry {

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "schema/dotenv.h"
+#include "schema/names.h"
 #include "schema/service_attributes.h"
 #include "schema/shapes.h"
 #include "schema/units.h"
@@ -104,12 +105,22 @@ std::optional<Node> stop_signal(const Node& v, const std::string& path, Cx& cx) 
 std::optional<Node> container_name(const Node& v, const std::string& path, Cx& cx) {
   auto s = check_string(v, path, cx);
   if (!s) return std::nullopt;
-  const std::string& t = s->text();
-  bool ok = !t.empty() && std::isalnum(static_cast<unsigned char>(t[0]));
-  for (char c : t) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
-  if (!ok) {
-    cx.diags.error(v.mark(), path, "invalid container name \"" + t + "\" (letters, digits, _ . -; starting with a letter or digit)");
+  if (awaits_interpolation(s->text(), cx)) return s;
+  if (auto problem = object_name_problem(s->text())) {
+    cx.diags.error(v.mark(), path, "invalid container name \"" + excerpt(s->text()) + "\": it " + *problem);
     return std::nullopt;
+  }
+  return s;
+}
+
+// An image reference Docker would parse, checked before anything is pulled or built.
+std::optional<Node> image(const Node& v, const std::string& path, Cx& cx) {
+  auto s = check_string(v, path, cx);
+  if (!s) return std::nullopt;
+  if (awaits_interpolation(s->text(), cx)) return s;
+  if (auto problem = image_reference_problem(s->text())) {
+    cx.diags.error(v.mark(), path, "invalid image reference \"" + excerpt(s->text()) + "\": it " + *problem);
+    return s;  // kept, so that the service is not also said to have no image
   }
   return s;
 }
@@ -181,7 +192,13 @@ std::optional<Node> build(const Node& v, const std::string& path, Cx& cx) {
       {"secrets", keep_as_is, false},
       {"shm_size", keep_as_is, false},
       {"ssh", keep_as_is, false},
-      {"tags", [](const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c); }},
+      {"tags", [](const Node& n, const std::string& p, Cx& c) -> std::optional<Node> {
+         auto tags = check_string_list(n, p, c);
+         if (!tags) return std::nullopt;
+         for (size_t i = 0; i < tags->items().size(); ++i)
+           if (!image(tags->items()[i], path_index(p, i), c)) return std::nullopt;
+         return tags;
+       }},
       {"ulimits", keep_as_is, false},
   };
   Node spec = v;
@@ -413,7 +430,7 @@ const std::vector<Field>& service_fields() {
       {"group_add", keep_as_is, false},
       {"healthcheck", normalize_healthcheck},
       {"hostname", check_string},
-      {"image", check_string},
+      {"image", image},
       {"init", check_bool},
       {"ipc", keep_as_is, false},
       {"isolation", keep_as_is, false},

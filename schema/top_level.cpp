@@ -1,5 +1,7 @@
 #include "schema/top_level.h"
 
+#include "schema/names.h"
+
 namespace stack::schema {
 namespace {
 
@@ -22,23 +24,51 @@ bool external_flag(Node& resource, const std::string& path, NormalizeContext& cx
   return b->text() == "true";
 }
 
-void finish_resource(Node& r, const std::string& key, const std::string& project, const std::string& path,
+// Sets the resource's name (Compose's <project>_<key>, or the key for an
+// external one) unless it has one; returns whether it was made here.
+bool finish_resource(Node& r, const std::string& key, const std::string& project, const std::string& path,
                      NormalizeContext& cx) {
   bool external = external_flag(r, path, cx);
-  if (!r.find("name")) r.set("name", Node::string(external ? key : project + "_" + key, r.mark()));
+  bool made = !r.find("name");
+  if (made) r.set("name", Node::string(external ? key : project + "_" + key, r.mark()));
   if (external) {
     for (const Entry& e : r.entries()) {
       if (e.key != "external" && e.key != "name")
         cx.diags.error(e.key_mark, path_key(path, e.key), "an external resource takes only \"name\"");
     }
   }
+  return made;
+}
+
+// What a section's names must be: the check, and what one resource is called.
+struct NameRule {
+  std::optional<std::string> (*problem)(std::string_view);
+  const char* singular;
+};
+
+// The name a resource ends with (written, interpolated or made from the
+// project's) becomes a directory or a kernel object: refuse one that cannot.
+void check_resource_name(const Node& resource, bool made, const std::string& path, const Mark& key_mark,
+                         const NameRule& rule, NormalizeContext& cx) {
+  const Node* name = resource.find("name");
+  if (!name || !name->is_scalar() || awaits_interpolation(name->text(), cx)) return;
+  std::optional<std::string> problem = rule.problem(name->text());
+  if (!problem) return;
+  std::string quoted = "\"" + excerpt(name->text()) + "\"";
+  if (made)
+    cx.diags.error(key_mark, path,
+                   std::string("the ") + rule.singular + " would be named " + quoted + ", which " + *problem);
+  else
+    cx.diags.error(name->mark(), path_key(path, "name"),
+                   std::string("invalid ") + rule.singular + " name " + quoted + ": it " + *problem);
 }
 
 // A top-level section of resources: each entry checked by `fields`, named,
 // then adjusted by `finish` (which sees the resource and its path).
 template <typename Finish>
 std::optional<Node> resource_section(const Node& v, const std::string& section, const std::string& project,
-                                     const std::vector<Field>& fields, NormalizeContext& cx, Finish finish) {
+                                     const std::vector<Field>& fields, const NameRule& rule, NormalizeContext& cx,
+                                     Finish finish) {
   if (!v.is_mapping()) {
     cx.diags.error(v.mark(), section, "expected a mapping of " + section);
     return std::nullopt;
@@ -52,7 +82,8 @@ std::optional<Node> resource_section(const Node& v, const std::string& section, 
       if (!n) continue;
       resource = std::move(*n);
     }
-    finish_resource(resource, e.key, project, path, cx);
+    bool made = finish_resource(resource, e.key, project, path, cx);
+    check_resource_name(resource, made, path, e.key_mark, rule, cx);
     finish(resource, path, e.key_mark);
     out.append(e.key, std::move(resource), e.key_mark);
   }
@@ -94,7 +125,8 @@ std::optional<Node> normalize_networks(const Node& v, const std::string& project
       {"labels", check_string_map},
       {"name", check_string},
   };
-  return resource_section(v, "networks", project, fields, cx, [&](Node& network, const std::string& path, const Mark& mark) {
+  static const NameRule rule{network_name_problem, "network"};
+  return resource_section(v, "networks", project, fields, rule, cx, [&](Node& network, const std::string& path, const Mark& mark) {
     const Node* external = network.find("external");
     if (external && external->text() == "true") return;
     if (!network.find("driver")) network.set("driver", Node::string("bridge", mark));
@@ -113,7 +145,8 @@ std::optional<Node> normalize_named_volumes(const Node& v, const std::string& pr
       {"labels", check_string_map},
       {"name", check_string},
   };
-  return resource_section(v, "volumes", project, fields, cx, [&](Node& volume, const std::string& path, const Mark&) {
+  static const NameRule rule{object_name_problem, "volume"};
+  return resource_section(v, "volumes", project, fields, rule, cx, [&](Node& volume, const std::string& path, const Mark&) {
     if (const Node* driver = volume.find("driver"); driver && driver->text() != "local")
       cx.diags.warning(driver->mark(), path_key(path, "driver"),
                        "stack stores volumes locally; driver \"" + driver->text() + "\" is ignored");

@@ -1,4 +1,5 @@
 // Service volumes and tmpfs mounts: short syntax expanded to the long one.
+#include "schema/names.h"
 #include "schema/service_attributes.h"
 
 namespace stack::schema {
@@ -6,16 +7,6 @@ namespace {
 
 bool is_host_path(const std::string& source) {
   return !source.empty() && (source[0] == '/' || source[0] == '.' || source[0] == '~');
-}
-
-bool valid_volume_name(const std::string& name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 bool short_volume(const Node& item, const std::string& path, NormalizeContext& cx, Node& out) {
@@ -26,7 +17,7 @@ bool short_volume(const Node& item, const std::string& path, NormalizeContext& c
     parts.push_back(spec.substr(start, colon - start));
   parts.push_back(spec.substr(start));
   auto bad = [&](const std::string& why) {
-    cx.diags.error(item.mark(), path, "invalid volume \"" + spec + "\": " + why);
+    cx.diags.error(item.mark(), path, "invalid volume \"" + excerpt(spec) + "\": " + why);
     return false;
   };
   if (parts.size() > 3) return bad("expected [SOURCE:]TARGET[:MODE]");
@@ -42,8 +33,9 @@ bool short_volume(const Node& item, const std::string& path, NormalizeContext& c
   }
   const std::string& source = parts[0];
   bool bind = is_host_path(source);
-  if (!bind && !valid_volume_name(source))
-    return bad("\"" + source + "\" is neither a path (start it with / or ./) nor a volume name");
+  if (!bind && !awaits_interpolation(source, cx) && object_name_problem(source))
+    return bad("\"" + excerpt(source) + "\" is neither a path (start it with / or ./) nor a volume name (it " +
+               *object_name_problem(source) + ")");
   entry.set("type", Node::string(bind ? "bind" : "volume", m));
   entry.set("source", Node::string(bind ? absolute_path(source, cx) : source, m));
   entry.set("target", Node::string(target, m));
@@ -100,7 +92,15 @@ std::optional<Node> normalize_volumes(const Node& v, const std::string& path, No
   };
   static const std::vector<Field> volume_fields = {
       {"nocopy", check_bool},
-      {"subpath", check_string},
+      {"subpath", [](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+         auto s = check_string(n, p, c);
+         if (!s) return std::nullopt;
+         if (auto problem = awaits_interpolation(s->text(), c) ? std::nullopt : subpath_problem(s->text())) {
+           c.diags.error(n.mark(), p, "invalid subpath \"" + excerpt(s->text()) + "\": it " + *problem);
+           return std::nullopt;
+         }
+         return s;
+       }},
   };
   static const std::vector<Field> tmpfs_fields = {
       {"size", check_bytes},
@@ -151,8 +151,10 @@ std::optional<Node> normalize_volumes(const Node& v, const std::string& path, No
         b.set("create_host_path", Node::boolean(true, item.mark()));
         entry->set("bind", std::move(b));
       }
-    } else if (t == "volume" && source && !valid_volume_name(source->text())) {
-      cx.diags.error(source->mark(), path_key(item_path, "source"), "invalid volume name \"" + source->text() + "\"");
+    } else if (t == "volume" && source && !awaits_interpolation(source->text(), cx) &&
+               object_name_problem(source->text())) {
+      cx.diags.error(source->mark(), path_key(item_path, "source"),
+                     "invalid volume name \"" + excerpt(source->text()) + "\": it " + *object_name_problem(source->text()));
       continue;
     } else if (t == "tmpfs" && source) {
       cx.diags.error(source->mark(), path_key(item_path, "source"), "a tmpfs mount takes no \"source\"");

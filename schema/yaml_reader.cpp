@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <map>
-#include <unordered_set>
 #include <memory>
 
 namespace stack::schema {
@@ -178,7 +177,7 @@ class EventReader {
   Node mapping(const Mark& mark, const PathRef& path, int depth) {
     Node out = Node::mapping(mark);
     std::vector<Entry>& entries = entry_scratch_[static_cast<size_t>(depth)];
-    std::unordered_set<std::string> seen;
+    EntryIndex seen;  // past 16 keys, so that finding duplicates stays linear
     std::vector<std::pair<Node, Mark>> merges;
     while (next() && event_.type != YAML_MAPPING_END_EVENT && !failed_) {
       Mark key_mark = mark_here();
@@ -196,19 +195,16 @@ class EventReader {
       Node value = node(key_mark, path.child(key), depth + 1);
       if (merge_key) {
         merges.emplace_back(std::move(value), key_mark);
-      } else if (entries.size() < 16 ? std::any_of(entries.begin(), entries.end(),
-                                                    [&](const Entry& e) { return e.key == key; })
-                                     : !seen.insert(key).second) {
-        diags_.error(key_mark, path.child(key).str(), "duplicate key '" + key + "'");
+      } else if (seen.built() ? seen.find(key, entries).has_value()
+                              : std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.key == key; })) {
+        diags_.error(key_mark, path.child(key).str(), "duplicate key '" + excerpt(key) + "'");
       } else {
-        // Past 16 keys a hash set keeps the duplicate check linear.
-        if (entries.size() == 15)
-          for (const Entry& e : entries) seen.insert(e.key);
-        if (entries.size() >= 15) seen.insert(key);
         entries.push_back(Entry{std::move(key), key_mark, std::move(value)});
+        if (seen.built()) seen.add_last(entries);
+        else if (entries.size() >= 16) seen.build(entries);
       }
     }
-    out.entries().assign(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+    out.assign_entries(std::vector<Entry>(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())));
     entries.clear();
     // YAML merge keys: explicit keys win, then earlier merged mappings win.
     for (auto& [source, key_mark] : merges) {

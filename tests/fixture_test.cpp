@@ -8,6 +8,7 @@
 //   expected.out  standard output, exactly ($FIXTURE stands for the directory,
 //                 $FIXTURES for the directory of all fixtures)
 //   expected.err  lines that must each appear in standard error
+//   absent        lines that must appear in neither output (secrets a run must not print)
 //   expected.rc   the exit status (default: 1 with expected.err and no
 //                 expected.out, else 0)
 // STACK_UPDATE_FIXTURES=1 rewrites expected.out from what the run printed.
@@ -95,6 +96,14 @@ TEST_P(Fixture, MatchesExpectedOutput) {
       if (!line.empty()) {
         EXPECT_NE(err.find(line), std::string::npos) << "missing in stderr: " << line << "\nstderr:\n" << err;
       }
+    }
+  }
+  if (fs::exists(dir / "absent")) {
+    std::istringstream lines(slurp(dir / "absent"));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.empty()) continue;
+      EXPECT_EQ(err.find(line), std::string::npos) << "printed to stderr: " << line << "\nstderr:\n" << err;
+      EXPECT_EQ(out.find(line), std::string::npos) << "printed to stdout: " << line;
     }
   }
   ASSERT_TRUE(has_out || has_err) << "fixture has neither expected.out nor expected.err";

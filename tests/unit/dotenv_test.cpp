@@ -49,8 +49,8 @@ TEST(Dotenv, ErrorsNameTheLine) {
   Diagnostics diags;
   parse_dotenv("A=1\n\nbad key=1\nQ=\"open\n", "x.env", no_env, diags);
   ASSERT_EQ(diags.all().size(), 2u);
-  EXPECT_EQ(diags.all()[0].format(), "x.env:3:1: expected '=' after 'bad' in env file");
-  EXPECT_EQ(diags.all()[1].format(), "x.env:4:1: unterminated quoted value for 'Q' in env file");
+  EXPECT_EQ(diags.all()[0].format(), "x.env:3:1: env file line is not KEY=VALUE: expected '=' after the variable name");
+  EXPECT_EQ(diags.all()[1].format(), "x.env:4:1: unterminated quoted value in env file");
 }
 
 }  // namespace
