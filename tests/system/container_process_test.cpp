@@ -126,6 +126,8 @@ TEST_F(Container, AnIdleContainersShimIsTheStaticSupervisorAndStillRecordsTheEnd
   Outcome r = in_sandbox(
       "$S container run -d --name idle busybox sleep 30 >/dev/null; "
       "shim=$($S container inspect idle | grep '\"Runner\"' | tr -dc 0-9); "
+      // It execs the supervisor just after reporting the start to us.
+      "for i in $(seq 50); do readlink /proc/$shim/exe | grep -q 'stack-shim$' && break; sleep 0.1; done; "
       "basename \"$(readlink /proc/$shim/exe)\"; grep -c '[.]so' /proc/$shim/maps; "
       "$S container stop -t 1 idle >/dev/null; $S container inspect idle | grep -E '\"(ExitCode|Status)\"'; "
       "$S container rm idle");
