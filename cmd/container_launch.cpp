@@ -336,4 +336,28 @@ int start_container(const std::string& name, bool attach, bool interactive) {
   return attach ? result.exit_code : 0;
 }
 
+int resume_shim(const std::string& text) {
+  runtime::ShimResume resumed;
+  if (runtime::Status s = runtime::parse_shim_resume(text, &resumed); !s) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
+  runtime::RuntimePaths paths = runtime_paths();
+  runtime::ContainerStore containers(paths.containers);
+  runtime::ContainerRecord record;
+  runtime::ContainerSpec spec;
+  runtime::Status found = containers.find(resumed.id, &record);
+  if (found) found = containers.load_spec(record, &spec);
+  if (!found) {
+    // Removed meanwhile: only what the kernel holds is left to clean up.
+    runtime::linux_::ContainerCgroup cgroup = runtime::linux_::ContainerCgroup::open_existing(paths.cgroup_root, resumed.id);
+    cgroup.kill_all();
+    (void)cgroup.remove();
+    return 0;
+  }
+  std::shared_ptr<netbridge::PortProxy> ports;
+  if (!resumed.ports.empty()) ports = netbridge::PortProxy::adopt(resumed.ports, nullptr);
+  runtime::resume_detached_shim(spec, paths, containers, &record, resumed, network_hooks(record, std::move(ports)));
+}
+
 }  // namespace stack::cmd

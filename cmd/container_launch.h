@@ -66,6 +66,11 @@ void reap_ended_shims();
 // (and so addresses) and published ports. Returns as launch_container.
 int start_container(const std::string& name, bool attach, bool interactive);
 
+// `stack __shim-resume TEXT`, exec'd by a container's supervisor program
+// (stack-shim) in the shim's process once the init exited: finishes the
+// run and goes on with its restart policy (runtime::resume_detached_shim).
+int resume_shim(const std::string& text);
+
 struct ExecRequest {
   bool interactive = false, tty = false;
   std::string user, workdir, name;

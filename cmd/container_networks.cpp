@@ -147,6 +147,7 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
       return runtime::Status::ok();
     };
   }
+  if (ports) hooks.handover = [ports] { return ports->handover(); };
   hooks.released = [record, ports] {
     if (ports) ports->stop();
     if (record.remove_on_exit) release_networks(record);

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 namespace stack::netbridge {
 namespace {
 
@@ -162,6 +164,39 @@ Status PortProxy::bind(const std::vector<PortMapping>& mappings, std::unique_ptr
   }
   *out = std::move(proxy);
   return Status::ok();
+}
+
+std::string PortProxy::handover() const {
+  nlohmann::json ports = nlohmann::json::array();
+  for (size_t i = 0; i < mappings_.size() && i < sockets_.size(); ++i) {
+    const PortMapping& m = mappings_[i];
+    ::fcntl(sockets_[i], F_SETFD, 0);
+    ports.push_back({{"host_ip", m.host_ip.to_string()}, {"host_port", m.host_port}, {"container_port", m.container_port},
+                     {"protocol", m.protocol}, {"fd", sockets_[i]}});
+  }
+  return nlohmann::json{{"address", container_.to_string()}, {"ports", ports}}.dump();
+}
+
+std::unique_ptr<PortProxy> PortProxy::adopt(const std::string& text, Ipv4Address* container) {
+  std::unique_ptr<PortProxy> proxy(new PortProxy);
+  try {
+    nlohmann::json j = nlohmann::json::parse(text);
+    for (const nlohmann::json& p : j.at("ports")) {
+      std::optional<Ipv4Address> ip = Ipv4Address::parse(p.at("host_ip").get<std::string>());
+      if (!ip) return nullptr;
+      PortMapping m{*ip, p.at("host_port").get<uint16_t>(), p.at("container_port").get<uint16_t>(),
+                    p.at("protocol").get<std::string>()};
+      int fd = p.at("fd").get<int>();
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      proxy->mappings_.push_back(m);
+      proxy->sockets_.push_back(fd);
+    }
+    std::optional<Ipv4Address> address = Ipv4Address::parse(j.at("address").get<std::string>());
+    if (container && address) *container = *address;
+  } catch (const nlohmann::json::exception&) {
+    return nullptr;
+  }
+  return proxy;
 }
 
 void PortProxy::start(Ipv4Address container) {

@@ -46,6 +46,14 @@ class PortProxy {
   // Stops accepting, ends every forwarding and closes the sockets.
   void stop();
 
+  // For a program this process execs (a shim's supervisor, or `stack`
+  // back from it): the mappings, their sockets, left open across exec,
+  // and the address forwarded to.
+  std::string handover() const;
+  // The proxy of a handover's sockets, not started; null when `text` is
+  // not a handover. `container` gets the address it forwarded to.
+  static std::unique_ptr<PortProxy> adopt(const std::string& text, Ipv4Address* container);
+
   // As bound: a host port 0 asked for is the one the kernel chose.
   const std::vector<PortMapping>& mappings() const { return mappings_; }
 

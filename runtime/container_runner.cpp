@@ -127,9 +127,23 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
   return Status::ok();
 }
 
+std::unique_ptr<ContainerRun> ContainerRun::adopt(const ContainerSpec& spec, const RuntimePaths& paths, bool remove,
+                                                  const ContainerHooks& hooks, pid_t pid, int wait_status) {
+  std::unique_ptr<ContainerRun> run(new ContainerRun);
+  run->hooks_ = hooks;
+  run->dir_ = paths.containers + "/" + spec.id;
+  run->id_ = spec.id;
+  run->remove_ = remove;
+  run->oci_hooks_ = spec.hooks;
+  run->cgroup_ = linux_::ContainerCgroup::open_existing(paths.cgroup_root, spec.id);
+  run->pid_ = pid;
+  run->reaped_status_ = wait_status;
+  return run;
+}
+
 Status ContainerRun::wait(RunResult* out) {
-  int status = 0;
-  if (pid_ > 0)
+  int status = reaped_status_ >= 0 ? reaped_status_ : 0;
+  if (pid_ > 0 && reaped_status_ < 0)
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
   // The pid namespace dies with its init; anything left in the cgroup goes too.

@@ -25,6 +25,11 @@ struct RuntimePaths {
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string seccomp_cache;  // compiled default filters; empty: compile every time
   std::string mount_points;   // the shared layer of empty mount points; empty: none, made in each writable layer
+  // The small program a detached shim execs into once its container runs
+  // (stack-shim), and the `stack` binary that program execs back into when
+  // the container exits; either empty: the shim supervises in-process.
+  std::string supervisor;
+  std::string stack_binary;
 };
 
 // A container's /etc/hosts before it joins networks: localhost and its own name.
@@ -42,6 +47,10 @@ struct ContainerHooks {
   std::function<Status(pid_t)> prestart;
   std::function<void()> poststop;
   std::function<void()> released;
+  // What `prestart` started that a shim's supervisor takes over across
+  // exec (published ports, serialized by netbridge::PortProxy::handover);
+  // empty: nothing.
+  std::function<std::string()> handover;
 };
 
 // A container whose init was started. Whatever fails, nothing it made is
@@ -55,6 +64,11 @@ class ContainerRun {
   static Status start(const ContainerSpec& spec, const RuntimePaths& paths, bool remove,
                       const linux_::ContainerStdio& stdio, const ContainerHooks& hooks,
                       std::unique_ptr<ContainerRun>* out);
+
+  // The run whose init `pid` a shim started before it exec'd its
+  // supervisor, which reaped it with `wait_status`: wait() finishes it.
+  static std::unique_ptr<ContainerRun> adopt(const ContainerSpec& spec, const RuntimePaths& paths, bool remove,
+                                             const ContainerHooks& hooks, pid_t pid, int wait_status);
 
   pid_t pid() const { return pid_; }
   // Why the command never ran, with its 125/126/127 exit; empty when it runs.
@@ -74,6 +88,7 @@ class ContainerRun {
   std::vector<HookSpec> oci_hooks_;  // the spec's, for poststop
   linux_::ContainerCgroup cgroup_;
   pid_t pid_ = -1;
+  int reaped_status_ = -1;  // >= 0: reaped already, with this status
   std::string start_error_;
   int failure_exit_ = 0;
 };

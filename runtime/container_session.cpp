@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -19,7 +20,7 @@
 #include "runtime/container_log.h"
 #include "runtime/health_check.h"
 #include "runtime/restart_policy.h"
-#include "runtime/health_check.h"
+#include "runtime/shim_handover.h"
 #include "runtime/linux/exec_process.h"
 #include "runtime/linux/seccomp_filter.h"
 #include "runtime/on_disk.h"
@@ -187,50 +188,112 @@ bool wait_to_restart(const ContainerStore& store, const ContainerRecord& record,
   return !stopped_by_user(store, record);
 }
 
+// Execs the shim's supervisor program (paths.supervisor), which relays the
+// container's output to its log, runs its healthcheck and serves its ports
+// until the init exits, then execs `stack` again to finish the run (see
+// resume_detached_shim). The shim so keeps none of the pages `stack` touched
+// to start the container: an idle container costs the supervisor's few
+// hundred KiB, not the whole CLI's. Returns only when it cannot exec: the
+// caller then supervises in-process.
+void exec_supervisor(const RuntimePaths& paths, const ContainerStore& store, const ContainerRecord& record,
+                     const ContainerIo& io, pid_t pid, bool terminal, const std::string& health_bpf,
+                     const RestartBackOff& back_off, std::chrono::steady_clock::time_point began,
+                     const ContainerHooks& hooks) {
+  if (paths.supervisor.empty() || paths.stack_binary.empty()) return;
+  SupervisorHandover h;
+  h.log_path = store.log_path(record.id);
+  OutputRelay relay = io.relay(nullptr);
+  h.out_fd = relay.out;
+  h.err_fd = relay.err;
+  h.pid = pid;
+  int bpf_fd = -1;
+  if (record.healthcheck && !health_bpf.empty()) {
+    bpf_fd = ::memfd_create("health-seccomp", 0);
+    if (bpf_fd < 0 || ::write(bpf_fd, health_bpf.data(), health_bpf.size()) != static_cast<ssize_t>(health_bpf.size())) {
+      if (bpf_fd >= 0) ::close(bpf_fd);
+      return;
+    }
+    h.health = *record.healthcheck;
+    h.health_state_path = store.health_path(record.id);
+    h.spec_path = store.spec_path(record.id);
+    h.cgroup_root = paths.cgroup_root;
+    h.health_bpf_fd = bpf_fd;
+  }
+  h.stack_binary = paths.stack_binary;
+  h.resume.id = record.id;
+  h.resume.terminal = terminal;
+  h.resume.back_off_ms = back_off.last_delay().count();
+  h.resume.began_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(began.time_since_epoch()).count();
+  if (hooks.handover) h.resume.ports = hooks.handover();
+  for (int fd : {h.out_fd, h.err_fd})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
+  std::string text = to_text(h);
+  std::string program = paths.supervisor;
+  char* argv[] = {program.data(), text.data(), nullptr};
+  ::execv(program.c_str(), argv);
+  // Supervised here instead: our fds go back to closing on exec.
+  for (int fd : {h.out_fd, h.err_fd})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (bpf_fd >= 0) ::close(bpf_fd);
+}
+
 // The shim's life: runs the container, relays its output to the log, runs
 // its healthcheck, and starts it again as its restart policy says (a
 // restart keeps the writable layer, network namespace and published
-// ports). `tell` reports the first start to the caller.
+// ports). `tell` reports the first start to the caller. Once a start
+// runs, the supervisor program takes over until the init exits and
+// `resumed` brings us back here with its exit.
 void supervise(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                ContainerRecord* record, bool terminal, const ContainerHooks& hooks, LogWriter& log,
-               const std::function<void(int, const std::string&)>& tell) {
+               const std::function<void(int, const std::string&)>& tell, const ShimResume* resumed) {
   std::unique_ptr<HealthMonitor> health;
   std::string health_bpf;
   if (record->healthcheck && !record->healthcheck->command().empty() &&
       linux_::seccomp_program_for(spec, spec.process.capabilities, paths.seccomp_cache, &health_bpf))
     health = std::make_unique<HealthMonitor>(*record->healthcheck, store.health_path(record->id));
-  RestartBackOff back_off;
+  RestartBackOff back_off(std::chrono::milliseconds(resumed ? resumed->back_off_ms : 0));
   RunResult result;
-  for (bool first = true;; first = false) {
+  for (bool first = !resumed;; first = false) {
     ContainerIo io;
     std::unique_ptr<ContainerRun> run;
-    Status s = io.make(false, terminal, true);
-    if (s) s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), hooks, &run);
-    if (!s) {
-      result = {linux_::kExitRuntimeError, false, s.message()};
-      if (first) tell(result.exit_code, s.message());
-      else log.write(LogStream::Stderr, "stack: restarting: " + s.message() + "\n");
-      break;
-    }
-    io.close_container_ends();
-    auto began = std::chrono::steady_clock::now();
-    bool ran = run->start_error().empty();
-    if (ran) {
-      io.receive_console();
-      record_started(store, record, run->pid());
-      if (first) tell(0, "running");
-      if (health) health->start(run->pid(), spec.process, health_bpf, paths.cgroup_root, record->id);
-      relay_output(io.relay(&log));
-    } else if (first) {
-      tell(run->failure_exit(), run->start_error());
+    std::chrono::steady_clock::time_point began;
+    if (resumed) {
+      run = ContainerRun::adopt(spec, paths, record->remove_on_exit, hooks, record->pid, resumed->wait_status);
+      began = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(resumed->began_ns));
+      resumed = nullptr;
+      result = {};
+      run->wait(&result);
     } else {
-      log.write(LogStream::Stderr, "stack: restarting: " + run->start_error() + "\n");
+      Status s = io.make(false, terminal, true);
+      if (s) s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), hooks, &run);
+      if (!s) {
+        result = {linux_::kExitRuntimeError, false, s.message()};
+        if (first) tell(result.exit_code, s.message());
+        else log.write(LogStream::Stderr, "stack: restarting: " + s.message() + "\n");
+        break;
+      }
+      io.close_container_ends();
+      began = std::chrono::steady_clock::now();
+      bool ran = run->start_error().empty();
+      if (ran) {
+        io.receive_console();
+        record_started(store, record, run->pid());
+        if (first) tell(0, "running");
+        exec_supervisor(paths, store, *record, io, run->pid(), terminal, health ? health_bpf : std::string(), back_off,
+                        began, hooks);
+        if (health) health->start(run->pid(), spec.process, health_bpf, paths.cgroup_root, record->id);
+        relay_output(io.relay(&log));
+      } else if (first) {
+        tell(run->failure_exit(), run->start_error());
+      } else {
+        log.write(LogStream::Stderr, "stack: restarting: " + run->start_error() + "\n");
+      }
+      result = {};
+      run->wait(&result);
+      if (health) health->stop();
+      // As Docker: a policy applies only to a container that started once.
+      if (first && !ran) break;
     }
-    result = {};
-    run->wait(&result);
-    if (health) health->stop();
-    // As Docker: a policy applies only to a container that started once.
-    if (first && !ran) break;
     auto lasted = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
     if (!record->restart.restarts(result.exit_code, record->restart_count, stopped_by_user(store, *record))) break;
     record->status = "restarting";
@@ -316,7 +379,15 @@ Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, cons
     record_exit(store, record, {linux_::kExitRuntimeError, false, s.message()});
     ::_exit(0);
   }
-  supervise(spec, paths, store, record, terminal, hooks, log, tell);
+  supervise(spec, paths, store, record, terminal, hooks, log, tell, nullptr);
+  ::_exit(0);
+}
+
+[[noreturn]] void resume_detached_shim(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                                       ContainerRecord* record, const ShimResume& resumed, const ContainerHooks& hooks) {
+  LogWriter log;
+  (void)log.open(store.log_path(record->id));  // without it, a restart's errors go nowhere, as its output would
+  supervise(spec, paths, store, record, resumed.terminal, hooks, log, [](int, const std::string&) {}, &resumed);
   ::_exit(0);
 }
 

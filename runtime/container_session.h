@@ -3,6 +3,7 @@
 
 #include "runtime/container_runner.h"
 #include "runtime/container_store.h"
+#include "runtime/shim_handover.h"
 
 namespace stack::runtime {
 
@@ -33,6 +34,13 @@ Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const 
 [[noreturn]] void become_detached_shim(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                                        ContainerRecord* record, bool terminal, const ContainerHooks& hooks,
                                        int report_fd);
+
+// Goes on as the detached shim of `record` whose supervisor program
+// (RuntimePaths::supervisor) saw its init exit, as `resumed` says: finishes
+// that run, then restarts the container or records its end, as the shim
+// would have. Runs in the process of that shim, which exec'd `stack` again.
+[[noreturn]] void resume_detached_shim(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
+                                       ContainerRecord* record, const ShimResume& resumed, const ContainerHooks& hooks);
 
 // Runs `process` in the running container of `record` (namespaces, cgroup,
 // and the capabilities, seccomp filter and no_new_privs of `spec`),

@@ -25,7 +25,11 @@ struct RestartPolicy {
 // minute; back to 100 ms after a run that lasted 10 s.
 class RestartBackOff {
  public:
+  // `last_delay`: the delay before the run that just ended (a shim's
+  // supervisor hands it back across exec); 0 before the first restart.
+  explicit RestartBackOff(std::chrono::milliseconds last_delay = std::chrono::milliseconds(0)) : delay_(last_delay) {}
   std::chrono::milliseconds next(std::chrono::milliseconds last_run);
+  std::chrono::milliseconds last_delay() const { return delay_; }
 
  private:
   std::chrono::milliseconds delay_{0};

@@ -120,6 +120,20 @@ TEST_F(Container, DetachedRmRemovesItselfAndAKilledShimIsReclaimed) {
   EXPECT_NE(r.err.find("cleaned up container orphan"), std::string::npos) << r.err;
 }
 
+// Once its container runs, a detached shim is the small static supervisor
+// (stack-shim): an idle container costs its pages, not those of `stack`.
+TEST_F(Container, AnIdleContainersShimIsTheStaticSupervisorAndStillRecordsTheEnd) {
+  Outcome r = in_sandbox(
+      "$S container run -d --name idle busybox sleep 30 >/dev/null; "
+      "shim=$($S container inspect idle | grep '\"Runner\"' | tr -dc 0-9); "
+      // It execs the supervisor just after reporting the start to us.
+      "for i in $(seq 50); do readlink /proc/$shim/exe | grep -q 'stack-shim$' && break; sleep 0.1; done; "
+      "basename \"$(readlink /proc/$shim/exe)\"; grep -c '[.]so' /proc/$shim/maps; "
+      "$S container stop -t 1 idle >/dev/null; $S container inspect idle | grep -E '\"(ExitCode|Status)\"'; "
+      "$S container rm idle");
+  EXPECT_EQ(r.out, "stack-shim\n0\n    \"ExitCode\": 137,\n    \"Status\": \"exited\",\nidle\n") << r.err;
+}
+
 TEST_F(Container, ExecAndDetachOnAPureCgroupV2Mount) {
   Outcome r = in_sandbox(
       "umount -R /sys/fs/cgroup 2>/dev/null || umount -l /sys/fs/cgroup; mount -t cgroup2 none /sys/fs/cgroup; "

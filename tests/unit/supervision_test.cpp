@@ -4,6 +4,7 @@
 
 #include "runtime/health_check.h"
 #include "runtime/restart_policy.h"
+#include "runtime/shim_handover.h"
 
 namespace stack::runtime {
 namespace {
@@ -43,6 +44,59 @@ TEST(RestartBackOff, DoublesFromATenthOfASecondUpToAMinuteAndResetsAfterTenSecon
   for (int i = 0; i < 20; ++i) b.next(10ms);
   EXPECT_EQ(b.next(10ms), 1min);
   EXPECT_EQ(b.next(10s), 100ms);
+}
+
+// The shim's supervisor hands the delay back across exec: the next one doubles it.
+TEST(RestartBackOff, GoesOnFromTheDelayHandedBack) {
+  RestartBackOff first;
+  first.next(10ms);
+  first.next(10ms);
+  RestartBackOff resumed(first.last_delay());
+  EXPECT_EQ(resumed.next(10ms), 400ms);
+}
+
+TEST(ShimHandover, SurvivesItsTextAndRefusesOtherText) {
+  SupervisorHandover h;
+  h.log_path = "/x/log";
+  h.out_fd = 5;
+  h.err_fd = -1;
+  h.pid = 1234;
+  h.health = HealthCheck{};
+  h.health->test = {"CMD-SHELL", "test -e /ready"};
+  h.health->interval = 2s;
+  h.health->retries = 7;
+  h.health_state_path = "/x/health.json";
+  h.spec_path = "/x/spec.json";
+  h.cgroup_root = "/sys/fs/cgroup";
+  h.health_bpf_fd = 9;
+  h.stack_binary = "/usr/bin/stack";
+  h.resume = {"abc", true, 800, 123456789012345, -1, R"({"address":"10.0.0.2","ports":[]})"};
+  SupervisorHandover back;
+  ASSERT_TRUE(parse_supervisor_handover(to_text(h), &back));
+  EXPECT_EQ(back.log_path, "/x/log");
+  EXPECT_EQ(back.out_fd, 5);
+  EXPECT_EQ(back.err_fd, -1);
+  EXPECT_EQ(back.pid, 1234);
+  ASSERT_TRUE(back.health);
+  EXPECT_EQ(back.health->command(), h.health->command());
+  EXPECT_EQ(back.health->interval, 2s);
+  EXPECT_EQ(back.health->retries, 7);
+  EXPECT_EQ(back.health_bpf_fd, 9);
+  EXPECT_EQ(back.stack_binary, "/usr/bin/stack");
+  EXPECT_EQ(back.resume.began_ns, 123456789012345);
+  EXPECT_EQ(back.resume.ports, h.resume.ports);
+
+  ShimResume r = h.resume;
+  r.wait_status = 3 << 8;
+  ShimResume r_back;
+  ASSERT_TRUE(parse_shim_resume(to_text(r), &r_back));
+  EXPECT_EQ(r_back.id, "abc");
+  EXPECT_TRUE(r_back.terminal);
+  EXPECT_EQ(r_back.back_off_ms, 800);
+  EXPECT_EQ(r_back.wait_status, 3 << 8);
+
+  EXPECT_FALSE(parse_shim_resume("{\"id\": 1}", &r_back));
+  EXPECT_FALSE(parse_supervisor_handover("not json", &back));
 }
 
 TEST(HealthState, RetriesFailuresMakeItUnhealthyAndASuccessHealsIt) {
