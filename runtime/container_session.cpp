@@ -227,14 +227,15 @@ void exec_supervisor(const RuntimePaths& paths, const ContainerStore& store, con
   if (hooks.handover) h.resume.ports = hooks.handover();
   for (int fd : {h.out_fd, h.err_fd})
     if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
-  std::string text = to_text(h);
-  std::string program = paths.supervisor;
-  char* argv[] = {program.data(), text.data(), nullptr};
-  ::execv(program.c_str(), argv);
+  int text_fd = handover_fd(to_text(h));
+  std::string program = paths.supervisor, argument = "fd:" + std::to_string(text_fd);
+  char* argv[] = {program.data(), argument.data(), nullptr};
+  if (text_fd >= 0) ::execv(program.c_str(), argv);
   // Supervised here instead: our fds go back to closing on exec.
   for (int fd : {h.out_fd, h.err_fd})
     if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   if (bpf_fd >= 0) ::close(bpf_fd);
+  if (text_fd >= 0) ::close(text_fd);
 }
 
 // The shim's life: runs the container, relays its output to the log, runs

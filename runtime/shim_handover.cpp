@@ -1,5 +1,10 @@
 #include "runtime/shim_handover.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <nlohmann/json.hpp>
 
 namespace stack::runtime {
@@ -69,6 +74,39 @@ Status parse_supervisor_handover(const std::string& text, SupervisorHandover* ou
   } catch (const nlohmann::json::exception& e) {
     return Status::error(std::string("the shim's handover: ") + e.what());
   }
+}
+
+int handover_fd(const std::string& text) {
+  int fd = ::memfd_create("stack-shim-handover", 0);
+  if (fd < 0) return -1;
+  for (size_t done = 0; done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return -1;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return fd;
+}
+
+std::optional<std::string> read_handover(const std::string& argument) {
+  if (argument.rfind("fd:", 0) != 0 || argument.size() == 3 ||
+      argument.find_first_not_of("0123456789", 3) != std::string::npos)
+    return std::nullopt;
+  int fd = std::stoi(argument.substr(3));
+  std::string text;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    at += n;
+  }
+  ::close(fd);
+  return text;
 }
 
 }  // namespace stack::runtime

@@ -42,6 +42,14 @@ Status parse_shim_resume(const std::string& text, ShimResume* out);
 std::string to_text(const SupervisorHandover& h);
 Status parse_supervisor_handover(const std::string& text, SupervisorHandover* out);
 
+// The handover text in a memfd left open across exec, named to the
+// supervisor as "fd:N": an argument would show the healthcheck's command
+// to every user of the host in `ps`. -1 when no memfd can be made.
+int handover_fd(const std::string& text);
+// The text behind such an argument, the fd closed after; nullopt when the
+// argument is not one.
+std::optional<std::string> read_handover(const std::string& argument);
+
 // The hidden `stack` command the supervisor execs back into.
 inline constexpr const char* kShimResumeCommand = "__shim-resume";
 

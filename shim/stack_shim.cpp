@@ -61,7 +61,8 @@ std::unique_ptr<runtime::HealthMonitor> start_health(const runtime::SupervisorHa
 
 int main(int argc, char** argv) {
   runtime::SupervisorHandover h;
-  if (argc != 2 || !runtime::parse_supervisor_handover(argv[1], &h)) {
+  std::optional<std::string> handover = argc == 2 ? runtime::read_handover(argv[1]) : std::nullopt;
+  if (!handover || !runtime::parse_supervisor_handover(*handover, &h)) {
     const char usage[] = "stack-shim: run by stack's container shims only\n";
     (void)!::write(STDERR_FILENO, usage, sizeof usage - 1);
     return 2;
