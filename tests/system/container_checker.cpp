@@ -1,8 +1,10 @@
 // container_checker: runs inside a test container and reports what the
 // kernel lets it do, one "name=result" line each (ok or the errno name).
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <sched.h>
 #include <stdio.h>
@@ -59,6 +61,40 @@ int udp_echo(int port) {
     ssize_t n = recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n >= 0) sendto(fd, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
   }
+}
+
+// Pushes `text` into the input of the terminal `fd` is, if the kernel lets
+// it (TIOCSTI); the result of the first character.
+static const char* push_input(int fd, const char* text) {
+  long rc = 0;
+  for (const char* c = text; *c && rc == 0; ++c) rc = ioctl(fd, TIOCSTI, c);
+  return result(rc);
+}
+
+// What a process can do to the terminal of whoever started it.
+static int terminal_injection() {
+  printf("session_leader=%s\n", getsid(0) == getpid() ? "yes" : "no");
+  for (int fd = 0; fd <= 2; ++fd) {
+    char text[32];
+    snprintf(text, sizeof text, ":injected-fd%d\n", fd);
+    printf("tiocsti_fd%d=%s\n", fd, push_input(fd, text));
+  }
+  int tty = open("/dev/tty", O_RDWR | O_NOCTTY);
+  printf("open_dev_tty=%s\n", result(tty));
+  if (tty >= 0) printf("tiocsti_dev_tty=%s\n", push_input(tty, ":injected-dev-tty\n"));
+  // Making the caller's terminal ours, as a session leader may.
+  printf("tiocsctty_fd1=%s\n", result(ioctl(1, TIOCSCTTY, 0)));
+  return 0;
+}
+
+// kill(0): every process in our process group.
+static int kill_group() {
+  printf("pid=%d pgrp_is_ours=%s\n", getpid(), getpgrp() == getpid() ? "yes" : "no");
+  fflush(stdout);
+  long rc = kill(0, SIGKILL);
+  // Only a PID 1 outlives its own SIGKILL.
+  printf("kill0=%s survived\n", result(rc));
+  return 0;
 }
 
 #if defined(__x86_64__)
@@ -148,6 +184,8 @@ static int syscall_abis() {
 }
 
 int main(int argc, char** argv) {
+  if (argc == 2 && strcmp(argv[1], "tiocsti") == 0) return terminal_injection();
+  if (argc == 2 && strcmp(argv[1], "kill-group") == 0) return kill_group();
   if (argc == 2 && strcmp(argv[1], "syscalls") == 0) return syscall_abis();
   if (argc == 3 && strcmp(argv[1], "fork") == 0) return fork_bomb(atoi(argv[2]));
   if (argc == 3 && strcmp(argv[1], "udp-echo") == 0) return udp_echo(atoi(argv[2]));
