@@ -1,7 +1,10 @@
 #include "runtime/container_session.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -15,6 +18,7 @@
 #include <filesystem>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "runtime/container_log.h"
@@ -28,14 +32,73 @@
 namespace stack::runtime {
 namespace {
 
+// Copies our stdin into the container's stdin pipe on a thread of its
+// own, until either ends or the pump is stopped, then closes the pipe so
+// that the container reads the end of its input. A thread, so that a
+// container that does not read its input never holds up its output.
+class InputPump {
+ public:
+  // Takes `to`, our end of the pipe.
+  InputPump(int from, int to) : from_(from), to_(to), wake_(::eventfd(0, EFD_CLOEXEC)) {
+    thread_ = std::thread([this] { pump(); });
+  }
+  ~InputPump() {
+    uint64_t one = 1;
+    (void)!::write(wake_, &one, sizeof one);
+    thread_.join();
+    ::close(wake_);
+  }
+  InputPump(const InputPump&) = delete;
+  InputPump& operator=(const InputPump&) = delete;
+
+ private:
+  void pump() {
+    // A container gone before its input makes our write fail with EPIPE
+    // rather than end us with SIGPIPE (sent to the writing thread).
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    ::fcntl(to_, F_SETFL, ::fcntl(to_, F_GETFL) | O_NONBLOCK);
+    char buf[4096];
+    size_t length = 0, written = 0;
+    for (;;) {
+      bool holding = written < length;
+      pollfd fds[2] = {{wake_, POLLIN, 0}, {holding ? to_ : from_, static_cast<short>(holding ? POLLOUT : POLLIN), 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[0].revents != 0) break;
+      if (fds[1].revents == 0) continue;
+      ssize_t n = holding ? ::write(to_, buf + written, length - written) : ::read(from_, buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n < 0 || (n == 0 && !holding)) break;
+      if (holding) {
+        written += static_cast<size_t>(n);
+      } else {
+        length = static_cast<size_t>(n);
+        written = 0;
+      }
+    }
+    ::close(to_);
+  }
+
+  int from_, to_, wake_;
+  std::thread thread_;
+};
+
 // The pipes or terminal a container's stdio is made of, and our ends of them.
 class ContainerIo {
  public:
   ~ContainerIo() {
+    input_.reset();  // stops copying our stdin: the container is gone
     close_container_ends();
-    for (int fd : {out_, err_, console_}) close_fd(fd);
+    for (int* fd : {&out_, &err_, &console_, &in_}) close_fd(*fd);
   }
 
+  // `relayed`: its output is copied by us (to its log) even when none of
+  // our stdio is a terminal.
   Status make(bool interactive, bool terminal, bool relayed) {
     if (!interactive) {
       stdio_.in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -47,9 +110,16 @@ class ContainerIo {
       if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return Status::from_errno("socketpair");
       console_socket_ = pair[0];
       stdio_.console_socket = pair[1];
+      relays_ = true;
       return Status::ok();
     }
-    if (!relayed) return Status::ok();
+    // Our terminal is never handed to the container: whoever holds it can
+    // push input into it (TIOCSTI, for a container with CAP_SYS_ADMIN
+    // even from another session) or change its settings under the user.
+    // As Docker's client does, it gets pipes, and we copy.
+    bool terminal_in = interactive && ::isatty(STDIN_FILENO);
+    if (!relayed && !terminal_in && !::isatty(STDOUT_FILENO) && !::isatty(STDERR_FILENO)) return Status::ok();
+    relays_ = true;
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return Status::from_errno("pipe");
     out_ = out[0];
@@ -57,10 +127,18 @@ class ContainerIo {
     if (::pipe2(err, O_CLOEXEC) != 0) return Status::from_errno("pipe");
     err_ = err[0];
     stdio_.err = err[1];
+    if (terminal_in) {
+      int in[2];
+      if (::pipe2(in, O_CLOEXEC) != 0) return Status::from_errno("pipe");
+      stdio_.in = owned_in_ = in[0];
+      in_ = in[1];
+    }
     return Status::ok();
   }
 
   const linux_::ContainerStdio& stdio() const { return stdio_; }
+  // Whether its output comes through us (pipes or its terminal) rather than straight to our stdio.
+  bool relays() const { return relays_; }
 
   // After the start: only the container holds its ends now.
   void close_container_ends() {
@@ -69,6 +147,13 @@ class ContainerIo {
     if (stdio_.err > 2) close_fd(stdio_.err);
     close_fd(stdio_.console_socket);
     stdio_ = {};
+  }
+
+  // Once its command runs: our stdin goes into its stdin pipe, if it has one.
+  void start_input() {
+    if (in_ < 0) return;
+    input_ = std::make_unique<InputPump>(STDIN_FILENO, in_);
+    in_ = -1;
   }
 
   // The terminal master the container sent, when it has one.
@@ -94,6 +179,9 @@ class ContainerIo {
   }
   linux_::ContainerStdio stdio_;
   int owned_in_ = -1, out_ = -1, err_ = -1, console_socket_ = -1, console_ = -1;
+  int in_ = -1;  // our end of its stdin pipe, until the pump takes it
+  bool relays_ = false;
+  std::unique_ptr<InputPump> input_;
 };
 
 // Our terminal in raw mode while the container's is relayed to it.
@@ -156,11 +244,11 @@ void relay_attached(ContainerIo& io, LogWriter* log, const Attachment& attach) {
 Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                       ContainerRecord* record, const Attachment& attach, const ContainerHooks& hooks,
                       RunResult* out) {
-  bool relayed = attach.terminal || !record->remove_on_exit;
+  bool logged = !record->remove_on_exit;
   ContainerIo io;
-  if (Status s = io.make(attach.interactive, attach.terminal, relayed); !s) return s;
+  if (Status s = io.make(attach.interactive, attach.terminal, logged); !s) return s;
   LogWriter log;
-  if (relayed && !record->remove_on_exit)
+  if (logged)
     if (Status s = log.open(store.log_path(record->id)); !s) return s;
   std::unique_ptr<ContainerRun> run;
   if (Status s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), hooks, &run); !s) return s;
@@ -168,9 +256,10 @@ Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, cons
   SignalForwarding forwarding(run->pid());
   if (run->start_error().empty()) {
     io.receive_console();
+    io.start_input();
     record_started(store, record, run->pid());
   }
-  if (relayed) relay_attached(io, record->remove_on_exit ? nullptr : &log, attach);
+  if (io.relays()) relay_attached(io, logged ? &log : nullptr, attach);
   return run->wait(out);
 }
 
@@ -334,7 +423,8 @@ Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, cons
   SignalForwarding forwarding(started.pid);
   if (start) {
     io.receive_console();
-    if (attach.terminal) relay_attached(io, nullptr, attach);
+    io.start_input();
+    if (io.relays()) relay_attached(io, nullptr, attach);
   }
   int status = 0;
   if (started.pid > 0)

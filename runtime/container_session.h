@@ -12,11 +12,13 @@ struct Attachment {
   bool terminal = false;     // -t: it gets a terminal of its own, relayed to ours
 };
 
-// Runs a container whose record `store` holds, in the foreground: its
-// output goes to our stdout and stderr and to its log (straight to our
-// stdio, with no log, for a --rm container without a terminal: the fast
-// path). The record says running once the command runs, and exited with
-// its exit code and OOM flag after (unless --rm).
+// Runs a container whose record `store` holds, in the foreground, in a
+// session of its own: its output goes to our stdout and stderr and to its
+// log (straight to our stdio, with no log, for a --rm container when none
+// of our stdio is a terminal: the fast path; a terminal of ours is never
+// the container's, its data goes through pipes we copy). The record says
+// running once the command runs, and exited with its exit code and OOM
+// flag after (unless --rm).
 Status run_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                     ContainerRecord* record, const Attachment& attach, const ContainerHooks& hooks, RunResult* out);
 
@@ -43,8 +45,9 @@ Status run_detached(const ContainerSpec& spec, const RuntimePaths& paths, const 
                                        ContainerRecord* record, const ShimResume& resumed, const ContainerHooks& hooks);
 
 // Runs `process` in the running container of `record` (namespaces, cgroup,
-// and the capabilities, seccomp filter and no_new_privs of `spec`),
-// attached to our stdio, and waits for it. Signals are forwarded to it.
+// and the capabilities, seccomp filter and no_new_privs of `spec`), in a
+// session of its own, attached to our stdio (through pipes where that is
+// a terminal), and waits for it. Signals are forwarded to it.
 Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, const RuntimePaths& paths,
                      const ContainerRecord& record, const Attachment& attach, RunResult* out);
 

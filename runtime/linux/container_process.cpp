@@ -164,7 +164,12 @@ Status attach_new_terminal(const ProcessSpec& p, int console_socket) {
   return s;
 }
 
-Status attach_stdio(const ContainerStdio& stdio) {
+// The given stdio, in a session of our own: one shared with the caller
+// would make the caller's terminal ours too (TIOCSTI pushes keystrokes
+// into its shell) and its process group ours (kill(0) reaches the
+// caller, its shell and their parents). runc and crun do the same.
+Status attach_stdio_in_new_session(const ContainerStdio& stdio) {
+  if (::setsid() < 0) return Status::from_errno("setsid");
   const int fds[] = {stdio.in, stdio.out, stdio.err};
   for (int target = 0; target <= 2; ++target)
     if (fds[target] != target && ::dup2(fds[target], target) < 0) return Status::from_errno("dup2");
@@ -178,7 +183,8 @@ Status attach_stdio(const ContainerStdio& stdio) {
   auto check = [&](const Status& s) {
     if (!s) fail(error_fd, kExitRuntimeError, s.message());
   };
-  check(p.terminal && stdio.console_socket >= 0 ? attach_new_terminal(p, stdio.console_socket) : attach_stdio(stdio));
+  check(p.terminal && stdio.console_socket >= 0 ? attach_new_terminal(p, stdio.console_socket)
+                                                : attach_stdio_in_new_session(stdio));
   check(limit_bounding_set(p.capabilities));
   // Without no_new_privs only CAP_SYS_ADMIN may load a filter: now, before dropping it.
   if (!bpf.empty() && !p.no_new_privileges) check(load_seccomp_program(bpf));

@@ -53,8 +53,9 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
                        StartResult* out);
 
 // The end of every create or exec sequence, in a child already inside the
-// container's namespaces, root and working directory: stdio (or a new
-// terminal), groups, user, capabilities, no_new_privs, seccomp, then execve.
+// container's namespaces, root and working directory: a session of its own
+// with its stdio (or with a new terminal), groups, user, capabilities,
+// no_new_privs, seccomp, then execve.
 // Failures are written to `error_fd` as "EXIT:message" before exiting with
 // EXIT. `parent` is the pid expected to stay our parent: the parent-death
 // signal is armed last, and if the parent already died we exit.
