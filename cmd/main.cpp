@@ -2,9 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/commands.h"
+#include "cmd/crash_points.h"
 #include "cmd/global_options.h"
 
 int main(int argc, char** argv) {
+  stack::cmd::arm_crash_point();
   CLI::App app{"stack: run multi-container applications described in Compose files, without Docker"};
   app.name("stack");
   app.require_subcommand(1);
