@@ -129,14 +129,18 @@ TEST_F(Stack, AttachedUpPrefixesOutputAndExitsWithTheNamedServicesCode) {
   EXPECT_EQ(r.out, "rc=3\n1\n1\n1\n0\n") << r.err;
 }
 
+// a and b take turns through a shared directory, so that their lines
+// interleave in the same order however late either starts.
 TEST_F(Stack, LogsMergeServicesAndFollowARestartingOne) {
   Outcome r = in_project("logs", R"(services:
   a:
     image: busybox
-    command: ["sh", "-c", "echo a-one; sleep 0.2; echo a-two; sleep 30"]
+    command: ["sh", "-c", "echo a-one; touch /sync/a; until [ -f /sync/b ]; do sleep 0.02; done; echo a-two; exec sleep 30"]
+    volumes: [./sync:/sync]
   b:
     image: busybox
-    command: ["sh", "-c", "sleep 0.1; echo b-one; echo b-err >&2; sleep 30"]
+    command: ["sh", "-c", "until [ -f /sync/a ]; do sleep 0.02; done; echo b-one; echo b-err >&2; touch /sync/b; exec sleep 30"]
+    volumes: [./sync:/sync]
   c:
     image: busybox
     command: ["sh", "-c", "echo c-run; sleep 0.2; exit 1"]
