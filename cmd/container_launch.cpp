@@ -18,6 +18,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
+#include "cmd/crash_points.h"
 #include "cmd/heap_reserve.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
@@ -120,12 +121,14 @@ int launch_container(const LaunchRequest& r, std::string* id, const BatchedLaunc
   for (const auto& j : r.joins) record.networks.push_back(j.network);
   record.gpus = r.gpus;
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
+  crash_point("record-written");
   if (!r.joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
   // For `exec` and `start`, which run its processes the way the init was run.
   if (runtime::Status s = containers.save_spec(spec); !s) {
     containers.discard(record);
     return fail(s.message());
   }
+  crash_point("spec-written");
   std::unique_ptr<netbridge::PortProxy> bound;
   if (!r.ports.empty()) {
     if (netbridge::Status s = netbridge::PortProxy::bind(r.ports, &bound); !s) {
@@ -135,6 +138,7 @@ int launch_container(const LaunchRequest& r, std::string* id, const BatchedLaunc
     // Ports the kernel chose (host port 0) are known once bound.
     for (const auto& m : bound->mappings()) record.ports.push_back(m.to_string());
     containers.save(record);
+    crash_point("ports-bound");
   }
   double created_ms = since();
   if (!r.joins.empty()) {
@@ -143,6 +147,14 @@ int launch_container(const LaunchRequest& r, std::string* id, const BatchedLaunc
       return fail("container " + record.name + ": " + s.message());
     }
   }
+  // From here on it is a container a command may start: until now, one
+  // whose creator was killed is removed, networks joined or not.
+  if (runtime::Status s = containers.complete(&record); !s) {
+    release_networks(record);
+    containers.discard(record);
+    return fail(s.message());
+  }
+  crash_point("record-complete");
   double joined_ms = since();
   runtime::ContainerHooks hooks = network_hooks(record, std::move(bound));
   if (batched) {
@@ -180,6 +192,7 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
   std::vector<int> results(requests.size(), 125);
   if (requests.size() == 1) {
     results[0] = launch_container(requests[0], nullptr);
+    if (results[0] == 0) crash_point("container-started");
     return results;
   }
   // Once here rather than in every launch: looking an image up reads and
@@ -211,6 +224,7 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
     if (has_report) results[l.index] = started.failure_exit;
     if (has_report && started.failure_exit == 0) {
       g_running_shims.push_back(l.pid);
+      crash_point("container-started");
       return;
     }
     if (has_report) std::cerr << "error: container " << requests[l.index].name << ": " << reported.message() << "\n";

@@ -8,7 +8,9 @@
 #include <set>
 
 #include "cmd/commands.h"
+#include "cmd/crash_points.h"
 #include "cmd/project_containers.h"
+#include "cmd/service_devices.h"
 #include "runtime/linux/network_namespace.h"
 #include "runtime/on_disk.h"
 
@@ -70,6 +72,8 @@ void leave_networks(const std::vector<netbridge::Endpoints::Departure>& leaving)
   refresh_hosts(store, networks);
 }
 
+void crash_point_reached(const std::string& step) { crash_point(step); }
+
 }  // namespace
 
 netbridge::NetworkStore network_store() {
@@ -85,6 +89,7 @@ runtime::Status join_networks(const runtime::ContainerRecord& record, const std:
                               bool tell_peers) {
   std::string path = runtime::ContainerStore(runtime_paths().containers).network_namespace_path(record.id);
   if (runtime::Status s = runtime::linux_::create_network_namespace(path); !s) return s;
+  crash_point("network-namespace-made");
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     runtime::Status s = runtime::Status::from_errno("opening " + path);
@@ -95,7 +100,8 @@ runtime::Status join_networks(const runtime::ContainerRecord& record, const std:
   std::unique_ptr<netbridge::Links> links = netbridge::netlink_links();
   std::unique_ptr<netbridge::Firewall> firewall = netbridge::iptables_firewall();
   std::vector<netbridge::Ipv4Address> addresses;
-  runtime::Status s = netbridge::Endpoints(store, *links, *firewall).attach(record.id, record.name, fd, joins, &addresses);
+  runtime::Status s = netbridge::Endpoints(store, *links, *firewall)
+                          .attach(record.id, record.name, fd, joins, &addresses, crash_point_reached);
   ::close(fd);
   if (!s) {
     runtime::linux_::remove_network_namespace(path);
@@ -176,10 +182,17 @@ void release_networks(const std::vector<runtime::ContainerRecord>& records) {
 void release_networks(const runtime::ContainerRecord& record) { release_networks(std::vector<runtime::ContainerRecord>{record}); }
 
 void reclaim_containers(runtime::ContainerStore& store, bool report) {
+  std::vector<runtime::ContainerRecord> removed, incomplete;
   for (const runtime::ContainerRecord& r : store.reclaim_stale(runtime_paths().cgroup_root)) {
-    if (r.remove_on_exit) release_networks(r);  // a kept one keeps its networks, as a stopped one does
+    // A kept one keeps its networks, as a stopped one does.
+    if (r.remove_on_exit || r.incomplete()) removed.push_back(r);
+    if (r.incomplete()) incomplete.push_back(r);
     if (report) std::cerr << "cleaned up container " << r.name << ", whose stack process was killed\n";
   }
+  if (!removed.empty()) release_networks(removed);
+  // The GPUs `up` reserved for an incomplete one, by its name: the next
+  // `up` reserves them again for the container it creates instead.
+  release_gpus(incomplete);
 }
 
 runtime::Status create_project_networks(const schema::Project& project) {

@@ -27,7 +27,7 @@ ContainerStatus container_status(const runtime::ContainerStore& store, const run
   } else if (r.status == "running" || r.status == "restarting") {
     s.state = "dead";  // its runner is gone; the next command reclaims it
   } else {
-    s.state = r.status;
+    s.state = r.incomplete() ? "created" : r.status;  // being created: shown as Docker shows it
   }
   return s;
 }

@@ -19,6 +19,7 @@
 #include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
 #include "cmd/container_status.h"
+#include "cmd/crash_points.h"
 #include "cmd/project_containers.h"
 #include "cmd/progress_display.h"
 #include "cmd/project_logs.h"
@@ -127,7 +128,10 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
       requests.push_back(std::move(request));
     }
     std::vector<int> codes = launch_containers(requests);
+    crash_point("containers-launched");
     refresh_hosts_on(networks_);
+    crash_point("hosts-written");
+    hosts_refreshed_ = true;
     for (int code : codes)
       results->push_back(code == 0 ? runtime::Status::ok() : runtime::Status::error("its error is above"));
     return runtime::Status::ok();
@@ -142,6 +146,11 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
 
   void pause() override { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
 
+  // Whether a batch was created, and every container on the project's
+  // networks had its /etc/hosts rewritten then.
+  bool hosts_refreshed() const { return hosts_refreshed_; }
+  const std::vector<std::string>& networks() const { return networks_; }
+
  private:
   const schema::Project& project_;
   std::map<std::string, runtime::ContainerRecord> records_;
@@ -149,6 +158,7 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
   std::optional<int> timeout_;
   runtime::ContainerStore store_;
   std::vector<std::string> networks_;
+  bool hosts_refreshed_ = false;
 };
 
 // Progress rows and warnings of the executor, on the display and stderr.
@@ -290,6 +300,12 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   if (f.build && f.no_build) return fail("--build and --no-build are incompatible");
   runtime::FileLock lock;
   if (runtime::Status s = lock_project(project.name, &lock); !s) return fail(s.message());
+  // Before the plan reads what exists: a container a killed `up` left
+  // half-made is removed here, to be created again below, not started.
+  {
+    runtime::ContainerStore store(runtime_paths().containers);
+    reclaim_containers(store, false);
+  }
   handle_orphans(project, f.remove_orphans, display);
   orchestrator::DependencyGraph graph(project);
   std::vector<orchestrator::GraphNode> order;
@@ -335,6 +351,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
     release_gpus_of_missing(planned);
     return fail(s.message());
   }
+  crash_point("networks-created");
   spdlog::debug("networks ready in {:.1f} ms",
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - networks_begin).count());
   ProjectRuntime machine(project, std::move(records), std::move(gpus), f.timeout);
@@ -344,6 +361,9 @@ int up(const GlobalOptions& global, const UpFlags& f) {
     release_gpus_of_missing(planned);
     return fail(s.message());
   }
+  // Nothing created: a killed `up` may have left its containers running
+  // before it told them of each other.
+  if (!machine.hosts_refreshed()) refresh_hosts_on(machine.networks());
   lock = {};  // what follows only watches: other commands (stop, logs) may run meanwhile
   if (!f.detach) {
     display.finish();

@@ -12,7 +12,8 @@ std::string Endpoints::host_link_name(const std::string& id, size_t index) {
 }
 
 Status Endpoints::attach(const std::string& id, const std::string& name, int netns_fd,
-                         const std::vector<NetworkJoin>& joins, std::vector<Ipv4Address>* addresses) {
+                         const std::vector<NetworkJoin>& joins, std::vector<Ipv4Address>* addresses,
+                         const std::function<void(const std::string&)>& reached) {
   addresses->clear();
   runtime::FileLock lock;
   if (Status s = store_.lock_links(&lock); !s) return s;
@@ -35,6 +36,7 @@ Status Endpoints::attach(const std::string& id, const std::string& name, int net
     bool first_user = network.leases.empty();
     if (Status s = store_.lease(j.network, id, j.ipv4_address, names, &address); !s) return undo(s);
     joined.push_back(j.network);
+    if (reached) reached("network-leased-" + std::to_string(i + 1));
     auto make_bridge = [&]() -> Status {
       if (Status s = links_.ensure_bridge(network.bridge, network.gateway, network.subnet.prefix, network.mtu); !s)
         return s.with_context("network " + j.network);
@@ -59,6 +61,7 @@ Status Endpoints::attach(const std::string& id, const std::string& name, int net
     }
     if (!added) return undo(added.with_context("network " + j.network));
     addresses->push_back(address);
+    if (reached) reached("network-joined-" + std::to_string(i + 1));
   }
   return Status::ok();
 }

@@ -1,6 +1,7 @@
 // Endpoints: a container joined to its networks and taken off them: leases, bridges, veth pairs, host names.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,9 +27,11 @@ class Endpoints {
   // Joins container `id` (peers find it as `name` and the aliases) to
   // `joins` in order, as eth0, eth1...; the first network's gateway is its
   // default route. Bridges, and their firewall rules, are made on first
-  // use. On failure what was done is undone.
+  // use. On failure what was done is undone. `reached` is told each step
+  // done ("network-leased-N", "network-joined-N", N from 1), for tests that
+  // kill the process there.
   Status attach(const std::string& id, const std::string& name, int netns_fd, const std::vector<NetworkJoin>& joins,
-                std::vector<Ipv4Address>* addresses);
+                std::vector<Ipv4Address>* addresses, const std::function<void(const std::string&)>& reached = {});
 
   // A container leaving: its ID and its networks, in the order joined.
   struct Departure {

@@ -1,7 +1,9 @@
 #include "runtime/container_store.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,7 +94,7 @@ bool ContainerRecord::running() const {
   return status == "running" && pid > 0 && process_start_time(pid) == pid_start_time;
 }
 
-bool ContainerRecord::starting() const { return status == "created" && runner_alive(); }
+bool ContainerRecord::starting() const { return (status == "created" || incomplete()) && runner_alive(); }
 
 bool ContainerRecord::runner_alive() const { return runner > 0 && process_start_time(runner) == runner_start_time; }
 
@@ -107,6 +109,7 @@ bool stale(const ContainerRecord& r) {
 }  // namespace
 
 std::vector<ContainerRecord> ContainerStore::reclaim_stale(const std::string& cgroup_root) {
+  remove_leftovers();
   std::vector<ContainerRecord> reclaimed;
   std::vector<ContainerRecord> records;
   if (!list(&records)) return reclaimed;
@@ -122,7 +125,10 @@ std::vector<ContainerRecord> ContainerStore::reclaim_stale(const std::string& cg
     cgroup.kill_all();
     cgroup.remove();
     std::error_code ec;
-    if (r.remove_on_exit) {
+    // One never completely created is no container to start again: its
+    // network namespace may have joined some of its networks or none.
+    // Removed, it is created anew by the next `up`.
+    if (r.remove_on_exit || r.incomplete()) {
       linux_::remove_network_namespace(network_namespace_path(r.id));
       fs::remove_all(dir(r.id), ec);
       release_name(r);
@@ -259,6 +265,7 @@ Status ContainerStore::create(ContainerRecord* record) {
     ::unlink(name_path(record->name).c_str());  // its container is gone (removed by its --rm runner)
   }
   record->created = timestamp_now();
+  record->status = "creating";
   record->runner = ::getpid();
   record->runner_start_time = process_start_time(record->runner);
   fs::create_directories(dir(record->id), ec);
@@ -267,6 +274,63 @@ Status ContainerStore::create(ContainerRecord* record) {
   if (::symlink(record->id.c_str(), name_path(record->name).c_str()) != 0)
     return Status::from_errno("naming container " + record->id.substr(0, 12) + " " + record->name);
   return Status::ok();
+}
+
+Status ContainerStore::complete(ContainerRecord* record) const {
+  record->status = "created";
+  // Not synced: after a host crash it reads as "creating" or "created",
+  // and either way the kept network namespace is gone and made again.
+  return save(*record, /*durable=*/false);
+}
+
+namespace {
+
+// Whether the process that wrote the temporary file `path` may still be at
+// it: its pid runs, and that process is not younger than the file (a pid
+// used again since).
+bool temporary_file_writer_alive(const std::string& path, pid_t writer) {
+  unsigned long long started = process_start_time(writer);
+  if (started == 0) return false;
+  struct stat file {};
+  if (::stat(path.c_str(), &file) != 0) return true;  // gone already: nothing to do
+  timespec boot_now{}, real_now{};
+  ::clock_gettime(CLOCK_BOOTTIME, &boot_now);
+  ::clock_gettime(CLOCK_REALTIME, &real_now);
+  auto seconds = [](const timespec& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9; };
+  double process_age = seconds(boot_now) - static_cast<double>(started) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double file_age = seconds(real_now) - seconds(file.st_mtim);
+  // The slack covers the clock ticks of the start time and the clocks' drift.
+  return process_age + 2 >= file_age;
+}
+
+bool is_container_id(const std::string& name) {
+  return name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+}  // namespace
+
+void ContainerStore::remove_leftovers() const {
+  // Records are first written under this lock (create), so a directory
+  // without one seen here is no create under way.
+  FileLock lock;
+  if (!FileLock::acquire(root_ + "/lock", &lock)) return;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_, ec)) {
+    std::string id = entry.path().filename().string();
+    if (!is_container_id(id) || !entry.is_directory(ec)) continue;
+    bool has_record = false, live_writer = false;
+    for (const auto& file : fs::directory_iterator(entry.path(), ec)) {
+      std::string name = file.path().filename().string();
+      if (name == "state.json") has_record = true;
+      std::optional<pid_t> writer = temporary_file_writer(name);
+      if (!writer) continue;
+      if (temporary_file_writer_alive(file.path().string(), *writer)) live_writer = true;
+      else ::unlink(file.path().c_str());
+    }
+    if (has_record || live_writer) continue;
+    linux_::remove_network_namespace(network_namespace_path(id));
+    fs::remove_all(entry.path(), ec);
+  }
 }
 
 std::string ContainerStore::names_dir() const { return root_ + "/names"; }

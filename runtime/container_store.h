@@ -22,7 +22,10 @@ struct ContainerRecord {
   std::string image, image_id;  // the reference used, and the image's config digest
   std::vector<std::string> command;
   std::string created, finished;  // RFC 3339
-  std::string status = "created";  // created, running, restarting, exited
+  // creating (record written, creation under way), created, running,
+  // restarting, exited. Only a complete record (not creating) is a container
+  // a command may start: one left creating by a killed creator is removed.
+  std::string status = "created";
   pid_t pid = 0;
   unsigned long long pid_start_time = 0;  // /proc/PID/stat field 22: tells a reused pid apart
   pid_t runner = 0;                        // the `stack` process that runs it
@@ -47,8 +50,11 @@ struct ContainerRecord {
 
   // Running: its status says so and that very process still exists.
   bool running() const;
-  // Created and its runner is still starting it.
+  // Created, or still being created, and its runner is still at it.
   bool starting() const;
+  // Its creation never finished (networks joined, spec written): from
+  // create() until ContainerStore::complete().
+  bool incomplete() const { return status == "creating"; }
   // The process that runs it (a shim, or `run` in the foreground) exists:
   // it is starting, running, or waiting to restart.
   bool runner_alive() const;
@@ -58,8 +64,12 @@ class ContainerStore {
  public:
   explicit ContainerStore(std::string root) : root_(std::move(root)) {}
 
-  // Claims the name (unique among containers) and writes the first record.
+  // Claims the name (unique among containers) and writes the first record,
+  // status "creating": until complete() no command starts it, and once its
+  // creator is gone reclaim_stale() removes it.
   Status create(ContainerRecord* record);
+  // Marks a created container complete: everything it needs to start is made.
+  Status complete(ContainerRecord* record) const;
   // Durable (synced) unless the container is removed on exit, or the state
   // saved lasts only while the host is up anyway (running: after a reboot
   // the record reads as stale whichever state reached the disk).
@@ -89,9 +99,15 @@ class ContainerStore {
 
   // Finishes what a `stack` killed mid-run left: for a record whose runner
   // and container are both gone, kills and removes its cgroup, then removes
-  // it (--rm) or records it as exited with code -1. Returns what it
-  // reclaimed, for the caller to undo what it set up (networks).
+  // it (--rm, or never completely created) or records it as exited with
+  // code -1. Returns what it reclaimed, for the caller to undo what it set
+  // up (networks, GPUs). First removes the leftovers of killed writers (see
+  // remove_leftovers).
   std::vector<ContainerRecord> reclaim_stale(const std::string& cgroup_root);
+  // Under the store's lock: deletes the temporary files (`*.tmp-PID-N`) of
+  // writers that are gone, then every container directory with no record
+  // (a create killed before its first record was in place).
+  void remove_leftovers() const;
 
   // Stops a running container as `docker stop` does: its stop signal, up
   // to `timeout_s` seconds for it to exit, then SIGKILL to everything in its

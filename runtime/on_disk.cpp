@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -66,8 +69,25 @@ void mark_top_of_trees(const std::string& dir) {
   ::close(fd);
 }
 
+namespace {
+
+constexpr const char* kTemporaryInfix = ".tmp-";
+
+}  // namespace
+
+std::optional<int> temporary_file_writer(const std::string& file_name) {
+  size_t infix = file_name.rfind(kTemporaryInfix);
+  if (infix == std::string::npos || infix == 0) return std::nullopt;
+  const char* pid = file_name.c_str() + infix + std::strlen(kTemporaryInfix);
+  char* end = nullptr;
+  long n = std::strtol(pid, &end, 10);
+  if (end == pid || *end != '-' || n <= 0 || n > INT_MAX) return std::nullopt;
+  if (end[1] == '\0' || std::strspn(end + 1, "0123456789") != std::strlen(end + 1)) return std::nullopt;
+  return static_cast<int>(n);
+}
+
 Status write_file_atomically(const std::string& path, const std::string& content, int mode, bool durable) {
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
+  std::string tmp = path + kTemporaryInfix + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Status::from_errno("creating " + tmp);
   if (Status s = write_all(fd, content, tmp); !s) {

@@ -16,6 +16,11 @@ namespace stack::runtime {
 Status write_file_atomically(const std::string& path, const std::string& content, int mode = 0644,
                              bool durable = true);
 
+// The pid of the process that made a temporary file of
+// write_file_atomically, from the file's name (`NAME.tmp-PID-N`); nullopt
+// for any other name. A killed writer leaves its temporary file behind.
+std::optional<int> temporary_file_writer(const std::string& file_name);
+
 // Writes `content` to `path` (created or truncated) without syncing: for
 // files that do not outlive the container they belong to.
 Status write_file(const std::string& path, const std::string& content, int mode = 0644);

@@ -270,13 +270,16 @@ TEST_F(Build, ComposeServicesAreBuiltWhenMissingAndRebuiltWithUpBuild) {
   write("compose.yaml", "name: builds\nservices:\n  app:\n    build:\n      context: ./app\n      args:\n        FLAVOUR: vanilla\n"
                         "      tags: [\"builds-app:extra\"]\n");
   std::string s = "$S -f " + quote((ctx_ / "compose.yaml").string());
-  Outcome r = in_sandbox(s + " up -d >/dev/null && sleep 0.3 && " + s + " logs app && " + s + " build app 2>&1 | grep -c CACHED; " +
+  // The app prints two lines once it runs, after `up -d` has returned: waited for, 10 s at most.
+  std::string two_lines = "i=0; until [ \"$(" + s + " logs app | wc -l)\" -ge 2 ]; do i=$((i+1)); [ $i -lt 200 ] || break; sleep 0.05; done; ";
+  Outcome r = in_sandbox(s + " up -d >/dev/null && " + two_lines + s + " logs app && " + s + " build app 2>&1 | grep -c CACHED; " +
                          "$S image ls | grep -c builds-app");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("app-1  | first\napp-1  | vanilla\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("\n4\n2\n"), std::string::npos) << "every step of `stack build` cached, two names: " << r.out;
   write("app/message.txt", "second\n");
-  r = in_sandbox(s + " up -d >/dev/null && sleep 0.3 && " + s + " logs app | tail -2; " + s + " up -d --build 2>&1 | grep -c Recreated; sleep 0.3; " +
+  r = in_sandbox(s + " up -d >/dev/null && " + two_lines + s + " logs app | tail -2; " + s + " up -d --build 2>&1 | grep -c Recreated; " +
+                 two_lines +
                  s + " logs app | tail -2; " + s + " down -t 0 --rmi local >/dev/null; $S image ls | grep -c builds-app");
   EXPECT_NE(r.out.find("app-1  | first\napp-1  | vanilla\n1\napp-1  | second\napp-1  | vanilla\n"), std::string::npos)
       << "up without --build keeps the image; up --build rebuilds and recreates: " << r.out << r.err;

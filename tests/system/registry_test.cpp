@@ -139,7 +139,10 @@ TEST_F(Registry, UpPullsMissingImagesAsPullPolicySaysAndBuildsPullTheirBase) {
   std::ofstream(project / "app/Dockerfile") << "FROM 127.0.0.1:15000/test/base:1\nRUN echo built-on-pulled-base > /from-base\n";
   std::string p = "$P -f " + (project / "compose.yaml").string();
   Outcome r = with_registry(push_with_skopeo("busybox", "test/base:1") + " && " + push_with_skopeo("busybox", "test/other:1") +
-                            " && " + p + " up -d 2>&1 | grep -c 'Pull complete'; " + p + " ps --services | sort; " +
+                            " && " + p + " up -d 2>&1 | grep -c 'Pull complete'; " +
+                            // The one-shot app runs on after `up -d`: ps and its log wait for its end.
+                            "i=0; until " + p + " ps -a app | grep -q Exited; do i=$((i+1)); [ $i -lt 200 ] || break; sleep 0.05; done; " +
+                            p + " ps --services | sort; " +
                             p + " logs app; " + p + " --profile offline up -d offline >/dev/null; echo never=$?; " + p + " pull -q; echo pull=$?; " +
                             p + " down -t 0 >/dev/null");
   // web's image pulled once (app's base is then there); never does not pull.

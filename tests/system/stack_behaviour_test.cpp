@@ -9,12 +9,17 @@ namespace {
 
 class Stack : public Container {
  protected:
-  // Writes `compose` into a project directory named `name` and runs SCRIPT there.
+  // Writes `compose` into a project directory named `name` and runs SCRIPT
+  // there. SCRIPT may call `wait_for 'CONDITION'`, which polls the shell
+  // condition until it holds, for 10 s at most (then says so on stderr and
+  // fails): what a container does after `up` returns takes its own time.
   Outcome in_project(const std::string& name, const std::string& compose, const std::string& script) {
     fs::path dir = root_ / name;
     fs::create_directories(dir);
     std::ofstream(dir / "compose.yaml") << compose;
-    return in_sandbox("ip link set lo up; cd " + quote(dir.string()) + "; " + script);
+    return in_sandbox("wait_for() { i=0; until eval \"$1\" >/dev/null 2>&1; do i=$((i+1)); "
+                      "if [ $i -ge 200 ]; then echo \"timed out waiting for: $1\" >&2; return 1; fi; sleep 0.05; done; }; "
+                      "ip link set lo up; cd " + quote(dir.string()) + "; " + script);
   }
 };
 
@@ -90,14 +95,14 @@ TEST_F(Stack, RestartPolicyBacksOffAndAStopIsNotUndone) {
     command: ["sleep", "30"]
     restart: always
 )",
-                         "$S up -d >/dev/null; sleep 2; "
+                         "$S up -d >/dev/null; wait_for '$S ps -a flaky | grep -q \"Exited (1), 3 restarts\"'; "
                          "$S ps -a flaky | tail -n +2 | awk '{print $4, $5, $6, $7}'; "
                          "$S logs -t --no-log-prefix flaky | cut -d' ' -f1 | cut -dT -f2 | tr -d Z | "
                          "  awk -F: '{t=$1*3600+$2*60+$3; if (NR>1) printf \"%d\\n\", ((t-p)*1000 >= 100*2^(NR-2)); p=t}'; "
                          // a crash of steady's init brings it back; a stop does not
-                         "pid=$($S container inspect restarts-steady-1 | grep '\"Pid\"' | tr -dc 0-9); kill -9 $pid; sleep 0.5; "
-                         "$S ps steady | tail -n +2 | awk '{print $4, $5, $6, $7}'; "
-                         "$S stop steady >/dev/null; sleep 0.5; $S ps -a steady | tail -n +2 | awk '{print $4, $5}'; "
+                         "pid=$($S container inspect restarts-steady-1 | grep '\"Pid\"' | tr -dc 0-9); kill -9 $pid; "
+                         "wait_for '$S ps steady | grep -q \"Up, 1 restarts\"'; $S ps steady | tail -n +2 | awk '{print $4, $5, $6, $7}'; "
+                         "$S stop steady >/dev/null; $S ps -a steady | tail -n +2 | awk '{print $4, $5}'; "
                          "$S start steady >/dev/null; $S ps steady | tail -n +2 | awk '{print $4, $5}'; "
                          "$S down -t 0 >/dev/null");
   EXPECT_EQ(r.out, "Exited (1), 3 restarts\n1\n1\n1\nUp, 1 restarts \nExited (137),\nUp, 1\n") << r.err;
@@ -124,20 +129,25 @@ TEST_F(Stack, AttachedUpPrefixesOutputAndExitsWithTheNamedServicesCode) {
   EXPECT_EQ(r.out, "rc=3\n1\n1\n1\n0\n") << r.err;
 }
 
+// a and b take turns through a shared directory, so that their lines
+// interleave in the same order however late either starts.
 TEST_F(Stack, LogsMergeServicesAndFollowARestartingOne) {
   Outcome r = in_project("logs", R"(services:
   a:
     image: busybox
-    command: ["sh", "-c", "echo a-one; sleep 0.2; echo a-two; sleep 30"]
+    command: ["sh", "-c", "echo a-one; touch /sync/a; until [ -f /sync/b ]; do sleep 0.02; done; echo a-two; exec sleep 30"]
+    volumes: [./sync:/sync]
   b:
     image: busybox
-    command: ["sh", "-c", "sleep 0.1; echo b-one; echo b-err >&2; sleep 30"]
+    command: ["sh", "-c", "until [ -f /sync/a ]; do sleep 0.02; done; echo b-one; echo b-err >&2; touch /sync/b; exec sleep 30"]
+    volumes: [./sync:/sync]
   c:
     image: busybox
     command: ["sh", "-c", "echo c-run; sleep 0.2; exit 1"]
     restart: on-failure:2
 )",
-                         "$S up -d >/dev/null; sleep 0.5; $S logs --no-color a b; "
+                         "$S up -d >/dev/null; wait_for '$S logs a | grep -q a-two && $S logs b | grep -q b-err'; "
+                         "$S logs --no-color a b; "
                          "$S logs --tail 1 --no-log-prefix a; "
                          "timeout 10 $S logs -f c | grep -c 'c-1  | c-run'; "
                          "$S logs --since 1h a | grep -c a-one; $S logs --since bogus a; echo since=$?; "
@@ -153,12 +163,12 @@ TEST_F(Stack, DownKillsAtOnceWhatIgnoresItsStopSignalAndSignalsWhatCatchesIt) {
   s4: {image: busybox, command: ["sleep", "300"]}
   polite:
     image: busybox
-    command: ["sh", "-c", "trap 'echo got TERM > /data/term; exit 0' TERM; while true; do sleep 0.05; done"]
+    command: ["sh", "-c", "trap 'echo got TERM > /data/term; exit 0' TERM; touch /data/ready; while true; do sleep 0.05; done"]
     volumes: [./out:/data]
 )",
                          // The default grace period is 10 s: the sleeps are
                          // killed at once, the trap answers TERM at once.
-                         "$S up -d >/dev/null; sleep 0.3; timeout 5 $S down >/dev/null; echo rc=$?; cat out/term");
+                         "$S up -d >/dev/null; wait_for '[ -f out/ready ]'; timeout 5 $S down >/dev/null; echo rc=$?; cat out/term");
   EXPECT_EQ(r.out, "rc=0\ngot TERM\n") << r.err;
 }
 
@@ -172,12 +182,14 @@ volumes:
   data:
 )";
   Outcome r = in_project("persist", compose,
-                         "$S up -d >/dev/null; sleep 0.2; $S down -t 0 >/dev/null; "
-                         "$S up -d >/dev/null; sleep 0.2; "
-                         "shim=$($S container inspect persist-db-1 | grep '\"Runner\"' | tr -dc 0-9); kill -9 $shim; sleep 0.3; "
-                         "cat $STACK_ROOT/volumes/persist_data/_data/count; "
+                         "count=$STACK_ROOT/volumes/persist_data/_data/count; "
+                         "$S up -d >/dev/null; wait_for '[ \"$(cat $count)\" = 1 ]'; $S down -t 0 >/dev/null; "
+                         "$S up -d >/dev/null; wait_for '[ \"$(cat $count)\" = 2 ]'; "
+                         "shim=$($S container inspect persist-db-1 | grep '\"Runner\"' | tr -dc 0-9); kill -9 $shim; "
+                         "wait_for '! kill -0 $shim'; cat $count; "
                          "$S down -t 0 >/dev/null; echo down=$?; "
-                         "$S up -d >/dev/null; sleep 0.2; $S down -v -t 0 >/dev/null; ls $STACK_ROOT/volumes | grep -c persist");
+                         "$S up -d >/dev/null; wait_for '[ \"$(cat $count)\" = 3 ]'; $S down -v -t 0 >/dev/null; "
+                         "ls $STACK_ROOT/volumes | grep -c persist");
   EXPECT_EQ(r.out, "2\ndown=0\n0\n") << r.err;
 }
 
@@ -215,8 +227,9 @@ TEST_F(Stack, ANewVolumeStartsWithWhatTheImageHasThereAndKeepsItsOwnAfter) {
 volumes:
   conf:
 )",
-                         "$S up -d >/dev/null; sleep 0.3; $S logs --no-log-prefix app; $S down -t 0 >/dev/null; "
-                         "$S up -d >/dev/null; sleep 0.3; $S logs --no-log-prefix app; ls $STACK_ROOT/volumes/seeded_conf/_data | grep -c passwd; "
+                         "$S up -d >/dev/null; wait_for '$S exec -T app grep -q changed /etc/group'; $S logs --no-log-prefix app; "
+                         "$S down -t 0 >/dev/null; "
+                         "$S up -d >/dev/null; wait_for '$S logs app | grep -q .'; $S logs --no-log-prefix app; ls $STACK_ROOT/volumes/seeded_conf/_data | grep -c passwd; "
                          "$S down -v -t 0 >/dev/null");
   EXPECT_EQ(r.out, "root:x:0:\nchanged\n1\n") << r.err;
 }
@@ -228,7 +241,8 @@ TEST_F(Stack, AnonymousVolumesFollowTheirContainerAndGoWithDownV) {
     command: ["sh", "-c", "cat /cache/n 2>/dev/null || echo none; echo kept > /cache/n; exec sleep 30"]
     volumes: [/cache]
 )",
-                         "$S up -d >/dev/null; sleep 0.3; $S up -d --force-recreate >/dev/null; sleep 0.3; "
+                         "$S up -d >/dev/null; wait_for '[ \"$($S exec -T app cat /cache/n)\" = kept ]'; "
+                         "$S up -d --force-recreate >/dev/null; wait_for '$S logs app | grep -q .'; "
                          "$S logs --no-log-prefix app; ls $STACK_ROOT/volumes | wc -l; "
                          "$S run --rm -T app sh -c 'cat /cache/n 2>/dev/null || echo fresh'; ls $STACK_ROOT/volumes | wc -l; "
                          "$S down -v -t 0 | grep -c Volume; ls $STACK_ROOT/volumes | wc -l");
@@ -247,7 +261,8 @@ volumes:
 )",
                          "$S image import " + tar + " withvol --change 'VOLUME [\"/data\", \"/logs\"]' >/dev/null; "
                          "$S image import " + tar + " bad --change 'VOLUME data' 2>&1 | grep -c absolute; "
-                         "$S up -d >/dev/null; sleep 0.3; $S up -d --force-recreate >/dev/null; sleep 0.3; "
+                         "$S up -d >/dev/null; wait_for '[ \"$($S exec -T db cat /data/n)\" = kept ]'; "
+                         "$S up -d --force-recreate >/dev/null; wait_for '[ $($S logs db | wc -l) = 2 ]'; "
                          "$S logs --no-log-prefix db; ls $STACK_ROOT/volumes | wc -l; "
                          "$S down -v -t 0 | grep -c Volume; ls $STACK_ROOT/volumes | wc -l");
   EXPECT_EQ(r.out, "1\nkept\n2\n2\n2\n0\n") << r.err;  // the recreated one found its data
@@ -357,7 +372,8 @@ TEST_F(Stack, RunMakesAOneOffOnTheProjectsNetworkAndExecReachesAService) {
     command: ["true"]
     depends_on: [db]
 )",
-                         "$S run --rm tests sh -c 'sleep 0.2; wget -qO- http://db/index.html'; echo rc=$?; "
+                         "$S run --rm tests sh -c 'i=0; until wget -qO- http://db/index.html 2>/dev/null; do "
+                         "i=$((i+1)); [ $i -lt 200 ] || exit 1; sleep 0.05; done'; echo rc=$?; "
                          "$S exec -T db cat /tmp/index.html; $S run --rm tests sh -c 'exit 7'; echo rc=$?; "
                          "$S ps -a | grep -c run-; $S down -t 0 >/dev/null");
   EXPECT_EQ(r.out, " Container oneoff-db-1  Started\nhello\nrc=0\nhello\n Container oneoff-db-1  Running\nrc=7\n0\n") << r.err;

@@ -126,5 +126,85 @@ networks:
   EXPECT_NE(r.err.find("external network outside does not exist"), std::string::npos) << r.err;
 }
 
+// Two services on two networks, one publishing a port: every step of a
+// container's creation happens at least once.
+const char* kTwoNetworks = R"(services:
+  a:
+    image: busybox
+    command: ["sleep", "300"]
+    networks: [front, back]
+    ports: ["8080:80"]
+  b:
+    image: busybox
+    command: ["sleep", "300"]
+    networks: [front, back]
+networks:
+  front: {}
+  back: {}
+)";
+
+// The steps of creation STACK_TEST_CRASH_AT can stop `stack` at (see
+// cmd/crash_points.h), in order.
+const char* const kCreationSteps[] = {
+    "networks-created", "record-written",   "spec-written",     "ports-bound",
+    "network-namespace-made", "network-leased-1", "network-joined-1", "network-leased-2",
+    "network-joined-2", "record-complete",  "container-started", "containers-launched",
+    "hosts-written",
+};
+
+// `up -d` killed (SIGKILL to it and its forked launches, as `kill -9
+// -PGID`) right after each step of creation; the next `up -d` must give
+// every container all of its networks, seen from inside it, and each
+// container once.
+TEST_F(Container, AnUpKilledAtAnyStepOfCreationIsCompletedWithEveryNetworkByTheNextUp) {
+  fs::path dir = root_ / "crash";
+  fs::create_directories(dir);
+  std::ofstream(dir / "compose.yaml") << kTwoNetworks;
+  std::string steps, expected;
+  for (const char* step : kCreationSteps) {
+    steps += std::string(" ") + step;
+    expected += std::string(step) + " killed=137 up=0\n" + step + " a: eth0 eth1 lo reaches b\n" + step +
+                " b: eth0 eth1 lo reaches a\n" + step + " ps: crash-a-1 Up crash-b-1 Up\n";
+  }
+  // Inside a container: the interfaces with an IPv4 address, and whether
+  // the peer answers by its service name on its first network.
+  auto inside = [](const std::string& service, const std::string& peer) {
+    return "echo \"$step " + service + ": $($S exec -T " + service + " sh -c '" +
+           "ip -4 -o addr show | awk \"{print \\$2}\" | sort | tr \"\\n\" \" \"; "
+           "ping -c1 -W2 " + peer + " >/dev/null && echo reaches " + peer + "')\"; ";
+  };
+  std::string script =
+      "export STACK_ROOT=" + quote((root_ / "state").string()) + "; S=" STACK_BINARY "; ip link set lo up; cd " +
+      quote(dir.string()) + "; for step in" + steps + "; do "
+      "STACK_TEST_CRASH_AT=$step $S up -d >/dev/null 2>&1; killed=$?; "
+      "$S up -d >/dev/null 2>>up.err; echo \"$step killed=$killed up=$?\"; " +
+      inside("a", "b") + inside("b", "a") +
+      "echo \"$step ps: $($S ps -a | tail -n +2 | awk '{print $1, $4}' | tr '\\n' ' ' | sed 's/ $//')\"; "
+      "$S down -t 0 >/dev/null 2>>down.err; done; "
+      "ip -br link | grep -vc '^lo'; $S network ls | grep -c crash; cat up.err down.err";
+  Outcome r = shell("timeout -k 5 300 unshare --mount --net --fork -- sh -c " + quote(script));
+  EXPECT_EQ(r.out, expected + "0\n0\n") << r.err;
+}
+
+// A temporary file a killed writer left in a container's directory, and a
+// directory holding nothing but one, are removed by the next command; the
+// temporary file of a writer that still runs is not.
+TEST_F(Container, TemporaryFilesOfKilledWritersAndHalfMadeDirectoriesAreRemovedByTheNextCommand) {
+  fs::path dir = root_ / "leftovers";
+  fs::create_directories(dir);
+  std::ofstream(dir / "compose.yaml") << "services:\n  a: {image: busybox, command: [\"sleep\", \"300\"]}\n";
+  Outcome r = in_sandbox(
+      "cd " + quote(dir.string()) + "; $S up -d >/dev/null; "
+      "c=$STACK_ROOT/containers/$($S ps -q); half=$STACK_ROOT/containers/$(printf '%064d' 7); "
+      "sh -c 'exit 0' & dead=$!; wait $dead; sleep 300 & live=$!; "
+      "echo '{' > $c/state.json.tmp-$dead-1; echo '{' > $c/state.json.tmp-$live-2; "
+      "mkdir $half; echo '{' > $half/state.json.tmp-$dead-3; "
+      "$S ps | tail -n +2 | awk '{print $1, $4}'; "
+      "ls $c | grep -c tmp-$dead; ls $c | grep -c tmp-$live; ls -d $half 2>/dev/null | wc -l; "
+      "kill $live; wait $live; $S ps >/dev/null; ls $c | grep -c tmp-; "
+      "$S down -t 0 >/dev/null; echo down=$?");
+  EXPECT_EQ(r.out, "leftovers-a-1 Up\n0\n1\n0\n0\ndown=0\n") << r.err;
+}
+
 }  // namespace
 }  // namespace stack_system_test
