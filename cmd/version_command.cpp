@@ -1,5 +1,4 @@
 // `stack version`.
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -10,19 +9,6 @@
 #endif
 
 namespace stack::cmd {
-
-std::string stack_root() {
-  const char* root = std::getenv("STACK_ROOT");
-  return root && *root ? root : "/var/lib/stack";
-}
-
-runtime::RuntimePaths runtime_paths() {
-  runtime::RuntimePaths paths;
-  paths.containers = stack_root() + "/containers";
-  paths.seccomp_cache = stack_root() + "/seccomp";
-  paths.mount_points = stack_root() + "/mount-points";
-  return paths;
-}
 
 void add_version_command(CLI::App& app, int& exit_code) {
   auto format = std::make_shared<std::string>("text");
