@@ -400,5 +400,29 @@ volumes:
       << r.err;
 }
 
+TEST_F(Stack, UpResolvesEveryImageBeforeMakingAnything) {
+  Outcome r = in_project("early", R"(services:
+  first:
+    image: busybox
+    command: ["sleep", "30"]
+    volumes: [data:/data]
+  second:
+    image: nosuch:1
+    pull_policy: never
+    command: ["sleep", "30"]
+    depends_on: [first]
+volumes:
+  data:
+)",
+                         "cgroups=$(ls -d /sys/fs/cgroup/*/stack/*/ /sys/fs/cgroup/stack/*/ 2>/dev/null); "
+                         "$S up -d 2>err.txt; echo up=$?; grep -c 'service second: image nosuch:1 is missing' err.txt; "
+                         "$S run --rm second true 2>err.txt; echo run=$?; grep -c 'service second: image nosuch:1 is missing' err.txt; "
+                         "$S container ls -a | tail -n +2 | wc -l; $S network ls | grep -c early; "
+                         "ls $STACK_ROOT/volumes | grep -c early; "
+                         "[ \"$(ls -d /sys/fs/cgroup/*/stack/*/ /sys/fs/cgroup/stack/*/ 2>/dev/null)\" = \"$cgroups\" ] && echo cgroups=same; "
+                         "$S down -v -t 0 >/dev/null 2>&1");
+  EXPECT_EQ(r.out, "up=1\n1\nrun=1\n1\n0\n0\n0\ncgroups=same\n") << r.err;
+}
+
 }  // namespace
 }  // namespace stack_system_test
