@@ -244,7 +244,7 @@ TEST_F(Build, AddFetchesUrlsAndNamesTheOnesItCannotReach) {
   std::string build_cmd = "$S image build --progress plain -t fetched:1 " + quote(ctx_.string());
   Outcome r = in_sandbox("ip link set lo up; " + serve + build_cmd + " 2>&1 | tail -1; " + build_cmd +
                          " 2>&1 | grep -c CACHED; $S container run --rm fetched:1 sh -c 'cat /models/weights.bin; stat -c %a /models/weights.bin'; "
-                         "pkill -f 'httpd -p 127.0.0.1:18080'");
+                         "pkill -f 'httpd -p 127.0.0.1:1808[0]'");
   EXPECT_EQ(r.out, "Built fetched:1 (" + r.out.substr(r.out.find('(') + 1, 12) + ")\n1\nremote weights\n600\n") << r.err;
 
   write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:18081/weights.bin /models/\n");
@@ -253,7 +253,7 @@ TEST_F(Build, AddFetchesUrlsAndNamesTheOnesItCannotReach) {
   EXPECT_NE(refused.err.find("Dockerfile:2: ADD: downloading http://127.0.0.1:18081/weights.bin: Failed to connect"),
             std::string::npos) << refused.err;
   write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:18080/missing.bin /models/\n");
-  Outcome missing = in_sandbox("ip link set lo up; " + serve + build_cmd + "; pkill -f 'httpd -p 127.0.0.1:18080'");
+  Outcome missing = in_sandbox("ip link set lo up; " + serve + build_cmd + "; pkill -f 'httpd -p 127.0.0.1:1808[0]'");
   EXPECT_NE(missing.err.find("downloading http://127.0.0.1:18080/missing.bin: the server answered HTTP 404"), std::string::npos)
       << missing.err;
   fs::remove_all(www);
