@@ -48,7 +48,10 @@ void add_container_process_commands(CLI::App& container, int& exit_code);
 runtime::Status remove_unused_image(const std::string& name_or_id, std::string* removed_reference,
                                     std::string* removed_digest);
 
-// STACK_ROOT, or /var/lib/stack: where images, volumes and project state live.
+// STACK_ROOT, or /var/lib/stack: where images, volumes and project state
+// live. The first call in a process makes it (0711) and its stores'
+// directories (0700), and tightens those an older stack left looser
+// (cmd/state_root.cpp).
 std::string stack_root();
 std::string images_root();
 // Where containers' layers, cgroups and compiled seccomp filters live.

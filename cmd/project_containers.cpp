@@ -43,6 +43,14 @@ void write_volume_labels(const std::string& dir, const std::map<std::string, std
   runtime::write_file(dir + "/labels.json", nlohmann::json(labels).dump() + "\n");
 }
 
+// A volume's directory (its labels and _data) is root's alone; _data
+// itself keeps the mode the image or the container gives it, which is what
+// the container sees through its bind mount.
+runtime::Status make_volume_directories(const std::string& data) {
+  if (runtime::Status st = runtime::make_private_directory(fs::path(data).parent_path().string(), 0700); !st) return st;
+  return runtime::make_directories(data);
+}
+
 runtime::Status seed_volume(const std::string& image_name, const std::string& target, const std::string& data) {
   runtime::ImageStore images(images_root());
   runtime::Image image;
@@ -68,7 +76,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     if (runtime::Status st = volume_dir(name, &dir); !st) return st;
     std::string data = dir + "/_data";
     bool created = !fs::exists(data);
-    if (runtime::Status st = runtime::make_directories(data); !st) return st;
+    if (runtime::Status st = make_volume_directories(data); !st) return st;
     if (created) {
       write_volume_labels(dir, {{kProjectLabel, project.name}, {kVolumeContainerLabel, r.name}});
       if (runtime::Status st = seed_volume(r.image, target, data); !st)
@@ -107,7 +115,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
         if (volume->external && !fs::is_directory(data))
           return runtime::Status::error("external volume " + volume->name + " does not exist");
         bool created = !fs::exists(data);
-        if (runtime::Status st = runtime::make_directories(data); !st) return st;
+        if (runtime::Status st = make_volume_directories(data); !st) return st;
         if (created && !volume->external) write_volume_labels(dir, {{kProjectLabel, project.name}, {kVolumeLabel, volume->key}});
         // As Docker: a new volume starts with what the image has where it is mounted.
         if (created && !volume->external)

@@ -71,4 +71,28 @@ runtime::Status build_services(const schema::Project& project, const std::vector
   return runtime::Status::ok();
 }
 
+runtime::Status resolve_service_images(const schema::Project& project,
+                                       const std::vector<const schema::ServiceSpec*>& services, const ImagePolicy& policy) {
+  runtime::ImageStore store(images_root());
+  for (const schema::ServiceSpec* s : services) {
+    std::string name = service_image(project, *s);
+    runtime::Image existing;
+    if (store.find(name, &existing)) continue;
+    std::string why;
+    if (s->build_context) {
+      if (policy.build == ImagePolicy::Build::None) why = "--no-build forbids building it";
+    } else if (!policy.pull.empty()) {
+      if (policy.pull == "never") why = "--pull never forbids pulling it";
+    } else if (s->pull_policy == "never") {
+      why = "its pull_policy never forbids pulling it";
+    } else if (s->pull_policy == "build") {
+      why = "its pull_policy build pulls nothing and it has no build section";
+    }
+    if (!why.empty()) return runtime::Status::error("service " + s->name + ": image " + name + " is missing and " + why);
+  }
+  if (runtime::Status s = pull_services(services, policy.pull, false); !s) return s;
+  if (policy.build == ImagePolicy::Build::None) return runtime::Status::ok();
+  return build_services(project, services, policy.build == ImagePolicy::Build::Missing, {});
+}
+
 }  // namespace stack::cmd

@@ -34,4 +34,22 @@ runtime::Status build_with_progress(const builder::BuildRequest& request, const 
 runtime::Status build_services(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
                                bool only_missing, const BuildOptions& options);
 
+// How `up` and `run` get their services' images: `pull` (up --pull)
+// over each service's pull_policy when not empty; `build` says which
+// images of services with `build:` are built.
+struct ImagePolicy {
+  enum class Build { Missing, All, None };
+  std::string pull;
+  Build build = Build::Missing;
+};
+
+// Makes sure each of `services` has its image before anything is created
+// for them, as Compose does: first every image that is missing and may be
+// neither pulled (pull_policy or --pull never) nor built (--no-build) is
+// an error naming its service and image, before any pull or build starts;
+// then registry images are pulled as pull_services and built ones built
+// as build_services does. Stops at the first failure.
+runtime::Status resolve_service_images(const schema::Project& project,
+                                       const std::vector<const schema::ServiceSpec*>& services, const ImagePolicy& policy);
+
 }  // namespace stack::cmd

@@ -155,6 +155,8 @@ int run(const GlobalOptions& global, const RunFlags& f) {
   const schema::Project& project = *ref->project;
   const schema::ServiceSpec* service = project.service(f.service);
   if (!service) return fail("no such service: " + f.service);
+  // Its image first, as Compose: a missing one starts none of its dependencies.
+  if (runtime::Status s = resolve_service_images(project, {service}, {}); !s) return fail(s.message());
   if (!f.no_deps && !service->depends_on.empty()) {
     std::vector<std::string> deps;
     for (const auto& [name, dep] : service->depends_on)
@@ -162,8 +164,6 @@ int run(const GlobalOptions& global, const RunFlags& f) {
     if (!deps.empty())
       if (int rc = up_detached(global, deps); rc != 0) return rc;
   }
-  if (runtime::Status s = pull_services({service}, "", false); !s) return fail(s.message());
-  if (runtime::Status s = build_services(project, {service}, true, {}); !s) return fail(s.message());
   LaunchRequest r;
   const schema::Node* services_tree = ref->loaded->tree.find("services");
   const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;

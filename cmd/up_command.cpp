@@ -47,26 +47,20 @@ struct UpFlags {
 
 bool on_terminal() { return ::isatty(STDOUT_FILENO); }
 
-// The images of the services about to start: registry images pulled as
-// their pull_policy (or --pull) says; built ones built, all with --build,
-// the missing ones otherwise, none with --no-build (a missing one is then
-// an error).
+// The images of the services about to start, before anything is made:
+// registry images pulled as their pull_policy (or --pull) says; built ones
+// built, all with --build, the missing ones otherwise, none with
+// --no-build (a missing one is then an error).
 runtime::Status prepare_images(const schema::Project& project, const std::vector<orchestrator::GraphNode>& order,
                              const UpFlags& f) {
   std::vector<const schema::ServiceSpec*> services;
   for (const auto& node : order)
     if (const schema::ServiceSpec* s = project.service(node.name); s && node.kind == orchestrator::GraphNode::Kind::Service)
       services.push_back(s);
-  if (runtime::Status s = pull_services(services, f.pull, false); !s) return s;
-  if (!f.no_build) return build_services(project, services, !f.build, {});
-  runtime::ImageStore store(images_root());
-  for (const schema::ServiceSpec* s : services) {
-    runtime::Image image;
-    if (s->build_context && !store.find(service_image(project, *s), &image))
-      return runtime::Status::error("service " + s->name + ": image " + service_image(project, *s) +
-                                    " is missing and --no-build forbids building it");
-  }
-  return runtime::Status::ok();
+  ImagePolicy policy;
+  policy.pull = f.pull;
+  policy.build = f.no_build ? ImagePolicy::Build::None : f.build ? ImagePolicy::Build::All : ImagePolicy::Build::Missing;
+  return resolve_service_images(project, services, policy);
 }
 
 orchestrator::ObservedContainer observed(const runtime::ContainerStore& store, const runtime::ContainerRecord& r) {

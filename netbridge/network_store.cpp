@@ -84,7 +84,7 @@ Status NetworkStore::list(std::vector<NetworkRecord>* out) const {
 Status NetworkStore::create(const NetworkOptions& o, NetworkRecord* out, bool* created) {
   if (created) *created = false;
   if (o.name.size() > 64 || !runtime::valid_object_name(o.name)) return Status::error("invalid network name \"" + o.name + "\" (letters, digits, '_', '.', '-')");
-  if (Status s = runtime::make_directories(root_); !s) return s;
+  if (Status s = runtime::make_private_directory(root_, 0700); !s) return s;
   runtime::FileLock lock;
   if (Status s = runtime::FileLock::acquire(root_ + "/lock", &lock); !s) return s;
   if (find(o.name, out)) return Status::ok();
@@ -169,7 +169,7 @@ Status NetworkStore::lease(const std::string& network, const std::string& endpoi
 }
 
 Status NetworkStore::lock_links(runtime::FileLock* out) const {
-  if (Status s = runtime::make_directories(root_); !s) return s;
+  if (Status s = runtime::make_private_directory(root_, 0700); !s) return s;
   return runtime::FileLock::acquire(root_ + "/links.lock", out);
 }
 

@@ -112,7 +112,7 @@ Status GpuLedger::write(const std::vector<GpuHold>& holds) const {
 
 Status GpuLedger::reserve(const std::vector<GpuWant>& wants, const std::vector<Gpu>& inventory, const Exists& exists,
                           std::map<std::string, std::vector<std::string>>* granted) {
-  if (Status s = runtime::make_directories(dir_); !s) return s;
+  if (Status s = runtime::make_private_directory(dir_, 0700); !s) return s;
   runtime::FileLock lock;
   if (Status s = runtime::FileLock::acquire(dir_ + "/lock", &lock); !s) return s;
   std::vector<GpuHold> holds;

@@ -268,8 +268,8 @@ Status ContainerStore::create(ContainerRecord* record) {
   record->status = "creating";
   record->runner = ::getpid();
   record->runner_start_time = process_start_time(record->runner);
-  fs::create_directories(dir(record->id), ec);
-  if (ec) return Status::error("creating " + dir(record->id) + ": " + ec.message());
+  // Its writable layer and log are its own: only root reads them.
+  if (Status s = make_private_directory(dir(record->id), 0700); !s) return s;
   if (Status s = save(*record); !s) return s;
   if (::symlink(record->id.c_str(), name_path(record->name).c_str()) != 0)
     return Status::from_errno("naming container " + record->id.substr(0, 12) + " " + record->name);

@@ -45,6 +45,7 @@ std::vector<std::string> ImageStore::lower_dirs(const std::vector<std::string>& 
 }
 
 Status ImageStore::prepare() const {
+  if (Status s = make_private_directory(root_, 0700); !s) return s;
   std::error_code ec;
   for (const char* sub : {"/blobs/sha256", "/layers", "/pins"}) {
     fs::create_directories(root_ + sub, ec);

@@ -65,6 +65,10 @@ Status copy_image_directory(const std::vector<std::string>& layer_dirs, const st
       continue;
     }
     if (is_opaque(top.string())) clear_directory(dest);
+    // As Docker: the volume's own directory takes the owner and mode the
+    // image gives the path, so that the image's user can write to it.
+    if (::chown(dest.c_str(), st.st_uid, st.st_gid) != 0) return Status::from_errno("chown " + dest);
+    if (::chmod(dest.c_str(), st.st_mode & 07777) != 0) return Status::from_errno("chmod " + dest);
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(top, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec)) {

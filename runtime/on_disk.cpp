@@ -58,6 +58,30 @@ Status make_directories(const std::string& path) {
   return Status::ok();
 }
 
+Status make_private_directory(const std::string& path, mode_t mode) {
+  // mkdir first: on a container's start path the directory is new.
+  int made = ::mkdir(path.c_str(), mode);
+  if (made != 0 && errno == ENOENT) {
+    size_t slash = path.find_last_of('/', path.find_last_not_of('/'));
+    if (slash == std::string::npos || slash == 0) return Status::from_errno("creating " + path);
+    if (Status s = make_directories(path.substr(0, slash)); !s) return s;
+    made = ::mkdir(path.c_str(), mode);
+  }
+  if (made == 0) {
+    // The umask takes the others' bits, not the owner's: 0711 made 0700 under umask 077.
+    if ((mode & 077) != 0 && ::chmod(path.c_str(), mode) != 0) return Status::from_errno("setting the mode of " + path);
+    return Status::ok();
+  }
+  if (errno != EEXIST) return Status::from_errno("creating " + path);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::from_errno("reading " + path);
+  if (!S_ISDIR(st.st_mode)) return Status::error(path + " is not a directory");
+  mode_t now = st.st_mode & 07777;
+  if ((now & ~mode) == 0) return Status::ok();
+  if (::chmod(path.c_str(), now & mode) != 0) return Status::from_errno("setting the mode of " + path);
+  return Status::ok();
+}
+
 void mark_top_of_trees(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;

@@ -1,6 +1,8 @@
 // On-disk state: atomic file writes (temp, fsync, rename), reads and exclusive locks for the stores under STACK_ROOT.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <ctime>
 #include <string>
@@ -35,6 +37,14 @@ std::string format_timestamp(const timespec& at);
 
 // mkdir -p (mode 0755); an absolute path.
 Status make_directories(const std::string& path);
+
+// Makes `path` a directory of exactly `mode` (missing parents 0755, as
+// make_directories), whatever the umask takes from group and others; when
+// it exists, takes away the
+// bits that `mode` does not have (a tree an older stack made readable by
+// everyone), leaving it no looser than `mode`. For the state root and the
+// stores under it, which hold other users' data.
+Status make_private_directory(const std::string& path, mode_t mode);
 
 // Marks `dir` as the top of unrelated directory trees (chattr +T), so that
 // ext2/3/4 place its subdirectories in block groups of their own rather

@@ -379,5 +379,66 @@ TEST_F(Stack, RunMakesAOneOffOnTheProjectsNetworkAndExecReachesAService) {
   EXPECT_EQ(r.out, " Container oneoff-db-1  Started\nhello\nrc=0\nhello\n Container oneoff-db-1  Running\nrc=7\n0\n") << r.err;
 }
 
+TEST_F(Stack, StateIsRootsAloneAndANonRootServiceStillWritesItsVolumeAndTmp) {
+  // An image whose /data belongs to uid 1000 and whose /tmp is everyone's, as Docker images make them.
+  std::string image = "cp -a " + quote((root_ / "rootfs").string()) + " img; mkdir img/data; chown 1000:1000 img/data; "
+                      "chmod 1777 img/tmp; tar -C img -cf img.tar . && $S image import img.tar userimg >/dev/null; ";
+  Outcome r = in_project("privy", R"(services:
+  app:
+    image: userimg
+    user: "1000"
+    command: ["sh", "-c", "echo v > /data/v; echo vol=$$?; echo t > /tmp/t; echo tmp=$$?; exec sleep 30"]
+    volumes: [data:/data]
+volumes:
+  data:
+)",
+                         image +
+                             // As an older stack left them: readable by all, tightened by the next command.
+                             "R=$STACK_ROOT; chmod 755 $R $R/volumes $R/containers $R/images; "
+                             "$S up -d >/dev/null; echo up=$?; "
+                             "for i in $(seq 200); do $S logs app | grep -q tmp= && break; sleep 0.05; done; "
+                             "$S logs --no-log-prefix app; "
+                             "stat -c '%a %n' $R $R/containers $R/volumes $R/images $R/projects $R/networks | sed \"s|$R|R|\"; "
+                             "stat -c '%a' $R/containers/*/state.json | wc -l; stat -c '%a' $(dirname $R/containers/*/state.json); "
+                             "stat -c '%a' $R/volumes/privy_data; stat -c '%a %u' $R/volumes/privy_data/_data; "
+                             "nobody='setpriv --reuid 65534 --regid 65534 --clear-groups'; "
+                             "$nobody cat $R/volumes/privy_data/_data/v >/dev/null 2>&1; echo volume-read=$?; "
+                             "$nobody cat $R/containers/*/log >/dev/null 2>&1; echo log-read=$?; "
+                             "$nobody cat $R/containers/*/state.json >/dev/null 2>&1; echo state-read=$?; "
+                             "$nobody ls $R >/dev/null 2>&1; echo root-list=$?; "
+                             "$nobody $S container ls -a 2>/dev/null | grep -c privy; "
+                             "$S down -v -t 0 >/dev/null");
+  EXPECT_EQ(r.out,
+            "up=0\nvol=0\ntmp=0\n"
+            "711 R\n700 R/containers\n700 R/volumes\n700 R/images\n700 R/projects\n700 R/networks\n"
+            "1\n700\n700\n755 1000\n"
+            "volume-read=1\nlog-read=1\nstate-read=1\nroot-list=2\n0\n")
+      << r.err;
+}
+
+TEST_F(Stack, UpResolvesEveryImageBeforeMakingAnything) {
+  Outcome r = in_project("early", R"(services:
+  first:
+    image: busybox
+    command: ["sleep", "30"]
+    volumes: [data:/data]
+  second:
+    image: nosuch:1
+    pull_policy: never
+    command: ["sleep", "30"]
+    depends_on: [first]
+volumes:
+  data:
+)",
+                         "cgroups=$(ls -d /sys/fs/cgroup/*/stack/*/ /sys/fs/cgroup/stack/*/ 2>/dev/null); "
+                         "$S up -d 2>err.txt; echo up=$?; grep -c 'service second: image nosuch:1 is missing' err.txt; "
+                         "$S run --rm second true 2>err.txt; echo run=$?; grep -c 'service second: image nosuch:1 is missing' err.txt; "
+                         "$S container ls -a | tail -n +2 | wc -l; $S network ls | grep -c early; "
+                         "ls $STACK_ROOT/volumes | grep -c early; "
+                         "[ \"$(ls -d /sys/fs/cgroup/*/stack/*/ /sys/fs/cgroup/stack/*/ 2>/dev/null)\" = \"$cgroups\" ] && echo cgroups=same; "
+                         "$S down -v -t 0 >/dev/null 2>&1");
+  EXPECT_EQ(r.out, "up=1\n1\nrun=1\n1\n0\n0\n0\ncgroups=same\n") << r.err;
+}
+
 }  // namespace
 }  // namespace stack_system_test

@@ -46,6 +46,24 @@ TEST_F(LayerCopyTest, UpperLayersWinAndModesAndLinksAreKept) {
   EXPECT_EQ(st.st_mode & 0777, 0640u);
 }
 
+TEST_F(LayerCopyTest, TheDestinationTakesTheOwnerAndModeOfTheTopmostDirectory) {
+  bool root = ::geteuid() == 0;
+  ::chmod((root_ / "lower/srv/data").c_str(), 0700);
+  ::chmod((root_ / "upper/srv/data").c_str(), 0770);
+  if (root) {
+    ASSERT_EQ(::chown((root_ / "upper/srv/data").c_str(), 1000, 1001), 0);
+  }
+  ::chmod((root_ / "dest").c_str(), 0755);
+  ASSERT_TRUE(copy_image_directory(layers(), "/srv/data", (root_ / "dest").string()));
+  struct stat st {};
+  ASSERT_EQ(::stat((root_ / "dest").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0770u);
+  if (root) {
+    EXPECT_EQ(st.st_uid, 1000u);
+    EXPECT_EQ(st.st_gid, 1001u);
+  }
+}
+
 TEST_F(LayerCopyTest, NothingAtThePathCopiesNothing) {
   ASSERT_TRUE(copy_image_directory(layers(), "/var/lib/none", (root_ / "dest").string()));
   EXPECT_TRUE(fs::is_empty(root_ / "dest"));

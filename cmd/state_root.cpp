@@ -1,0 +1,78 @@
+// STACK_ROOT: where it is, and its stores' directories, made private to root on first use.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "cmd/commands.h"
+#include "runtime/on_disk.h"
+
+namespace stack::cmd {
+namespace {
+
+// Only root reads what the stores hold: volume data, writable layers,
+// logs, image layers (which may hold what a build copied in), network
+// leases, who holds which GPU. Containers reach what they need of it
+// through mounts that root makes, so none of it needs to be open to
+// others. The root itself lets others through (0711) but not list it, as
+// Docker's 0710 keeps out all but its remapped users. Left out:
+// mount-points, the layer of empty mount points every container has,
+// which holds nothing and is made whole by one rename when first needed.
+struct StoreDirectory {
+  const char* name;
+  mode_t mode;
+};
+constexpr StoreDirectory kStoreDirectories[] = {
+    {"containers", 0700}, {"volumes", 0700}, {"images", 0700}, {"builder", 0700},
+    {"projects", 0700},   {"networks", 0700}, {"gpus", 0700},   {"seccomp", 0700},
+};
+constexpr mode_t kRootMode = 0711;
+
+// Makes the root and its stores' directories, or tightens those that an
+// older stack made readable by all. A failure (not root, a read-only
+// root) is left to the command, which meets it where it writes.
+void prepare_state_root(const std::string& root) {
+  if (runtime::Status s = runtime::make_private_directory(root, kRootMode); !s) {
+    spdlog::debug("state root: {}", s.message());
+    return;
+  }
+  for (const StoreDirectory& d : kStoreDirectories)
+    if (runtime::Status s = runtime::make_private_directory(root + "/" + d.name, d.mode); !s)
+      spdlog::debug("state root: {}", s.message());
+}
+
+}  // namespace
+
+std::string stack_root() {
+  const char* env = std::getenv("STACK_ROOT");
+  std::string root = env && *env ? env : "/var/lib/stack";
+  static std::once_flag prepared;
+  std::call_once(prepared, [&root] { prepare_state_root(root); });
+  return root;
+}
+
+runtime::RuntimePaths runtime_paths() {
+  runtime::RuntimePaths paths;
+  paths.containers = stack_root() + "/containers";
+  paths.seccomp_cache = stack_root() + "/seccomp";
+  paths.mount_points = stack_root() + "/mount-points";
+  // The shim's supervisor is installed beside us (build/cmd, /usr/bin).
+  static const std::pair<std::string, std::string> programs = [] {
+    std::error_code ec;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec) return std::pair<std::string, std::string>();
+    std::string supervisor = std::filesystem::path(self).parent_path().string() + "/stack-shim";
+    if (::access(supervisor.c_str(), X_OK) != 0) return std::pair<std::string, std::string>();
+    return std::pair(self, supervisor);
+  }();
+  paths.stack_binary = programs.first;
+  paths.supervisor = programs.second;
+  return paths;
+}
+
+}  // namespace stack::cmd
