@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "tests/unit/memory_files.h"
 #include "schema/dotenv.h"
 #include "schema/loader.h"
 #include "schema/project.h"
@@ -14,16 +15,7 @@
 namespace stack::schema {
 namespace {
 
-class MemoryFiles : public StackFileSource {
- public:
-  std::map<std::string, std::string> files;
-  std::optional<std::string> read(const std::string& path) override {
-    auto it = files.find(path);
-    if (it == files.end()) return std::nullopt;
-    return it->second;
-  }
-  bool exists(const std::string& path) override { return files.count(path) > 0; }
-};
+using test_support::MemoryFiles;
 
 // CPU seconds of this process: the suite runs in parallel with others on
 // few cores, and waiting for a core is not the loader's time.

@@ -5,21 +5,12 @@
 #include "schema/checks.h"
 #include "schema/project.h"
 #include "schema/serialize.h"
+#include "tests/unit/memory_files.h"
 
 namespace stack::schema {
 namespace {
 
-// Stack files in memory, so loader tests touch no disk.
-class MemoryFiles : public StackFileSource {
- public:
-  std::map<std::string, std::string> files;
-  std::optional<std::string> read(const std::string& path) override {
-    auto it = files.find(path);
-    if (it == files.end()) return std::nullopt;
-    return it->second;
-  }
-  bool exists(const std::string& path) override { return files.count(path) > 0; }
-};
+using test_support::MemoryFiles;
 
 LoadedProject load(MemoryFiles& files, LoadOptions options = {}) {
   if (options.working_dir.empty()) options.working_dir = "/p/app";

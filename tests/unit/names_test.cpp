@@ -1,4 +1,5 @@
 // Names: what may become a path or a kernel object, and how errors quote what a file holds.
+#include "tests/unit/memory_files.h"
 #include "schema/names.h"
 
 #include <gtest/gtest.h>
@@ -129,16 +130,7 @@ TEST(Dotenv, InterpolationErrorsDoNotQuoteTheValue) {
   EXPECT_EQ(diags.all()[0].format().find("TOKEN"), std::string::npos) << diags.all()[0].format();
 }
 
-class MemoryFiles : public StackFileSource {
- public:
-  std::map<std::string, std::string> files;
-  std::optional<std::string> read(const std::string& path) override {
-    auto it = files.find(path);
-    if (it == files.end()) return std::nullopt;
-    return it->second;
-  }
-  bool exists(const std::string& path) override { return files.count(path) > 0; }
-};
+using test_support::MemoryFiles;
 
 // Every error of a file with one 4 MB line, excerpt included, stays short.
 TEST(Diagnostics, AFourMegabyteLineGivesAShortError) {
