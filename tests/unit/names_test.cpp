@@ -1,5 +1,4 @@
 // Names: what may become a path or a kernel object, and how errors quote what a file holds.
-#include "tests/unit/memory_files.h"
 #include "schema/names.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +6,7 @@
 #include "schema/diagnostics.h"
 #include "schema/dotenv.h"
 #include "schema/loader.h"
+#include "tests/unit/memory_files.h"
 
 namespace stack::schema {
 namespace {
