@@ -101,7 +101,7 @@ class Node {
   // set of entries change only through the methods below, which keep the
   // key index in step.
   const std::vector<Entry>& entries() const { return entries_; }
-  std::span<Entry> entries() { return entries_; }
+  std::span<Entry> entries();
   const Node* find(std::string_view key) const;
   Node* find(std::string_view key);
   const Entry* find_entry(std::string_view key) const;
@@ -111,7 +111,7 @@ class Node {
   void append(std::string key, Node value, Mark key_mark);
   // Replaces all entries by `entries`, whose keys the caller knows are distinct.
   void assign_entries(std::vector<Entry> entries);
-  void reserve_entries(size_t n) { entries_.reserve(n); }
+  void reserve_entries(size_t n);
   bool erase(std::string_view key);
   // Erases every entry `drop` is true of, in one pass; returns how many.
   size_t erase_if(const std::function<bool(const Entry&)>& drop);
@@ -151,6 +151,11 @@ struct Entry {
   Mark key_mark;
   Node value;
 };
+
+// Defined once Entry is complete: clang instantiates what they use of the
+// vector where they are defined.
+inline std::span<Entry> Node::entries() { return entries_; }
+inline void Node::reserve_entries(size_t n) { entries_.reserve(n); }
 
 // Resolves a plain scalar's type by YAML 1.2 core-schema rules.
 Node::Type resolve_plain_type(std::string_view text);
