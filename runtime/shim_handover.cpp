@@ -95,7 +95,10 @@ std::optional<std::string> read_handover(const std::string& argument) {
   if (argument.rfind("fd:", 0) != 0 || argument.size() == 3 ||
       argument.find_first_not_of("0123456789", 3) != std::string::npos)
     return std::nullopt;
-  int fd = std::stoi(argument.substr(3));
+  return read_handed_fd(std::stoi(argument.substr(3)));
+}
+
+std::string read_handed_fd(int fd) {
   std::string text;
   char buf[4096];
   for (off_t at = 0;;) {

@@ -49,6 +49,8 @@ int handover_fd(const std::string& text);
 // The text behind such an argument, the fd closed after; nullopt when the
 // argument is not one.
 std::optional<std::string> read_handover(const std::string& argument);
+// The whole of a memfd handed across exec (from its start), the fd closed after.
+std::string read_handed_fd(int fd);
 
 // The hidden `stack` command the supervisor execs back into.
 inline constexpr const char* kShimResumeCommand = "__shim-resume";

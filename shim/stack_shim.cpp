@@ -26,24 +26,9 @@ namespace {
 
 using namespace stack;
 
-// The probes' filter, from the memfd the shim wrote it to.
-std::string read_filter(int fd) {
-  std::string bpf;
-  char buf[4096];
-  for (off_t at = 0;;) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    bpf.append(buf, static_cast<size_t>(n));
-    at += n;
-  }
-  ::close(fd);
-  return bpf;
-}
-
 std::unique_ptr<runtime::HealthMonitor> start_health(const runtime::SupervisorHandover& h) {
   if (!h.health || h.health_bpf_fd < 0) return nullptr;
-  std::string bpf = read_filter(h.health_bpf_fd);
+  std::string bpf = runtime::read_handed_fd(h.health_bpf_fd);
   std::optional<std::string> spec_text = runtime::read_whole_file(h.spec_path);
   if (!spec_text || bpf.empty()) return nullptr;
   runtime::ContainerSpec spec;
