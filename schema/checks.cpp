@@ -106,10 +106,16 @@ std::optional<Node> check_string_list(const Node& v, const std::string& path, No
 }
 
 std::optional<Node> check_string_map(const Node& v, const std::string& path, NormalizeContext& cx) {
-  auto map = list_to_map(v, ListSplit::Equals, path, cx.diags);
-  if (!map) return std::nullopt;
+  // A mapping is read in place: copying 100k entries first doubled the time.
+  std::optional<Node> from_list;
+  if (!v.is_mapping()) {
+    from_list = list_to_map(v, ListSplit::Equals, path, cx.diags);
+    if (!from_list) return std::nullopt;
+  }
+  const Node& map = v.is_mapping() ? v : *from_list;
   Node out = Node::mapping(v.mark());
-  for (const Entry& e : map->entries()) {
+  out.reserve_entries(map.size());
+  for (const Entry& e : map.entries()) {
     if (e.value.is_null()) {
       out.append(e.key, Node::null(e.value.mark()), e.key_mark);
     } else if (e.value.is_scalar()) {

@@ -504,6 +504,7 @@ void apply_env_files(Node& service, const std::string& path, Cx& cx) {
     }
   }
   if (environment) {
+    merged.reserve_entries(merged.size() + environment->size());
     for (const Entry& e : environment->entries()) {
       Node value = e.value;
       // `KEY` with no value passes the variable through from the environment.
