@@ -135,18 +135,21 @@ TEST_F(Stack, LogsMergeServicesAndFollowARestartingOne) {
   Outcome r = in_project("logs", R"(services:
   a:
     image: busybox
-    command: ["sh", "-c", "echo a-one; touch /sync/a; until [ -f /sync/b ]; do sleep 0.02; done; echo a-two; exec sleep 30"]
+    command: ["sh", "-c", "echo a-one; until [ -f /sync/b ]; do sleep 0.02; done; echo a-two; exec sleep 30"]
     volumes: [./sync:/sync]
   b:
     image: busybox
-    command: ["sh", "-c", "until [ -f /sync/a ]; do sleep 0.02; done; echo b-one; echo b-err >&2; touch /sync/b; exec sleep 30"]
+    command: ["sh", "-c", "until [ -f /sync/a ]; do sleep 0.02; done; echo b-one; echo b-err >&2; exec sleep 30"]
     volumes: [./sync:/sync]
   c:
     image: busybox
     command: ["sh", "-c", "echo c-run; sleep 0.2; exit 1"]
     restart: on-failure:2
 )",
-                         "$S up -d >/dev/null; wait_for '$S logs a | grep -q a-two && $S logs b | grep -q b-err'; "
+                         // Each line is logged before the next is asked for: a line's
+                         // time is when its shim read it, so only that orders them.
+                         "$S up -d >/dev/null; wait_for '$S logs a | grep -q a-one'; touch sync/a; "
+                         "wait_for '$S logs b | grep -q b-err'; touch sync/b; wait_for '$S logs a | grep -q a-two'; "
                          "$S logs --no-color a b; "
                          "$S logs --tail 1 --no-log-prefix a; "
                          "timeout 10 $S logs -f c | grep -c 'c-1  | c-run'; "
