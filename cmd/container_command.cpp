@@ -154,7 +154,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
       std::printf("%-14s %-20s %-30s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS / NAME");
     for (const auto& r : records) {
       ContainerStatus st = container_status(store, r);
-      if (!lf->all && st.state != "running" && st.state != "restarting") continue;
+      if (!lf->all && !st.up()) continue;
       std::string status = st.text();
       std::string command;
       for (const auto& a : r.command) command += (command.empty() ? "" : " ") + a;
@@ -163,7 +163,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
       for (const auto& p : r.ports) ports += (ports.empty() ? "" : ", ") + p;
       if (lf->format == "json")
         out.push_back({{"ID", r.id}, {"Names", r.name}, {"Image", r.image}, {"Command", command},
-                       {"CreatedAt", r.created}, {"State", st.state}, {"Status", status},
+                       {"CreatedAt", r.created}, {"State", runtime::to_string(st.state)}, {"Status", status},
                        {"Health", st.health.value_or("")}, {"ExitCode", r.exit_code}, {"RestartCount", r.restart_count}, {"Ports", ports}, {"Networks", r.networks}});
       else
         std::printf("%-14s %-20s %-30s %-22s %s   %s%s\n", r.id.substr(0, 12).c_str(), r.image.c_str(),

@@ -310,7 +310,7 @@ int start_container(const std::string& name, bool attach, bool interactive) {
   runtime::ContainerRecord record;
   if (runtime::Status s = containers.find(name, &record); !s) return fail(s.message());
   // Just stopped: its shim recorded the end and is finishing up.
-  for (int i = 0; i < 400 && record.status == "exited" && record.runner_alive(); ++i)
+  for (int i = 0; i < 400 && record.state == runtime::ContainerState::Exited && record.runner_alive(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (record.running() || record.runner_alive()) return fail("container " + record.name + " is already running");
   // A start asked for by a user lifts the stop a user asked for.
@@ -331,7 +331,7 @@ int start_container(const std::string& name, bool attach, bool interactive) {
   if (!mappings.empty())
     if (netbridge::Status s = netbridge::PortProxy::bind(mappings, &bound); !s)
       return fail("container " + record.name + ": " + s.message());
-  record.status = "created";
+  record.move_to(runtime::ContainerState::Created);
   record.exit_code = 0;
   record.oom_killed = false;
   record.finished.clear();

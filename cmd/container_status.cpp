@@ -2,14 +2,23 @@
 
 namespace stack::cmd {
 
+using runtime::ContainerState;
+
 std::string ContainerStatus::text() const {
-  if (state == "running") {
-    if (!health) return "Up";
-    return *health == "starting" ? "Up (health: starting)" : "Up (" + *health + ")";
+  switch (state) {
+    case ContainerState::Running:
+      if (!health) return "Up";
+      return *health == "starting" ? "Up (health: starting)" : "Up (" + *health + ")";
+    case ContainerState::Restarting:
+      return "Restarting (" + std::to_string(exit_code) + ")";
+    case ContainerState::Exited:
+      return "Exited (" + std::to_string(exit_code) + ")";
+    case ContainerState::Dead:
+      return "Dead";
+    case ContainerState::Creating:
+    case ContainerState::Created:
+      break;
   }
-  if (state == "restarting") return "Restarting (" + std::to_string(exit_code) + ")";
-  if (state == "exited") return "Exited (" + std::to_string(exit_code) + ")";
-  if (state == "dead") return "Dead";
   return "Created";
 }
 
@@ -17,17 +26,18 @@ ContainerStatus container_status(const runtime::ContainerStore& store, const run
   ContainerStatus s;
   s.exit_code = r.exit_code;
   s.restarts = r.restart_count;
+  bool recorded_up = r.state == ContainerState::Running || r.state == ContainerState::Restarting;
   if (r.running()) {
-    s.state = "running";
+    s.state = ContainerState::Running;
     if (auto h = store.health(r)) s.health = h->status;
-  } else if (r.status == "restarting" && r.runner_alive()) {
-    s.state = "restarting";
-  } else if (r.status == "running" && r.runner_alive()) {
-    s.state = "running";  // its init just ended: the shim is recording it
-  } else if (r.status == "running" || r.status == "restarting") {
-    s.state = "dead";  // its runner is gone; the next command reclaims it
+  } else if (recorded_up && r.runner_alive()) {
+    // Restarting: waiting out its back-off. Running: its init just ended
+    // and the shim is recording that.
+    s.state = r.state;
+  } else if (recorded_up) {
+    s.state = ContainerState::Dead;  // its runner is gone; the next command reclaims it
   } else {
-    s.state = r.incomplete() ? "created" : r.status;  // being created: shown as Docker shows it
+    s.state = r.incomplete() ? ContainerState::Created : r.state;  // being created: shown as Docker shows it
   }
   return s;
 }

@@ -9,10 +9,15 @@
 namespace stack::cmd {
 
 struct ContainerStatus {
-  std::string state;                  // created, running, restarting, exited, dead
+  runtime::ContainerState state = runtime::ContainerState::Created;  // as shown: never Creating
   std::optional<std::string> health;  // starting, healthy, unhealthy: with a healthcheck, while it runs
   int exit_code = 0;
   int restarts = 0;
+
+  // Running, or waiting to restart: what `ps` lists without --all.
+  bool up() const { return state == runtime::ContainerState::Running || state == runtime::ContainerState::Restarting; }
+  // Exited or dead: it will not run again unless started.
+  bool ended() const { return state == runtime::ContainerState::Exited || state == runtime::ContainerState::Dead; }
 
   // "Up", "Up (healthy)", "Up (health: starting)", "Restarting (3)",
   // "Exited (0)", "Created", "Dead": as `docker ps` words it.

@@ -14,10 +14,10 @@ void add_gpus_command(CLI::App& app, int& exit_code) {
   sub->add_option("--format", *format, "Output format")->check(CLI::IsMember({"table", "json"}));
   sub->callback([format, &exit_code] {
     const DeviceInventory& inventory = DeviceInventory::host();
-    const std::vector<orchestrator::Gpu>& gpus = inventory.gpus;
-    orchestrator::GpuLedger ledger(gpu_ledger_dir());
-    std::vector<orchestrator::GpuHold> holds = ledger.holds(container_exists());
-    auto holder_of = [&](const orchestrator::Gpu& gpu) -> const orchestrator::GpuHold* {
+    const std::vector<devices::Gpu>& gpus = inventory.gpus;
+    devices::GpuLedger ledger(gpu_ledger_dir());
+    std::vector<devices::GpuHold> holds = ledger.holds(container_exists());
+    auto holder_of = [&](const devices::Gpu& gpu) -> const devices::GpuHold* {
       for (const auto& h : holds)
         if (h.gpu == gpu.id) return &h;
       return nullptr;
@@ -27,7 +27,7 @@ void add_gpus_command(CLI::App& app, int& exit_code) {
       for (const auto& gpu : gpus) {
         nlohmann::json g = {{"id", gpu.id}, {"uuid", gpu.uuid}, {"cdi_names", gpu.cdi_names}};
         g["index"] = gpu.index ? nlohmann::json(*gpu.index) : nlohmann::json();
-        const orchestrator::GpuHold* h = holder_of(gpu);
+        const devices::GpuHold* h = holder_of(gpu);
         g["held_by"] = h ? nlohmann::json{{"container", h->holder.container}, {"project", h->holder.project},
                                           {"service", h->holder.service}}
                          : nlohmann::json();
@@ -44,7 +44,7 @@ void add_gpus_command(CLI::App& app, int& exit_code) {
     }
     std::cout << std::left << std::setw(6) << "GPU" << std::setw(44) << "UUID" << "HELD BY\n";
     for (const auto& gpu : gpus) {
-      const orchestrator::GpuHold* h = holder_of(gpu);
+      const devices::GpuHold* h = holder_of(gpu);
       std::cout << std::setw(6) << (gpu.index ? std::to_string(*gpu.index) : "-") << std::setw(44)
                 << (gpu.uuid.empty() ? gpu.id : gpu.uuid)
                 << (h ? h->holder.container + " (service " + h->holder.service + ")" : "-") << "\n";

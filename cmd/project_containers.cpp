@@ -62,7 +62,7 @@ runtime::Status seed_volume(const std::string& image_name, const std::string& ta
 
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& s, int number,
                                const std::string& config_hash, LaunchRequest* out, const std::string& container_name,
-                               const std::vector<orchestrator::Gpu>& gpus) {
+                               const std::vector<devices::Gpu>& gpus) {
   LaunchRequest r;
   r.image = service_image(project, s);
   r.name = container_name.empty() ? service_container_name(project, s, number) : container_name;
@@ -153,7 +153,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   o.cpus = s.cpus;
   if (s.shm_size) o.shm_size = static_cast<uint64_t>(*s.shm_size);
   if (runtime::Status st = apply_devices(s, gpus, &o); !st) return st;
-  for (const orchestrator::Gpu& gpu : gpus) r.gpus.push_back(gpu.id);
+  for (const devices::Gpu& gpu : gpus) r.gpus.push_back(gpu.id);
   r.user = s.user;
   r.init = s.init;
   r.tty = s.tty;

@@ -8,7 +8,7 @@
 
 #include "cmd/container_launch.h"
 #include "cmd/global_options.h"
-#include "orchestrator/gpu_inventory.h"
+#include "devices/gpu_inventory.h"
 #include "orchestrator/planner.h"
 #include "runtime/container_store.h"
 #include "runtime/on_disk.h"
@@ -52,7 +52,7 @@ runtime::Status remove_volume(const std::string& name);
 // reserved for it (see service_devices.h).
 runtime::Status service_launch(const schema::Project& project, const schema::ServiceSpec& service, int number,
                                const std::string& config_hash, LaunchRequest* out, const std::string& container_name = "",
-                               const std::vector<orchestrator::Gpu>& gpus = {});
+                               const std::vector<devices::Gpu>& gpus = {});
 
 // Serializes commands that change a project (up, down, stop...): waits,
 // saying so, while another holds STACK_ROOT/projects/<project>.lock.

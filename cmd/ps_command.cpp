@@ -28,7 +28,7 @@ std::string gpu_list(const std::vector<std::string>& ids) {
   std::string text;
   for (const std::string& id : ids) {
     std::string shown = id;
-    for (const orchestrator::Gpu& gpu : DeviceInventory::host().gpus)
+    for (const devices::Gpu& gpu : DeviceInventory::host().gpus)
       if (gpu.id == id && gpu.index) shown = std::to_string(*gpu.index);
     text += (text.empty() ? "" : ",") + shown;
   }
@@ -54,7 +54,7 @@ int ps(const GlobalOptions& global, const PsFlags& f) {
     const std::string& service = r.labels.at(kServiceLabel);
     if (!f.only.empty() && std::find(f.only.begin(), f.only.end(), service) == f.only.end()) continue;
     ContainerStatus st = container_status(store, r);
-    if (!f.all && st.state != "running" && st.state != "restarting") continue;
+    if (!f.all && !st.up()) continue;
     if (f.services) {
       if (services.insert(service).second) std::cout << service << "\n";
       continue;
@@ -68,7 +68,7 @@ int ps(const GlobalOptions& global, const PsFlags& f) {
     std::string status = st.text() + (st.restarts ? ", " + std::to_string(st.restarts) + " restarts" : "");
     if (f.format == "json") {
       out.push_back({{"ID", r.id}, {"Name", r.name}, {"Image", r.image}, {"Service", service},
-                     {"Project", ref->name}, {"State", st.state}, {"Health", st.health.value_or("")},
+                     {"Project", ref->name}, {"State", runtime::to_string(st.state)}, {"Health", st.health.value_or("")},
                      {"ExitCode", st.exit_code}, {"RestartCount", st.restarts}, {"Status", status},
                      {"Publishers", r.ports}, {"Gpus", r.gpus}, {"CreatedAt", r.created}});
       continue;

@@ -132,7 +132,7 @@ int start_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>&
   for (const runtime::ContainerRecord& listed : records) {
     runtime::ContainerRecord r;
     if (!store.find(listed.id, &r)) continue;  // as it is now: it may have just been stopped
-    if (r.running() || (r.runner_alive() && r.status != "exited")) continue;
+    if (r.running() || (r.runner_alive() && r.state != runtime::ContainerState::Exited)) continue;
     if (start_container(r.name, false, false) != 0) rc = 1;
     else progress(r.name, "Started");
   }
@@ -172,7 +172,7 @@ int run(const GlobalOptions& global, const RunFlags& f) {
   std::snprintf(id, sizeof id, "%012llx", static_cast<unsigned long long>(random() & 0xffffffffffffULL));
   std::string name = !f.name.empty() ? f.name : project.name + "-" + service->name + "-run-" + id;
   std::vector<PlannedContainer> planned = {{name, service}};
-  std::map<std::string, std::vector<orchestrator::Gpu>> gpus;
+  std::map<std::string, std::vector<devices::Gpu>> gpus;
   if (runtime::Status s = reserve_gpus(project.name, planned, &gpus); !s) return fail(s.message());
   // As Compose: the project's networks, when nothing made them yet.
   if (runtime::Status s = create_project_networks(project); !s) {
@@ -463,7 +463,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
     store.list(&all);
     std::map<std::string, std::map<std::string, int>> projects;  // project -> state -> count
     for (const auto& r : all)
-      if (auto p = r.labels.find(kProjectLabel); p != r.labels.end()) ++projects[p->second][container_status(store, r).state];
+      if (auto p = r.labels.find(kProjectLabel); p != r.labels.end()) ++projects[p->second][std::string(runtime::to_string(container_status(store, r).state))];
     std::printf("%-24s %s\n", "NAME", "STATUS");
     for (const auto& [name, states] : projects) {
       if (!*ls_all && !states.count("running") && !states.count("restarting")) continue;

@@ -9,14 +9,14 @@
 #include <iostream>
 
 #include "cmd/commands.h"
-#include "orchestrator/nvidia_driver.h"
+#include "devices/nvidia_driver.h"
 
 namespace stack::cmd {
 namespace {
 
 // One CDI device node as the runtime makes it: numbers and mode from the
 // spec, or else from the host's node.
-runtime::Status device_node(const orchestrator::CdiDeviceNode& n, runtime::DeviceNode* node, runtime::DeviceRule* rule) {
+runtime::Status device_node(const devices::CdiDeviceNode& n, runtime::DeviceNode* node, runtime::DeviceRule* rule) {
   std::string host = n.host_path.empty() ? n.path : n.host_path;
   struct stat st {};
   bool on_host = ::stat(host.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
@@ -35,8 +35,8 @@ runtime::Status device_node(const orchestrator::CdiDeviceNode& n, runtime::Devic
 
 // Several GPUs of one spec bring its spec-wide edits each: a node, mount
 // or variable is applied once.
-runtime::Status apply_edits(const orchestrator::CdiEdits& edits, runtime::RunOptions* o, std::vector<std::string>* cdi_env) {
-  for (const orchestrator::CdiDeviceNode& n : edits.device_nodes) {
+runtime::Status apply_edits(const devices::CdiEdits& edits, runtime::RunOptions* o, std::vector<std::string>* cdi_env) {
+  for (const devices::CdiDeviceNode& n : edits.device_nodes) {
     if (std::any_of(o->device_nodes.begin(), o->device_nodes.end(), [&](const runtime::DeviceNode& d) { return d.path == n.path; }))
       continue;
     runtime::DeviceNode node;
@@ -45,14 +45,14 @@ runtime::Status apply_edits(const orchestrator::CdiEdits& edits, runtime::RunOpt
     o->device_nodes.push_back(node);
     o->device_rules.push_back(rule);
   }
-  for (const orchestrator::CdiMount& m : edits.mounts) {
+  for (const devices::CdiMount& m : edits.mounts) {
     bool read_only = std::find(m.options.begin(), m.options.end(), "ro") != m.options.end();
     std::string volume = m.host_path + ":" + m.container_path + (read_only ? ":ro" : "");
     if (std::find(o->volumes.begin(), o->volumes.end(), volume) == o->volumes.end()) o->volumes.push_back(volume);
   }
   for (const std::string& e : edits.env)
     if (std::find(cdi_env->begin(), cdi_env->end(), e) == cdi_env->end()) cdi_env->push_back(e);
-  for (const orchestrator::CdiHook& h : edits.hooks) {
+  for (const devices::CdiHook& h : edits.hooks) {
     runtime::HookSpec hook{h.hook_name, h.path, h.args, h.env, h.timeout_s.value_or(0)};
     bool known = std::any_of(o->hooks.begin(), o->hooks.end(), [&](const runtime::HookSpec& k) {
       return k.stage == hook.stage && k.path == hook.path && k.args == hook.args;
@@ -81,17 +81,17 @@ std::string ld_cache_listing() {
 const DeviceInventory& DeviceInventory::host() {
   static const DeviceInventory inventory = [] {
     DeviceInventory i;
-    std::vector<std::string> dirs = orchestrator::cdi_spec_dirs();
-    i.registry = orchestrator::CdiRegistry::load(dirs);
+    std::vector<std::string> dirs = devices::cdi_spec_dirs();
+    i.registry = devices::CdiRegistry::load(dirs);
     for (const auto& problem : i.registry.problems().all()) std::cerr << "warning: " << problem.format() << "\n";
-    i.gpus = orchestrator::gpus_from_cdi(i.registry);
+    i.gpus = devices::gpus_from_cdi(i.registry);
     for (const std::string& d : dirs) i.searched += (i.searched.empty() ? "" : ", ") + d;
     // No CDI spec: the driver's own view, as nvidia-container-toolkit's
     // legacy mode finds it (STACK_CDI_DIRS, set by tests, means CDI only).
-    orchestrator::NvidiaDriverPaths driver;
-    if (i.gpus.empty() && !std::getenv("STACK_CDI_DIRS") && orchestrator::nvidia_driver_loaded(driver)) {
+    devices::NvidiaDriverPaths driver;
+    if (i.gpus.empty() && !std::getenv("STACK_CDI_DIRS") && devices::nvidia_driver_loaded(driver)) {
       driver.ld_cache = ld_cache_listing();
-      i.gpus = orchestrator::gpus_from_nvidia_driver(driver);
+      i.gpus = devices::gpus_from_nvidia_driver(driver);
     }
     i.searched += " or the NVIDIA driver's /proc/driver/nvidia";
     return i;
@@ -101,19 +101,19 @@ const DeviceInventory& DeviceInventory::host() {
 
 std::string gpu_ledger_dir() { return stack_root() + "/gpus"; }
 
-orchestrator::GpuLedger::Exists container_exists() {
-  return [store = runtime::ContainerStore(runtime_paths().containers)](const orchestrator::GpuHolder& h) {
+devices::GpuLedger::Exists container_exists() {
+  return [store = runtime::ContainerStore(runtime_paths().containers)](const devices::GpuHolder& h) {
     runtime::ContainerRecord record;
     return static_cast<bool>(store.find(h.container, &record));
   };
 }
 
 runtime::Status reserve_gpus(const std::string& project, const std::vector<PlannedContainer>& containers,
-                             std::map<std::string, std::vector<orchestrator::Gpu>>* granted) {
-  std::vector<orchestrator::GpuWant> wants;
+                             std::map<std::string, std::vector<devices::Gpu>>* granted) {
+  std::vector<devices::GpuWant> wants;
   for (const PlannedContainer& c : containers) {
-    std::optional<orchestrator::GpuRequest> request;
-    if (runtime::Status s = orchestrator::gpu_request_of(*c.service, &request); !s) return s;
+    std::optional<devices::GpuRequest> request;
+    if (runtime::Status s = devices::gpu_request_of(*c.service, &request); !s) return s;
     if (request) wants.push_back({{c.name, project, c.service->name}, *request});
   }
   if (wants.empty()) return runtime::Status::ok();
@@ -123,23 +123,23 @@ runtime::Status reserve_gpus(const std::string& project, const std::vector<Plann
                                   wants.front().request.describe() + ": this host has no GPU (none declared by a CDI spec in " +
                                   inventory.searched + ")");
   std::map<std::string, std::vector<std::string>> ids;
-  orchestrator::GpuLedger ledger(gpu_ledger_dir());
+  devices::GpuLedger ledger(gpu_ledger_dir());
   if (runtime::Status s = ledger.reserve(wants, inventory.gpus, container_exists(), &ids); !s) return s;
   for (const auto& [container, gpu_ids] : ids)
     for (const std::string& id : gpu_ids)
-      for (const orchestrator::Gpu& gpu : inventory.gpus)
+      for (const devices::Gpu& gpu : inventory.gpus)
         if (gpu.id == id) (*granted)[container].push_back(gpu);
   return runtime::Status::ok();
 }
 
 void release_gpus_of_missing(const std::vector<PlannedContainer>& containers) {
   std::vector<std::string> missing;
-  orchestrator::GpuLedger::Exists exists = container_exists();
+  devices::GpuLedger::Exists exists = container_exists();
   for (const PlannedContainer& c : containers) {
-    std::optional<orchestrator::GpuRequest> request;
-    if (orchestrator::gpu_request_of(*c.service, &request) && request && !exists({c.name, "", ""})) missing.push_back(c.name);
+    std::optional<devices::GpuRequest> request;
+    if (devices::gpu_request_of(*c.service, &request) && request && !exists({c.name, "", ""})) missing.push_back(c.name);
   }
-  if (!missing.empty()) orchestrator::GpuLedger(gpu_ledger_dir()).release(missing);
+  if (!missing.empty()) devices::GpuLedger(gpu_ledger_dir()).release(missing);
 }
 
 void release_gpus(const std::vector<runtime::ContainerRecord>& removed) {
@@ -147,11 +147,11 @@ void release_gpus(const std::vector<runtime::ContainerRecord>& removed) {
   for (const runtime::ContainerRecord& r : removed)
     if (!r.gpus.empty()) names.push_back(r.name);
   if (names.empty()) return;
-  if (runtime::Status s = orchestrator::GpuLedger(gpu_ledger_dir()).release(names); !s)
+  if (runtime::Status s = devices::GpuLedger(gpu_ledger_dir()).release(names); !s)
     std::cerr << "warning: " << s.message() << " (the next command drops the holds of removed containers)\n";
 }
 
-runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vector<orchestrator::Gpu>& gpus,
+runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vector<devices::Gpu>& gpus,
                               runtime::RunOptions* o) {
   auto fail = [&](const std::string& device, const runtime::Status& s) {
     return runtime::Status::error("service " + service.name + ": device " + device + ": " + s.message());
@@ -165,15 +165,15 @@ runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vec
       continue;
     }
     std::string kind, name;
-    if (orchestrator::split_cdi_name(m.source, &kind, &name) && kind == orchestrator::kNvidiaGpuKind) continue;  // reserved
+    if (devices::split_cdi_name(m.source, &kind, &name) && kind == devices::kNvidiaGpuKind) continue;  // reserved
     const DeviceInventory& inventory = DeviceInventory::host();
-    const orchestrator::CdiDevice* device = inventory.registry.find(m.source);
+    const devices::CdiDevice* device = inventory.registry.find(m.source);
     if (!device) return fail(m.source, runtime::Status::error("no CDI spec in " + inventory.searched + " declares it"));
-    for (const orchestrator::CdiEdits* edits : {&device->edits, &device->spec_edits})
+    for (const devices::CdiEdits* edits : {&device->edits, &device->spec_edits})
       if (runtime::Status s = apply_edits(*edits, o, &cdi_env); !s) return fail(m.source, s);
   }
   std::string visible;
-  for (const orchestrator::Gpu& gpu : gpus) {
+  for (const devices::Gpu& gpu : gpus) {
     if (runtime::Status s = apply_edits(gpu.edits, o, &cdi_env); !s) return fail(gpu.describe(), s);
     visible += (visible.empty() ? "" : ",") + (!gpu.uuid.empty() ? gpu.uuid : gpu.index ? std::to_string(*gpu.index) : gpu.id);
   }
@@ -181,8 +181,8 @@ runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vec
   if (!gpus.empty()) {
     std::vector<int64_t> held;
     for (const runtime::DeviceNode& n : o->device_nodes)
-      if (n.type == 'c' && n.major == orchestrator::kNvidiaMajor && n.minor < 254) held.push_back(n.minor);
-    for (const std::string& dir : orchestrator::other_gpus_proc_dirs({}, held)) o->masked_paths.push_back(dir);
+      if (n.type == 'c' && n.major == devices::kNvidiaMajor && n.minor < 254) held.push_back(n.minor);
+    for (const std::string& dir : devices::other_gpus_proc_dirs({}, held)) o->masked_paths.push_back(dir);
   }
   // The service's own environment wins over the specs'; the GPUs it holds
   // are named whatever either says.

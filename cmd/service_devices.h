@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "orchestrator/cdi_registry.h"
-#include "orchestrator/gpu_inventory.h"
-#include "orchestrator/gpu_ledger.h"
+#include "devices/cdi_registry.h"
+#include "devices/gpu_inventory.h"
+#include "devices/gpu_ledger.h"
 #include "runtime/container_store.h"
 #include "runtime/default_spec.h"
 #include "schema/project.h"
@@ -17,8 +17,8 @@ namespace stack::cmd {
 
 // The host's CDI devices and GPUs, read once per command, when first needed.
 struct DeviceInventory {
-  orchestrator::CdiRegistry registry;
-  std::vector<orchestrator::Gpu> gpus;
+  devices::CdiRegistry registry;
+  std::vector<devices::Gpu> gpus;
   std::string searched;  // where they were looked for, for messages
 
   // Loads it, printing the specs' problems as warnings, once.
@@ -28,7 +28,7 @@ struct DeviceInventory {
 std::string gpu_ledger_dir();
 
 // Whether a holder's container exists, for the ledger's stale holds.
-orchestrator::GpuLedger::Exists container_exists();
+devices::GpuLedger::Exists container_exists();
 
 // A container to be, and the service it runs.
 struct PlannedContainer {
@@ -40,7 +40,7 @@ struct PlannedContainer {
 // before anything is made: a container that exists keeps its GPUs. The
 // error names the service, what it asks and who holds the GPUs.
 runtime::Status reserve_gpus(const std::string& project, const std::vector<PlannedContainer>& containers,
-                             std::map<std::string, std::vector<orchestrator::Gpu>>* granted);
+                             std::map<std::string, std::vector<devices::Gpu>>* granted);
 
 // Drops the holds of the containers asking for GPUs that do not exist
 // (after a failed `up`); the ledger is not touched for the others.
@@ -53,7 +53,7 @@ void release_gpus(const std::vector<runtime::ContainerRecord>& removed);
 // the CDI edits of the devices it names and of its GPUs (nodes, cgroup
 // rules, mounts, env, groups) and NVIDIA_VISIBLE_DEVICES naming the GPUs.
 // Errors name the service and the device.
-runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vector<orchestrator::Gpu>& gpus,
+runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vector<devices::Gpu>& gpus,
                               runtime::RunOptions* out);
 
 }  // namespace stack::cmd

@@ -65,7 +65,7 @@ runtime::Status prepare_images(const schema::Project& project, const std::vector
 
 orchestrator::ObservedContainer observed(const runtime::ContainerStore& store, const runtime::ContainerRecord& r) {
   ContainerStatus st = container_status(store, r);
-  return {r.name, r.labels.at(kServiceLabel), st.state == "exited" || st.state == "dead", st.exit_code,
+  return {r.name, r.labels.at(kServiceLabel), st.ended(), st.exit_code,
           r.healthcheck.has_value(), st.health};
 }
 
@@ -95,7 +95,7 @@ runtime::Status remove_container(const runtime::ContainerRecord& r, std::optiona
 class ProjectRuntime : public orchestrator::ServiceRuntime {
  public:
   ProjectRuntime(const schema::Project& project, std::map<std::string, runtime::ContainerRecord> records,
-                 std::map<std::string, std::vector<orchestrator::Gpu>> gpus, std::optional<int> timeout)
+                 std::map<std::string, std::vector<devices::Gpu>> gpus, std::optional<int> timeout)
       : project_(project), records_(std::move(records)), gpus_(std::move(gpus)), timeout_(timeout),
         store_(runtime_paths().containers) {
     for (const auto& n : project.networks) networks_.push_back(n.name);
@@ -148,7 +148,7 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
  private:
   const schema::Project& project_;
   std::map<std::string, runtime::ContainerRecord> records_;
-  std::map<std::string, std::vector<orchestrator::Gpu>> gpus_;  // reserved, by container
+  std::map<std::string, std::vector<devices::Gpu>> gpus_;  // reserved, by container
   std::optional<int> timeout_;
   runtime::ContainerStore store_;
   std::vector<std::string> networks_;
@@ -338,7 +338,7 @@ int up(const GlobalOptions& global, const UpFlags& f) {
   std::vector<PlannedContainer> planned;
   for (const orchestrator::DesiredService& d : wanted)
     for (const std::string& name : d.container_names) planned.push_back({name, project.service(d.name)});
-  std::map<std::string, std::vector<orchestrator::Gpu>> gpus;
+  std::map<std::string, std::vector<devices::Gpu>> gpus;
   if (runtime::Status s = reserve_gpus(project.name, planned, &gpus); !s) return fail(s.message());
   auto networks_begin = std::chrono::steady_clock::now();
   if (runtime::Status s = create_project_networks(project); !s) {

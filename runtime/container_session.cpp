@@ -204,7 +204,7 @@ class RawTerminal {
 };
 
 void record_started(const ContainerStore& store, ContainerRecord* record, pid_t pid) {
-  record->status = "running";
+  record->move_to(ContainerState::Running);
   record->pid = pid;
   record->pid_start_time = process_start_time(pid);
   store.save(*record, /*durable=*/false);
@@ -217,7 +217,7 @@ void record_exit(const ContainerStore& store, ContainerRecord* record, const Run
     store.release_name(*record);
     return;
   }
-  record->status = "exited";
+  record->move_to(ContainerState::Exited);
   record->exit_code = result.exit_code;
   record->oom_killed = result.oom_killed;
   record->finished = timestamp_now();
@@ -386,7 +386,7 @@ void supervise(const ContainerSpec& spec, const RuntimePaths& paths, const Conta
     }
     auto lasted = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
     if (!record->restart.restarts(result.exit_code, record->restart_count, stopped_by_user(store, *record))) break;
-    record->status = "restarting";
+    record->move_to(ContainerState::Restarting);
     record->exit_code = result.exit_code;
     record->oom_killed = result.oom_killed;
     record->finished = timestamp_now();

@@ -30,7 +30,7 @@ namespace {
 nlohmann::json record_json(const ContainerRecord& r) {
   return {{"Id", r.id},           {"Name", r.name},         {"Image", r.image},
           {"ImageId", r.image_id}, {"Command", r.command},   {"Created", r.created},
-          {"Finished", r.finished}, {"Status", r.status},    {"Pid", r.pid},
+          {"Finished", r.finished}, {"Status", std::string(to_string(r.state))},    {"Pid", r.pid},
           {"PidStartTime", r.pid_start_time}, {"Runner", r.runner}, {"RunnerStartTime", r.runner_start_time},
           {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit},
           {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}, {"Ports", r.ports}, {"Gpus", r.gpus}, {"Labels", r.labels},
@@ -38,7 +38,7 @@ nlohmann::json record_json(const ContainerRecord& r) {
           {"Healthcheck", r.healthcheck ? r.healthcheck->to_json() : nlohmann::json()}};
 }
 
-ContainerRecord from_json(const nlohmann::json& j) {
+ContainerRecord record_from_json(const nlohmann::json& j) {
   ContainerRecord r;
   r.id = j.value("Id", "");
   r.name = j.value("Name", "");
@@ -47,7 +47,8 @@ ContainerRecord from_json(const nlohmann::json& j) {
   r.command = j.value("Command", std::vector<std::string>{});
   r.created = j.value("Created", "");
   r.finished = j.value("Finished", "");
-  r.status = j.value("Status", "created");
+  // A word no state has (a record from a newer stack?) reads as Dead: shown, removable, never started.
+  r.state = parse_container_state(j.value("Status", "created")).value_or(ContainerState::Dead);
   r.pid = j.value("Pid", 0);
   r.pid_start_time = j.value("PidStartTime", 0ull);
   r.runner = j.value("Runner", 0);
@@ -90,11 +91,21 @@ unsigned long long process_start_time(pid_t pid) {
 
 nlohmann::json ContainerRecord::to_json() const { return record_json(*this); }
 
+ContainerRecord ContainerRecord::from_json(const nlohmann::json& j) { return record_from_json(j); }
+
 bool ContainerRecord::running() const {
-  return status == "running" && pid > 0 && process_start_time(pid) == pid_start_time;
+  return state == ContainerState::Running && pid > 0 && process_start_time(pid) == pid_start_time;
 }
 
-bool ContainerRecord::starting() const { return (status == "created" || incomplete()) && runner_alive(); }
+void ContainerRecord::move_to(ContainerState to) {
+  if (transition_allowed(state, to)) {
+    state = to;
+    return;
+  }
+  spdlog::error("container {}: no move from {} to {}; left {}", name, to_string(state), to_string(to), to_string(state));
+}
+
+bool ContainerRecord::starting() const { return (state == ContainerState::Created || incomplete()) && runner_alive(); }
 
 bool ContainerRecord::runner_alive() const { return runner > 0 && process_start_time(runner) == runner_start_time; }
 
@@ -102,7 +113,7 @@ namespace {
 
 // Left behind: neither it nor its runner runs, and its end was not recorded.
 bool stale(const ContainerRecord& r) {
-  if (r.status == "exited" || r.running() || r.starting()) return false;
+  if (r.state == ContainerState::Exited || r.running() || r.starting()) return false;
   return !r.runner_alive();  // else: still cleaning up or waiting to restart
 }
 
@@ -133,7 +144,7 @@ std::vector<ContainerRecord> ContainerStore::reclaim_stale(const std::string& cg
       fs::remove_all(dir(r.id), ec);
       release_name(r);
     } else {
-      r.status = "exited";
+      r.move_to(ContainerState::Exited);
       r.exit_code = -1;
       save(r);
     }
@@ -154,7 +165,7 @@ void ContainerStore::wait_until_finished(const ContainerRecord& record, int time
     std::optional<std::string> text = read_whole_file(dir(record.id) + "/state.json");
     if (!text) return true;
     nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-    return j.is_object() && j.value("Status", "") == "exited";
+    return j.is_object() && j.value("Status", "") == to_string(ContainerState::Exited);
   };
   for (int waited = 0; waited < timeout_ms && !finished(); waited += 5)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -265,7 +276,7 @@ Status ContainerStore::create(ContainerRecord* record) {
     ::unlink(name_path(record->name).c_str());  // its container is gone (removed by its --rm runner)
   }
   record->created = timestamp_now();
-  record->status = "creating";
+  record->state = ContainerState::Creating;  // a new record: no move
   record->runner = ::getpid();
   record->runner_start_time = process_start_time(record->runner);
   // Its writable layer and log are its own: only root reads them.
@@ -277,7 +288,7 @@ Status ContainerStore::create(ContainerRecord* record) {
 }
 
 Status ContainerStore::complete(ContainerRecord* record) const {
-  record->status = "created";
+  record->move_to(ContainerState::Created);
   // Not synced: after a host crash it reads as "creating" or "created",
   // and either way the kept network namespace is gone and made again.
   return save(*record, /*durable=*/false);
@@ -381,7 +392,7 @@ std::optional<ContainerRecord> read_record(const std::string& container_dir) {
   std::optional<std::string> text = read_whole_file(container_dir + "/state.json");
   nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
   if (!j.is_object()) return std::nullopt;
-  return from_json(j);
+  return ContainerRecord::from_json(j);
 }
 
 }  // namespace
@@ -425,7 +436,7 @@ Status ContainerStore::take_out(const std::string& name_or_id, bool force, Conta
   if (Status s = find(name_or_id, removed); !s) return s;
   if (removed->starting())
     return Status::error("container " + removed->name + " is starting; remove it once it runs or has exited");
-  bool restarting = removed->status == "restarting" && removed->runner_alive();
+  bool restarting = removed->state == ContainerState::Restarting && removed->runner_alive();
   if (removed->running() || restarting) {
     if (!force)
       return Status::error("container " + removed->name + " is " + (restarting ? "restarting" : "running") +

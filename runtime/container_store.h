@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/container_spec.h"
+#include "runtime/container_state.h"
 #include "runtime/health_check.h"
 #include "runtime/restart_policy.h"
 #include "runtime/status.h"
@@ -22,10 +23,10 @@ struct ContainerRecord {
   std::string image, image_id;  // the reference used, and the image's config digest
   std::vector<std::string> command;
   std::string created, finished;  // RFC 3339
-  // creating (record written, creation under way), created, running,
-  // restarting, exited. Only a complete record (not creating) is a container
-  // a command may start: one left creating by a killed creator is removed.
-  std::string status = "created";
+  // Only a complete record (not Creating) is a container a command may
+  // start: one left Creating by a killed creator is removed. Changed by
+  // move_to() only.
+  ContainerState state = ContainerState::Created;
   pid_t pid = 0;
   unsigned long long pid_start_time = 0;  // /proc/PID/stat field 22: tells a reused pid apart
   pid_t runner = 0;                        // the `stack` process that runs it
@@ -47,6 +48,8 @@ struct ContainerRecord {
 
   // As written to state.json.
   nlohmann::json to_json() const;
+  // As read back; a Status word no state has reads as Dead.
+  static ContainerRecord from_json(const nlohmann::json& j);
 
   // Running: its status says so and that very process still exists.
   bool running() const;
@@ -54,7 +57,10 @@ struct ContainerRecord {
   bool starting() const;
   // Its creation never finished (networks joined, spec written): from
   // create() until ContainerStore::complete().
-  bool incomplete() const { return status == "creating"; }
+  bool incomplete() const { return state == ContainerState::Creating; }
+  // Records `to` where transition_allowed() lets it; a move it refuses is
+  // a bug of the caller, logged with both states, and leaves the state.
+  void move_to(ContainerState to);
   // The process that runs it (a shim, or `run` in the foreground) exists:
   // it is starting, running, or waiting to restart.
   bool runner_alive() const;
@@ -65,7 +71,7 @@ class ContainerStore {
   explicit ContainerStore(std::string root) : root_(std::move(root)) {}
 
   // Claims the name (unique among containers) and writes the first record,
-  // status "creating": until complete() no command starts it, and once its
+  // state Creating: until complete() no command starts it, and once its
   // creator is gone reclaim_stale() removes it.
   Status create(ContainerRecord* record);
   // Marks a created container complete: everything it needs to start is made.

@@ -125,7 +125,7 @@ TEST_F(ContainerStoreTest, ARecordWhoseCreatorDiedBeforeItWasCompleteIsRemovedNo
   Status s;
   ContainerRecord mine = make(store, std::string(64, 'a'), "p-live-1", &s);
   ASSERT_TRUE(s) << s.message();
-  EXPECT_EQ(mine.status, "creating");
+  EXPECT_EQ(mine.state, ContainerState::Creating);
   EXPECT_TRUE(mine.incomplete());
   EXPECT_TRUE(mine.starting());  // its creator, this process, is at it
   std::string cgroup_root = (root_ / "no-cgroups").string();
@@ -157,14 +157,14 @@ TEST_F(ContainerStoreTest, ARecordWhoseCreatorDiedBeforeItWasCompleteIsRemovedNo
   EXPECT_FALSE(fs::exists(store.dir(std::string(64, 'b'))));
   EXPECT_FALSE(fs::is_symlink(root_ / "names/p-half-1"));
   ASSERT_TRUE(store.find("p-made-1", &found));
-  EXPECT_EQ(found.status, "exited");
+  EXPECT_EQ(found.state, ContainerState::Exited);
   EXPECT_EQ(found.exit_code, -1);
   ASSERT_TRUE(store.find("p-live-1", &found));
-  EXPECT_EQ(found.status, "creating");  // its creator lives: left alone
+  EXPECT_EQ(found.state, ContainerState::Creating);  // its creator lives: left alone
 
   ASSERT_TRUE(store.complete(&mine));
   ASSERT_TRUE(store.find("p-live-1", &found));
-  EXPECT_EQ(found.status, "created");
+  EXPECT_EQ(found.state, ContainerState::Created);
   EXPECT_FALSE(found.incomplete());
   make(store, std::string(64, 'd'), "p-half-1", &s);
   EXPECT_TRUE(s) << s.message();
@@ -227,7 +227,7 @@ TEST_F(ContainerStoreTest, LeftoversOfKilledWritersGoAndALiveWritersTemporaryFil
   EXPECT_TRUE(fs::exists(root_ / "lock"));
   ContainerRecord found;
   ASSERT_TRUE(store.find("kept", &found));
-  EXPECT_EQ(found.status, "created");
+  EXPECT_EQ(found.state, ContainerState::Created);
 }
 
 // Field 22 of /proc/PID/stat, counted after the command name, which may

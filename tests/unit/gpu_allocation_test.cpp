@@ -9,12 +9,12 @@
 
 #include <gtest/gtest.h>
 
-#include "orchestrator/cdi_registry.h"
-#include "orchestrator/gpu_inventory.h"
-#include "orchestrator/gpu_ledger.h"
-#include "orchestrator/nvidia_driver.h"
+#include "devices/cdi_registry.h"
+#include "devices/gpu_inventory.h"
+#include "devices/gpu_ledger.h"
+#include "devices/nvidia_driver.h"
 
-namespace stack::orchestrator {
+namespace stack::devices {
 namespace {
 
 namespace fs = std::filesystem;
@@ -339,4 +339,4 @@ TEST_F(Ledger, AHoldWhoseContainerAndReserverAreGoneIsReclaimed) {
 }
 
 }  // namespace
-}  // namespace stack::orchestrator
+}  // namespace stack::devices

@@ -1,9 +1,9 @@
-#include "orchestrator/gpu_inventory.h"
+#include "devices/gpu_inventory.h"
 
 #include <algorithm>
 #include <map>
 
-namespace stack::orchestrator {
+namespace stack::devices {
 namespace {
 
 bool all_digits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
@@ -66,4 +66,4 @@ std::vector<Gpu> gpus_from_cdi(const CdiRegistry& registry, const std::string& k
   return gpus;
 }
 
-}  // namespace stack::orchestrator
+}  // namespace stack::devices

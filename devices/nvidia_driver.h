@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "orchestrator/gpu_inventory.h"
+#include "devices/gpu_inventory.h"
 
-namespace stack::orchestrator {
+namespace stack::devices {
 
 // The character major of the GPUs' nodes (/dev/nvidia<minor>) and of
 // nvidiactl (minor 255) and nvidia-modeset (254).
@@ -40,4 +40,4 @@ std::vector<Gpu> gpus_from_nvidia_driver(const NvidiaDriverPaths& paths);
 // GPUs the container holds.
 std::vector<std::string> other_gpus_proc_dirs(const NvidiaDriverPaths& paths, const std::vector<int64_t>& minors);
 
-}  // namespace stack::orchestrator
+}  // namespace stack::devices

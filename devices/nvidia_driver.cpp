@@ -1,4 +1,4 @@
-#include "orchestrator/nvidia_driver.h"
+#include "devices/nvidia_driver.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "runtime/on_disk.h"
 
-namespace stack::orchestrator {
+namespace stack::devices {
 namespace {
 
 // The libraries a CUDA program and nvidia-smi load, as libnvidia-container
@@ -146,4 +146,4 @@ std::vector<std::string> other_gpus_proc_dirs(const NvidiaDriverPaths& paths, co
   return out;
 }
 
-}  // namespace stack::orchestrator
+}  // namespace stack::devices

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "orchestrator/cdi_registry.h"
+#include "devices/cdi_registry.h"
 
-namespace stack::orchestrator {
+namespace stack::devices {
 
 inline constexpr const char* kNvidiaGpuKind = "nvidia.com/gpu";
 
@@ -29,4 +29,4 @@ struct Gpu {
 // entry; "all" is the union of the others and is left out. In index order.
 std::vector<Gpu> gpus_from_cdi(const CdiRegistry& registry, const std::string& kind = kNvidiaGpuKind);
 
-}  // namespace stack::orchestrator
+}  // namespace stack::devices

@@ -8,11 +8,11 @@
 #include <sys/types.h>
 #include <vector>
 
-#include "orchestrator/gpu_inventory.h"
+#include "devices/gpu_inventory.h"
 #include "runtime/status.h"
 #include "schema/project.h"
 
-namespace stack::orchestrator {
+namespace stack::devices {
 
 using runtime::Status;
 
@@ -88,4 +88,4 @@ class GpuLedger {
   std::string dir_;
 };
 
-}  // namespace stack::orchestrator
+}  // namespace stack::devices

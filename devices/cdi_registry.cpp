@@ -1,4 +1,4 @@
-#include "orchestrator/cdi_registry.h"
+#include "devices/cdi_registry.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,7 +9,7 @@
 
 #include "schema/yaml_reader.h"
 
-namespace stack::orchestrator {
+namespace stack::devices {
 namespace {
 
 namespace fs = std::filesystem;
@@ -311,4 +311,4 @@ std::vector<const CdiDevice*> CdiRegistry::of_kind(const std::string& kind) cons
   return out;
 }
 
-}  // namespace stack::orchestrator
+}  // namespace stack::devices

@@ -9,7 +9,7 @@
 
 #include "schema/diagnostics.h"
 
-namespace stack::orchestrator {
+namespace stack::devices {
 
 // What a device asks of a container, as the CDI spec's containerEdits.
 struct CdiDeviceNode {
@@ -88,4 +88,4 @@ class CdiRegistry {
 // "nvidia.com/gpu=0" -> kind and name; false when it is not such a name.
 bool split_cdi_name(const std::string& qualified, std::string* kind, std::string* name);
 
-}  // namespace stack::orchestrator
+}  // namespace stack::devices

@@ -1,4 +1,4 @@
-#include "orchestrator/gpu_ledger.h"
+#include "devices/gpu_ledger.h"
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 #include "runtime/container_store.h"
 #include "runtime/on_disk.h"
 
-namespace stack::orchestrator {
+namespace stack::devices {
 namespace {
 
 bool reserver_alive(const GpuHold& h) {
@@ -208,4 +208,4 @@ std::vector<GpuHold> GpuLedger::holds(const Exists& exists) {
   return holds;
 }
 
-}  // namespace stack::orchestrator
+}  // namespace stack::devices
