@@ -10,7 +10,7 @@
 #include "cmd/commands.h"
 #include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
-#include "cmd/container_status.h"
+#include "ui/container_status.h"
 #include "cmd/service_devices.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
@@ -153,7 +153,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
     if (lf->format == "table")
       std::printf("%-14s %-20s %-30s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS / NAME");
     for (const auto& r : records) {
-      ContainerStatus st = container_status(store, r);
+      ui::ContainerStatus st = ui::container_status(store, r);
       if (!lf->all && !st.up()) continue;
       std::string status = st.text();
       std::string command;

@@ -9,7 +9,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/container_networks.h"
-#include "cmd/container_status.h"
+#include "ui/container_status.h"
 #include "cmd/project_containers.h"
 #include "cmd/service_devices.h"
 
@@ -53,7 +53,7 @@ int ps(const GlobalOptions& global, const PsFlags& f) {
   for (const runtime::ContainerRecord& r : records) {
     const std::string& service = r.labels.at(kServiceLabel);
     if (!f.only.empty() && std::find(f.only.begin(), f.only.end(), service) == f.only.end()) continue;
-    ContainerStatus st = container_status(store, r);
+    ui::ContainerStatus st = ui::container_status(store, r);
     if (!f.all && !st.up()) continue;
     if (f.services) {
       if (services.insert(service).second) std::cout << service << "\n";

@@ -8,7 +8,7 @@
 #include "cmd/commands.h"
 #include "cmd/project_containers.h"
 #include "cmd/service_pulls.h"
-#include "cmd/transfer_progress.h"
+#include "ui/transfer_progress.h"
 #include "registry/credential_store.h"
 #include "registry/image_push.h"
 
@@ -65,9 +65,9 @@ void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code
 runtime::Status push_image(const std::string& reference, bool quiet) {
   RegistrySettings settings;
   if (runtime::Status s = registry_settings(&settings); !s) return s;
-  ProgressDisplay display(std::cerr, !quiet && ::isatty(STDERR_FILENO));
+  ui::ProgressDisplay display(std::cerr, !quiet && ::isatty(STDERR_FILENO));
   return registry::push_image(reference, settings.insecure, settings.credentials_path, runtime::ImageStore(images_root()),
-                              show_transfer(display, quiet));
+                              ui::show_transfer(display, quiet));
 }
 
 void add_image_push_command(CLI::App* image, int& exit_code) {

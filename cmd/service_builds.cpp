@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "cmd/build_progress.h"
+#include "ui/build_progress.h"
 #include "cmd/commands.h"
 #include "cmd/service_pulls.h"
 
@@ -21,7 +21,7 @@ runtime::Status build_with_progress(const builder::BuildRequest& request, const 
   const char* term = std::getenv("TERM");
   bool terminal = options.progress == "tty" ||
                   (options.progress == "auto" && ::isatty(STDERR_FILENO) && !(term && std::string(term) == "dumb"));
-  BuildProgress progress(std::cerr, terminal, options.quiet);
+  ui::BuildProgress progress(std::cerr, terminal, options.quiet);
   builder::BuildRequest with_pulls = request;
   with_pulls.pull = options.pull;
   with_pulls.pull_base = [&options](const std::string& image) {

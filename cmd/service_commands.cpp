@@ -17,12 +17,12 @@
 #include "cmd/commands.h"
 #include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
-#include "cmd/container_status.h"
+#include "ui/container_status.h"
 #include "cmd/project_containers.h"
 #include "cmd/service_builds.h"
 #include "cmd/service_devices.h"
 #include "cmd/service_pulls.h"
-#include "cmd/project_logs.h"
+#include "ui/project_logs.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
 #include "schema/serialize.h"
@@ -70,7 +70,7 @@ struct LogsFlags {
 int logs(const GlobalOptions& global, const LogsFlags& f) {
   std::optional<ProjectRef> ref = find_project(global, false);
   if (!ref) return 1;
-  LogView view;
+  ui::LogView view;
   view.timestamps = f.timestamps;
   view.prefix = !f.no_prefix;
   view.color = !f.no_color && ::isatty(STDOUT_FILENO);
@@ -79,10 +79,10 @@ int logs(const GlobalOptions& global, const LogsFlags& f) {
     view.tail = std::strtol(f.tail.c_str(), &end, 10);
     if (f.tail.empty() || *end != '\0' || view.tail < 0) return fail("--tail " + f.tail + ": expected a number of lines or \"all\"");
   }
-  if (!f.since.empty() && (view.since = since_timestamp(f.since)).empty())
+  if (!f.since.empty() && (view.since = ui::since_timestamp(f.since)).empty())
     return fail("--since " + f.since + ": expected a duration such as 10m or a UTC time such as 2026-01-02T15:04:05Z");
   runtime::ContainerStore store(runtime_paths().containers);
-  ProjectLogs merged(store, view);
+  ui::ProjectLogs merged(store, view);
   auto pick_up = [&] {
     std::vector<runtime::ContainerRecord> records;
     if (!select_containers(*ref, f.services, true, &records)) return false;
@@ -463,7 +463,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
     store.list(&all);
     std::map<std::string, std::map<std::string, int>> projects;  // project -> state -> count
     for (const auto& r : all)
-      if (auto p = r.labels.find(kProjectLabel); p != r.labels.end()) ++projects[p->second][std::string(runtime::to_string(container_status(store, r).state))];
+      if (auto p = r.labels.find(kProjectLabel); p != r.labels.end()) ++projects[p->second][std::string(runtime::to_string(ui::container_status(store, r).state))];
     std::printf("%-24s %s\n", "NAME", "STATUS");
     for (const auto& [name, states] : projects) {
       if (!*ls_all && !states.count("running") && !states.count("restarting")) continue;

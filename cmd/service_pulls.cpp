@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/commands.h"
-#include "cmd/transfer_progress.h"
+#include "ui/transfer_progress.h"
 #include "registry/credential_store.h"
 #include "runtime/on_disk.h"
 #include "schema/units.h"
@@ -100,8 +100,8 @@ runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Im
   if (!platform.empty())
     if (Status s = registry::parse_platform(platform, &options); !s) return s;
   runtime::ImageStore store(images_root());
-  ProgressDisplay display(std::cerr, !quiet && ::isatty(STDERR_FILENO));
-  Status pulled = registry::pull_image(reference, options, store, show_transfer(display, quiet), out);
+  ui::ProgressDisplay display(std::cerr, !quiet && ::isatty(STDERR_FILENO));
+  Status pulled = registry::pull_image(reference, options, store, ui::show_transfer(display, quiet), out);
   display.finish();
   if (pulled) record_pull_time(reference);
   return pulled;

@@ -18,11 +18,11 @@
 #include "cmd/commands.h"
 #include "cmd/container_launch.h"
 #include "cmd/container_networks.h"
-#include "cmd/container_status.h"
+#include "ui/container_status.h"
 #include "cmd/crash_points.h"
 #include "cmd/project_containers.h"
-#include "cmd/progress_display.h"
-#include "cmd/project_logs.h"
+#include "ui/progress_display.h"
+#include "ui/project_logs.h"
 #include "cmd/service_builds.h"
 #include "cmd/service_devices.h"
 #include "cmd/service_pulls.h"
@@ -64,7 +64,7 @@ runtime::Status prepare_images(const schema::Project& project, const std::vector
 }
 
 orchestrator::ObservedContainer observed(const runtime::ContainerStore& store, const runtime::ContainerRecord& r) {
-  ContainerStatus st = container_status(store, r);
+  ui::ContainerStatus st = ui::container_status(store, r);
   return {r.name, r.labels.at(kServiceLabel), st.ended(), st.exit_code,
           r.healthcheck.has_value(), st.health};
 }
@@ -158,14 +158,14 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
 // Progress rows and warnings of the executor, on the display and stderr.
 class ShownProgress : public orchestrator::ExecutorListener {
  public:
-  explicit ShownProgress(ProgressDisplay& display) : display_(display) {}
+  explicit ShownProgress(ui::ProgressDisplay& display) : display_(display) {}
   void step(const std::string& container, const std::string& status, bool done) override {
     display_.update(container, status, done);
   }
   void warning(const std::string& message) override { std::cerr << "warning: " << message << "\n"; }
 
  private:
-  ProgressDisplay& display_;
+  ui::ProgressDisplay& display_;
 };
 
 // The services others wait on with service_completed_successfully.
@@ -191,9 +191,9 @@ int follow_attached(const ProjectRef& ref, const std::vector<std::pair<std::stri
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   runtime::ContainerStore store(runtime_paths().containers);
-  LogView view;
+  ui::LogView view;
   view.color = on_terminal();
-  ProjectLogs logs(store, view);
+  ui::ProjectLogs logs(store, view);
   for (const auto& [name, label] : containers) logs.add(name, label);
   bool abort = f.abort_on_exit || !f.exit_code_from.empty();
   // A one-shot that others wait to complete is meant to end: it stops nothing.
@@ -223,7 +223,7 @@ int follow_attached(const ProjectRef& ref, const std::vector<std::pair<std::stri
     else if (!stopped_by.empty()) std::cout << "Aborting on container exit..." << std::endl;
     auto begin = std::chrono::steady_clock::now();
     stop_in_order(ref, &running, f.timeout, [] { return g_interrupts.load() > 1; });
-    ProgressDisplay display(std::cout, on_terminal());
+    ui::ProgressDisplay display(std::cout, on_terminal());
     for (const runtime::ContainerRecord& r : running) display.update("Container " + r.name, "Stopped", true, begin);
   }
   logs.print_new();
@@ -241,7 +241,7 @@ int follow_attached(const ProjectRef& ref, const std::vector<std::pair<std::stri
 
 // Removes the containers of services the files no longer have, or says
 // they are there.
-void handle_orphans(const schema::Project& project, bool remove, ProgressDisplay& display) {
+void handle_orphans(const schema::Project& project, bool remove, ui::ProgressDisplay& display) {
   std::set<std::string> services;
   for (const schema::ServiceSpec& s : project.services) services.insert(s.name);
   std::vector<runtime::ContainerRecord> records = project_containers(project.name);
@@ -265,7 +265,7 @@ void handle_orphans(const schema::Project& project, bool remove, ProgressDisplay
 }
 
 int up(const GlobalOptions& global, const UpFlags& f) {
-  ProgressDisplay display(std::cout, on_terminal());
+  ui::ProgressDisplay display(std::cout, on_terminal());
   auto fail = [&display](const std::string& message) {
     display.finish();  // the error goes below the rows
     std::cerr << "error: " << message << "\n";

@@ -1,10 +1,10 @@
-#include "cmd/progress_display.h"
+#include "ui/progress_display.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-namespace stack::cmd {
+namespace stack::ui {
 namespace {
 
 TEST(ProgressDisplayTest, PlainOutputIsOneLinePerFinishedStep) {
@@ -49,4 +49,4 @@ TEST(ProgressDisplayTest, OnATerminalRowsAreRedrawnInPlace) {
 }
 
 }  // namespace
-}  // namespace stack::cmd
+}  // namespace stack::ui

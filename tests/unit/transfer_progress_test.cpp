@@ -1,9 +1,9 @@
 // Unit tests of how a pull's or push's progress reads: a bar while bytes move, the state otherwise.
 #include <gtest/gtest.h>
 
-#include "cmd/transfer_progress.h"
+#include "ui/transfer_progress.h"
 
-namespace stack::cmd {
+namespace stack::ui {
 namespace {
 
 TEST(TransferProgress, ABarWhileBytesMove) {
@@ -17,4 +17,4 @@ TEST(TransferProgress, ABarWhileBytesMove) {
 }
 
 }  // namespace
-}  // namespace stack::cmd
+}  // namespace stack::ui

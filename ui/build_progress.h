@@ -7,7 +7,7 @@
 
 #include "builder/image_builder.h"
 
-namespace stack::cmd {
+namespace stack::ui {
 
 class BuildProgress : public builder::BuildObserver {
  public:
@@ -36,4 +36,4 @@ class BuildProgress : public builder::BuildObserver {
   std::string partial_;  // output after the last newline
 };
 
-}  // namespace stack::cmd
+}  // namespace stack::ui

@@ -1,9 +1,9 @@
-#include "cmd/transfer_progress.h"
+#include "ui/transfer_progress.h"
 
 #include <algorithm>
 #include <cstdio>
 
-namespace stack::cmd {
+namespace stack::ui {
 namespace {
 
 std::string megabytes(std::int64_t bytes) {
@@ -30,4 +30,4 @@ std::function<void(const registry::TransferProgress&)> show_transfer(ProgressDis
   };
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::ui

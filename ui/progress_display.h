@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace stack::cmd {
+namespace stack::ui {
 
 class ProgressDisplay {
  public:
@@ -59,4 +59,4 @@ class ProgressDisplay {
   std::thread ticker_;  // terminal only: keeps spinners and clocks moving
 };
 
-}  // namespace stack::cmd
+}  // namespace stack::ui

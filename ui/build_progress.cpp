@@ -1,8 +1,8 @@
-#include "cmd/build_progress.h"
+#include "ui/build_progress.h"
 
 #include <cstdio>
 
-namespace stack::cmd {
+namespace stack::ui {
 namespace {
 
 constexpr const char* kBold = "\033[1m";
@@ -94,4 +94,4 @@ void BuildProgress::warning(const std::string& text) {
   out_ << std::flush;
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::ui

@@ -4,10 +4,10 @@
 #include <functional>
 #include <string>
 
-#include "cmd/progress_display.h"
+#include "ui/progress_display.h"
 #include "registry/registry_client.h"
 
-namespace stack::cmd {
+namespace stack::ui {
 
 // "Downloading [=====>              ]  12.3MB/40.2MB"; other states as they are.
 std::string describe_transfer(const registry::TransferProgress& p);
@@ -15,4 +15,4 @@ std::string describe_transfer(const registry::TransferProgress& p);
 // Feeds a pull's or push's progress to `display`; nothing when `quiet`.
 std::function<void(const registry::TransferProgress&)> show_transfer(ProgressDisplay& display, bool quiet);
 
-}  // namespace stack::cmd
+}  // namespace stack::ui

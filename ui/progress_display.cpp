@@ -1,4 +1,4 @@
-#include "cmd/progress_display.h"
+#include "ui/progress_display.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-namespace stack::cmd {
+namespace stack::ui {
 
 ProgressDisplay::ProgressDisplay(std::ostream& out, bool terminal) : out_(out), terminal_(terminal), screen_rows_(24) {
   if (!terminal_) return;
@@ -95,4 +95,4 @@ void ProgressDisplay::redraw_locked() {
   out_ << screen << std::flush;
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::ui

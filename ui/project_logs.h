@@ -9,7 +9,7 @@
 #include "runtime/container_log.h"
 #include "runtime/container_store.h"
 
-namespace stack::cmd {
+namespace stack::ui {
 
 struct LogView {
   bool timestamps = false;
@@ -55,4 +55,4 @@ class ProjectLogs {
 // form the logs are written in; empty for text that is neither.
 std::string since_timestamp(const std::string& text);
 
-}  // namespace stack::cmd
+}  // namespace stack::ui

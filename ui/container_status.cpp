@@ -1,6 +1,6 @@
-#include "cmd/container_status.h"
+#include "ui/container_status.h"
 
-namespace stack::cmd {
+namespace stack::ui {
 
 using runtime::ContainerState;
 
@@ -42,4 +42,4 @@ ContainerStatus container_status(const runtime::ContainerStore& store, const run
   return s;
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::ui

@@ -1,4 +1,4 @@
-#include "cmd/project_logs.h"
+#include "ui/project_logs.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include "runtime/on_disk.h"
 #include "schema/units.h"
 
-namespace stack::cmd {
+namespace stack::ui {
 namespace {
 
 // Compose's order: cyan, yellow, green, magenta, blue, then bright ones.
@@ -119,4 +119,4 @@ void ProjectLogs::print_new() {
   write_all(STDOUT_FILENO, text);
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::ui
