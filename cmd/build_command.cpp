@@ -4,10 +4,14 @@
 #include <memory>
 
 #include "cmd/commands.h"
-#include "cmd/project_containers.h"
-#include "cmd/service_builds.h"
+#include "compose/project_containers.h"
+#include "compose/service_builds.h"
+#include "compose/host.h"
+#include "cmd/project_ref.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 namespace {
 
 int fail(const std::string& message) {

@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/global_options.h"
-#include "runtime/container_runner.h"
 
 namespace stack::cmd {
 
@@ -42,19 +41,5 @@ void add_ps_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_gpus_command(CLI::App& app, int& exit_code);
 // stop, kill, logs, exec: under `stack container`.
 void add_container_process_commands(CLI::App& container, int& exit_code);
-
-// Removes an image unless a container (running or not) still uses it;
-// the error names that container. For `image rm` and `down --rmi`.
-runtime::Status remove_unused_image(const std::string& name_or_id, std::string* removed_reference,
-                                    std::string* removed_digest);
-
-// STACK_ROOT, or /var/lib/stack: where images, volumes and project state
-// live. The first call in a process makes it (0711) and its stores'
-// directories (0700), and tightens those an older stack left looser
-// (cmd/state_root.cpp).
-std::string stack_root();
-std::string images_root();
-// Where containers' layers, cgroups and compiled seccomp filters live.
-runtime::RuntimePaths runtime_paths();
 
 }  // namespace stack::cmd

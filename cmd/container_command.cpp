@@ -8,10 +8,10 @@
 #include <tuple>
 
 #include "cmd/commands.h"
-#include "cmd/container_launch.h"
-#include "cmd/container_networks.h"
+#include "compose/container_launch.h"
+#include "compose/container_networks.h"
 #include "ui/container_status.h"
-#include "cmd/service_devices.h"
+#include "compose/service_devices.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/default_spec.h"
@@ -19,8 +19,11 @@
 #include "runtime/signal_names.h"
 #include "runtime/user_lookup.h"
 #include "schema/units.h"
+#include "compose/host.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 namespace {
 
 struct RunFlags {

@@ -9,16 +9,19 @@
 #include <thread>
 
 #include "cmd/commands.h"
-#include "cmd/container_launch.h"
-#include "cmd/container_networks.h"
+#include "compose/container_launch.h"
+#include "compose/container_networks.h"
 #include "runtime/container_log.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
 #include "runtime/user_lookup.h"
+#include "compose/host.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 namespace {
 
 runtime::ContainerStore container_store() { return runtime::ContainerStore(runtime_paths().containers); }
@@ -124,55 +127,6 @@ int logs(const LogsFlags& f) {
 }
 
 }  // namespace
-
-int exec_in_running_container(const ExecRequest& f) {
-  auto fail = [](const std::string& message) {
-    std::cerr << "error: " << message << "\n";
-    return 125;
-  };
-  if (f.command.empty()) return fail("exec needs a command");
-  runtime::ContainerStore store = container_store();
-  runtime::ContainerRecord record;
-  if (runtime::Status s = store.find(f.name, &record); !s) return fail(s.message());
-  if (!record.running()) return fail("container " + record.name + " is not running");
-  runtime::ContainerSpec spec;
-  if (runtime::Status s = store.load_spec(record, &spec); !s) return fail(s.message());
-  runtime::ProcessSpec process = spec.process;
-  process.args = f.command;
-  process.terminal = f.tty;
-  if (!f.workdir.empty()) process.cwd = f.workdir;
-  for (const std::string& e : f.env) {
-    std::string entry = e;
-    if (e.find('=') == std::string::npos) {
-      const char* v = std::getenv(e.c_str());
-      if (!v) continue;
-      entry = e + "=" + v;
-    }
-    std::string key = entry.substr(0, entry.find('=') + 1);
-    std::erase_if(process.env, [&](const std::string& x) { return x.rfind(key, 0) == 0; });
-    process.env.push_back(entry);
-  }
-  if (!f.user.empty()) {
-    // The container's own account files, as it sees them now.
-    std::string root = "/proc/" + std::to_string(record.pid) + "/root";
-    std::string error;
-    auto resolved = runtime::resolve_user(f.user, runtime::read_whole_file(root + "/etc/passwd").value_or(""),
-                                          runtime::read_whole_file(root + "/etc/group").value_or(""), &error);
-    if (!resolved) return fail(error);
-    process.uid = resolved->uid;
-    process.gid = resolved->gid;
-    process.additional_gids = {resolved->gid};
-    for (uint32_t g : resolved->additional_gids) process.additional_gids.push_back(g);
-    std::erase_if(process.env, [](const std::string& x) { return x.rfind("HOME=", 0) == 0; });
-    process.env.push_back("HOME=" + resolved->home);
-  }
-  runtime::RunResult result;
-  runtime::Status s = runtime::exec_attached(spec, process, runtime_paths(), record, {f.interactive, f.tty}, &result);
-  if (!s) return fail(s.message());
-  if (!result.error.empty()) std::cerr << "error: exec in container " << record.name << ": " << result.error << "\n";
-  return result.exit_code;
-}
-
 
 void add_container_process_commands(CLI::App& container, int& exit_code) {
   struct StopFlags {

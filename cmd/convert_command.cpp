@@ -6,11 +6,14 @@
 #include <memory>
 
 #include "cmd/commands.h"
-#include "cmd/project_containers.h"
+#include "compose/project_containers.h"
 #include "kube/kubernetes_manifests.h"
 #include "runtime/on_disk.h"
+#include "cmd/project_ref.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 
 void add_convert_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   struct Flags {

@@ -9,14 +9,19 @@
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
-#include "cmd/container_networks.h"
-#include "cmd/project_containers.h"
-#include "cmd/service_devices.h"
+#include "compose/container_networks.h"
+#include "compose/project_containers.h"
+#include "compose/service_devices.h"
 #include "runtime/image_store.h"
+#include "compose/host.h"
+#include "compose/image_removal.h"
+#include "cmd/project_ref.h"
 
 namespace fs = std::filesystem;
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 namespace {
 
 struct DownFlags {

@@ -10,14 +10,16 @@
 #include <iterator>
 #include <sstream>
 
-#include "cmd/heap_reserve.h"
-#include "cmd/service_pulls.h"
+#include "compose/heap_reserve.h"
+#include "compose/service_pulls.h"
 #include "orchestrator/dependency_graph.h"
 #include "schema/project.h"
 
 extern char** environ;
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("-f,--file", o.files, "Stack file (repeatable; - reads standard input)")->take_all();

@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/commands.h"
-#include "cmd/service_devices.h"
+#include "compose/service_devices.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 void add_gpus_command(CLI::App& app, int& exit_code) {
   auto format = std::make_shared<std::string>("table");
   CLI::App* sub = app.add_subcommand("gpus", "List the host's GPUs and the containers that hold them");

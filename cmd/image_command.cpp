@@ -7,8 +7,12 @@
 #include "cmd/commands.h"
 #include "runtime/container_store.h"
 #include "runtime/image_store.h"
+#include "compose/host.h"
+#include "compose/image_removal.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 namespace {
 
 std::string human_size(std::int64_t bytes) {
@@ -34,13 +38,6 @@ nlohmann::json image_json(const runtime::Image& image) {
           {"Config", image.config.to_json()}};
 }
 
-// The first container, running or not, whose image this is.
-const runtime::ContainerRecord* container_using(const std::vector<runtime::ContainerRecord>& records,
-                                                const runtime::Image& image) {
-  auto it = std::find_if(records.begin(), records.end(), [&](const auto& r) { return r.image_id == image.config_digest; });
-  return it == records.end() ? nullptr : &*it;
-}
-
 int fail(const runtime::Status& s) {
   std::cerr << "error: " << s.message() << "\n";
   return 1;
@@ -48,25 +45,6 @@ int fail(const runtime::Status& s) {
 
 }  // namespace
 
-runtime::Status remove_unused_image(const std::string& name_or_id, std::string* removed_reference,
-                                    std::string* removed_digest) {
-  runtime::ImageStore store(images_root());
-  runtime::ContainerStore containers(runtime_paths().containers);
-  std::vector<runtime::ContainerRecord> records;
-  containers.list(&records);
-  runtime::Image target;
-  if (store.find(name_or_id, &target))
-    if (const runtime::ContainerRecord* user = container_using(records, target))
-      return runtime::Status::error("image " + target.reference + " is used by container " + user->name + " (" +
-                                    user->id.substr(0, 12) + "); remove the container first");
-  runtime::Image removed;
-  if (runtime::Status s = store.remove(name_or_id, &removed); !s) return s;
-  *removed_reference = removed.reference;
-  *removed_digest = removed.config_digest;
-  return runtime::Status::ok();
-}
-
-std::string images_root() { return stack_root() + "/images"; }
 
 void add_image_command(CLI::App& app, int& exit_code) {
   CLI::App* image = app.add_subcommand("image", "Manage local images");

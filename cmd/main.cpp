@@ -4,15 +4,15 @@
 #include <string_view>
 
 #include "cmd/commands.h"
-#include "cmd/container_launch.h"
-#include "cmd/crash_points.h"
+#include "compose/container_launch.h"
+#include "compose/crash_points.h"
 #include "cmd/global_options.h"
 #include "runtime/shim_handover.h"
 
 int main(int argc, char** argv) {
   // Not a command of users': a container's supervisor coming back.
-  if (argc == 3 && std::string_view(argv[1]) == stack::runtime::kShimResumeCommand) return stack::cmd::resume_shim(argv[2]);
-  stack::cmd::arm_crash_point();
+  if (argc == 3 && std::string_view(argv[1]) == stack::runtime::kShimResumeCommand) return stack::compose::resume_shim(argv[2]);
+  stack::compose::arm_crash_point();
   CLI::App app{"stack: run multi-container applications described in Compose files, without Docker"};
   app.name("stack");
   app.require_subcommand(1);

@@ -5,9 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/commands.h"
-#include "cmd/container_networks.h"
+#include "compose/container_networks.h"
+#include "compose/host.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 namespace {
 
 nlohmann::json network_json(const netbridge::NetworkRecord& n) {

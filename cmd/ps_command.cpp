@@ -8,12 +8,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/commands.h"
-#include "cmd/container_networks.h"
+#include "compose/container_networks.h"
 #include "ui/container_status.h"
-#include "cmd/project_containers.h"
-#include "cmd/service_devices.h"
+#include "compose/project_containers.h"
+#include "compose/service_devices.h"
+#include "compose/host.h"
+#include "cmd/project_ref.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 
 namespace {
 

@@ -6,13 +6,17 @@
 #include <memory>
 
 #include "cmd/commands.h"
-#include "cmd/project_containers.h"
-#include "cmd/service_pulls.h"
+#include "compose/project_containers.h"
+#include "compose/service_pulls.h"
 #include "ui/transfer_progress.h"
 #include "registry/credential_store.h"
 #include "registry/image_push.h"
+#include "compose/host.h"
+#include "cmd/project_ref.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 
 void add_image_pull_command(CLI::App* image, int& exit_code) {
   struct Flags {

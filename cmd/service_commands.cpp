@@ -15,19 +15,23 @@
 #include <thread>
 
 #include "cmd/commands.h"
-#include "cmd/container_launch.h"
-#include "cmd/container_networks.h"
+#include "compose/container_launch.h"
+#include "compose/container_networks.h"
 #include "ui/container_status.h"
-#include "cmd/project_containers.h"
-#include "cmd/service_builds.h"
-#include "cmd/service_devices.h"
-#include "cmd/service_pulls.h"
+#include "compose/project_containers.h"
+#include "compose/service_builds.h"
+#include "compose/service_devices.h"
+#include "compose/service_pulls.h"
 #include "ui/project_logs.h"
 #include "runtime/on_disk.h"
 #include "runtime/signal_names.h"
 #include "schema/serialize.h"
+#include "compose/host.h"
+#include "cmd/project_ref.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 namespace {
 
 int fail(const std::string& message) {

@@ -16,23 +16,27 @@
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
-#include "cmd/container_launch.h"
-#include "cmd/container_networks.h"
+#include "compose/container_launch.h"
+#include "compose/container_networks.h"
 #include "ui/container_status.h"
-#include "cmd/crash_points.h"
-#include "cmd/project_containers.h"
+#include "compose/crash_points.h"
+#include "compose/project_containers.h"
 #include "ui/progress_display.h"
 #include "ui/project_logs.h"
-#include "cmd/service_builds.h"
-#include "cmd/service_devices.h"
-#include "cmd/service_pulls.h"
+#include "compose/service_builds.h"
+#include "compose/service_devices.h"
+#include "compose/service_pulls.h"
 #include "orchestrator/dependency_graph.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/planner.h"
 #include "runtime/on_disk.h"
 #include "schema/serialize.h"
+#include "compose/host.h"
+#include "cmd/project_ref.h"
 
 namespace stack::cmd {
+
+using namespace stack::compose;
 namespace {
 
 struct UpFlags {

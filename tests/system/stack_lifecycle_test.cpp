@@ -144,7 +144,7 @@ networks:
 )";
 
 // The steps of creation STACK_TEST_CRASH_AT can stop `stack` at (see
-// cmd/crash_points.h), in order.
+// compose/crash_points.h), in order.
 const char* const kCreationSteps[] = {
     "networks-created", "record-written",   "spec-written",     "ports-bound",
     "network-namespace-made", "network-leased-1", "network-joined-1", "network-leased-2",

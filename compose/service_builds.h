@@ -8,7 +8,7 @@
 #include "builder/image_builder.h"
 #include "schema/project.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 
 // The image a service runs: its `image`, else "<project>-<service>" for a
 // service that builds one, as Compose names them.
@@ -52,4 +52,4 @@ struct ImagePolicy {
 runtime::Status resolve_service_images(const schema::Project& project,
                                        const std::vector<const schema::ServiceSpec*>& services, const ImagePolicy& policy);
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

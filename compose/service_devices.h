@@ -13,7 +13,7 @@
 #include "runtime/default_spec.h"
 #include "schema/project.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 
 // The host's CDI devices and GPUs, read once per command, when first needed.
 struct DeviceInventory {
@@ -56,4 +56,4 @@ void release_gpus(const std::vector<runtime::ContainerRecord>& removed);
 runtime::Status apply_devices(const schema::ServiceSpec& service, const std::vector<devices::Gpu>& gpus,
                               runtime::RunOptions* out);
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

@@ -8,7 +8,7 @@
 #include "runtime/image_store.h"
 #include "schema/project.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 
 // Where registries are reached from: the registries config
 // ($STACK_REGISTRIES_CONFIG, else /etc/stack/registries.json, keys as
@@ -38,4 +38,4 @@ runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Im
 runtime::Status pull_services(const std::vector<const schema::ServiceSpec*>& services, const std::string& policy,
                               bool quiet, bool keep_going = false);
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

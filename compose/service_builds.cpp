@@ -1,4 +1,4 @@
-#include "cmd/service_builds.h"
+#include "compose/service_builds.h"
 
 #include <unistd.h>
 
@@ -6,10 +6,10 @@
 #include <iostream>
 
 #include "ui/build_progress.h"
-#include "cmd/commands.h"
-#include "cmd/service_pulls.h"
+#include "compose/host.h"
+#include "compose/service_pulls.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 
 std::string service_image(const schema::Project& project, const schema::ServiceSpec& service) {
   return service.image.empty() ? project.name + "-" + service.name : service.image;
@@ -95,4 +95,4 @@ runtime::Status resolve_service_images(const schema::Project& project,
   return build_services(project, services, policy.build == ImagePolicy::Build::Missing, {});
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

@@ -1,4 +1,4 @@
-#include "cmd/container_launch.h"
+#include "compose/container_launch.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,10 +16,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cmd/commands.h"
-#include "cmd/container_networks.h"
-#include "cmd/crash_points.h"
-#include "cmd/heap_reserve.h"
+#include "compose/host.h"
+#include "compose/container_networks.h"
+#include "compose/crash_points.h"
+#include "compose/heap_reserve.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/linux/container_process.h"
@@ -29,7 +29,7 @@
 #include "runtime/signal_names.h"
 #include "runtime/user_lookup.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 namespace {
 
 // Debian's tini, linked statically so that it runs in any image.
@@ -374,4 +374,4 @@ int resume_shim(const std::string& text) {
   runtime::resume_detached_shim(spec, paths, containers, &record, resumed, network_hooks(record, std::move(ports)));
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

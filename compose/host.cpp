@@ -1,4 +1,5 @@
-// STACK_ROOT: where it is, and its stores' directories, made private to root on first use.
+#include "compose/host.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +10,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cmd/commands.h"
 #include "runtime/on_disk.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 namespace {
 
 // Only root reads what the stores hold: volume data, writable layers,
@@ -49,12 +49,16 @@ void prepare_state_root(const std::string& root) {
 }  // namespace
 
 std::string stack_root() {
-  const char* env = std::getenv("STACK_ROOT");
-  std::string root = env && *env ? env : "/var/lib/stack";
-  static std::once_flag prepared;
-  std::call_once(prepared, [&root] { prepare_state_root(root); });
+  static const std::string root = [] {
+    const char* env = std::getenv("STACK_ROOT");
+    std::string r = env && *env ? env : "/var/lib/stack";
+    prepare_state_root(r);
+    return r;
+  }();
   return root;
 }
+
+std::string images_root() { return stack_root() + "/images"; }
 
 runtime::RuntimePaths runtime_paths() {
   runtime::RuntimePaths paths;
@@ -75,4 +79,4 @@ runtime::RuntimePaths runtime_paths() {
   return paths;
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

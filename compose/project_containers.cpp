@@ -1,4 +1,4 @@
-#include "cmd/project_containers.h"
+#include "compose/project_containers.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "cmd/commands.h"
-#include "cmd/service_builds.h"
-#include "cmd/service_devices.h"
+#include "compose/host.h"
+#include "compose/service_builds.h"
+#include "compose/service_devices.h"
 #include "orchestrator/dependency_graph.h"
 #include "runtime/image_store.h"
 #include "runtime/sha256.h"
@@ -22,7 +22,7 @@
 
 namespace fs = std::filesystem;
 
-namespace stack::cmd {
+namespace stack::compose {
 
 std::string service_container_name(const schema::Project& project, const schema::ServiceSpec& service, int number) {
   if (!service.container_name.empty()) return service.container_name;
@@ -313,42 +313,6 @@ std::vector<runtime::ContainerRecord> project_containers(const std::string& proj
   return out;
 }
 
-std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_required) {
-  if (!files_required && !global.project_name.empty() && global.files.empty()) {
-    // -p alone: the files may be gone; state is enough.
-    ProjectRef ref;
-    ref.name = global.project_name;
-    schema::DiskFileSource disk;
-    if (schema::discover_stack_files(fs::current_path().string(), disk).empty()) return ref;
-    if (auto loaded = load_project(global, {}, true)) {
-      ref.project = schema::build_project(loaded->tree, loaded->project_dir);
-      ref.name = ref.project->name;
-      ref.loaded = std::move(loaded);
-    }
-    return ref;
-  }
-  auto loaded = load_project(global, {}, true);
-  if (!loaded) return std::nullopt;
-  ProjectRef ref;
-  ref.project = schema::build_project(loaded->tree, loaded->project_dir);
-  ref.name = ref.project->name;
-  ref.loaded = std::move(loaded);
-  return ref;
-}
-
-std::optional<NamedServices> find_named_services(const GlobalOptions& global, const std::vector<std::string>& names) {
-  std::optional<ProjectRef> ref = find_project(global, true);
-  if (!ref) return std::nullopt;
-  // The pointers are taken once the project is where it stays.
-  std::optional<NamedServices> out(std::in_place);
-  out->ref = std::move(*ref);
-  if (runtime::Status s = named_services(*out->ref.project, names, &out->services); !s) {
-    std::cerr << "error: " << s.message() << "\n";
-    return std::nullopt;
-  }
-  return out;
-}
-
 runtime::Status named_services(const schema::Project& project, const std::vector<std::string>& names,
                                std::vector<const schema::ServiceSpec*>* out) {
   out->clear();
@@ -362,4 +326,4 @@ runtime::Status named_services(const schema::Project& project, const std::vector
   return runtime::Status::ok();
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

@@ -12,7 +12,7 @@
 #include "runtime/container_store.h"
 #include "schema/project.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 
 netbridge::NetworkStore network_store();
 
@@ -58,4 +58,4 @@ runtime::Status create_project_networks(const schema::Project& project);
 // it removed; with `report`, says on stderr what was cleaned up.
 void reclaim_containers(runtime::ContainerStore& store, bool report);
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

@@ -1,4 +1,4 @@
-#include "cmd/heap_reserve.h"
+#include "compose/heap_reserve.h"
 
 #include <malloc.h>
 #include <sys/mman.h>
@@ -11,7 +11,7 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-namespace stack::cmd {
+namespace stack::compose {
 
 void reserve_heap(std::size_t bytes) {
   constexpr std::size_t kMax = 32u << 20;  // glibc's largest mmap threshold
@@ -29,4 +29,4 @@ void reserve_heap(std::size_t bytes) {
   std::free(block);
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

@@ -6,15 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "cmd/container_launch.h"
-#include "cmd/global_options.h"
+#include "compose/container_launch.h"
+#include "schema/loader.h"
 #include "devices/gpu_inventory.h"
 #include "orchestrator/planner.h"
 #include "runtime/container_store.h"
 #include "runtime/on_disk.h"
 #include "schema/project.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 
 // Labels as Compose writes them, so that tools reading them find their way.
 inline constexpr const char* kProjectLabel = "com.docker.compose.project";
@@ -64,28 +64,19 @@ std::vector<runtime::ContainerRecord> project_containers(const std::string& proj
 // A container as the planner sees it: its service, number, config hash.
 orchestrator::ExistingContainer existing_container(const runtime::ContainerRecord& record);
 
-// The project the global options name: loaded from its files, or (for
-// commands that work from state alone) just its -p name when there are no
-// files. Prints the load errors; nullopt when neither works.
+// A project as a command found it: loaded from its files, or (for commands
+// that work from state alone) just its name when the files are gone.
 struct ProjectRef {
   std::string name;
   std::optional<schema::Project> project;  // absent: files gone, -p only
   std::optional<schema::LoadedProject> loaded;
 };
-std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_required);
 
 // The services `names` name, in that order, or every service when it is
 // empty; an unknown name is an error naming it.
 runtime::Status named_services(const schema::Project& project, const std::vector<std::string>& names,
                                std::vector<const schema::ServiceSpec*>* out);
 
-// The project the options find (its files required) and the services
-// `names` name in it; nullopt once why not is printed.
-struct NamedServices {
-  ProjectRef ref;
-  std::vector<const schema::ServiceSpec*> services;  // into ref.project
-};
-std::optional<NamedServices> find_named_services(const GlobalOptions& global, const std::vector<std::string>& names);
 
 // Sorts `records` by their service's place in the project's start order
 // (dependencies first) or, `stopping`, its stop order; services the files
@@ -101,4 +92,4 @@ std::vector<long> sort_in_service_order(const ProjectRef& ref, std::vector<runti
 void stop_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
                    const std::function<bool()>& hurry = {});
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

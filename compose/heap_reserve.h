@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-namespace stack::cmd {
+namespace stack::compose {
 
 // Page faults cost 11-14 us each on the VMs stack runs on, and loading a
 // 1000-service file touches ~7,000 fresh pages: most of its time. Growing the
@@ -11,4 +11,4 @@ namespace stack::cmd {
 // 1 us a page. Does nothing where the kernel lacks MADV_POPULATE_WRITE.
 void reserve_heap(std::size_t bytes);
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

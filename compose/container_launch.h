@@ -13,7 +13,7 @@
 #include "runtime/health_check.h"
 #include "runtime/restart_policy.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 
 struct LaunchRequest {
   std::string image, name;  // name empty: the ID's first 12 characters
@@ -80,4 +80,4 @@ struct ExecRequest {
 // Runs a command in a running container; its exit status, or 125/126/127.
 int exec_in_running_container(const ExecRequest& request);
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

@@ -1,4 +1,4 @@
-#include "cmd/container_networks.h"
+#include "compose/container_networks.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,14 +7,14 @@
 #include <algorithm>
 #include <set>
 
-#include "cmd/commands.h"
-#include "cmd/crash_points.h"
-#include "cmd/project_containers.h"
-#include "cmd/service_devices.h"
+#include "compose/host.h"
+#include "compose/crash_points.h"
+#include "compose/project_containers.h"
+#include "compose/service_devices.h"
 #include "runtime/linux/network_namespace.h"
 #include "runtime/on_disk.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 namespace {
 
 // Writes `content` over a file that exists, never creating it: a container
@@ -227,4 +227,4 @@ runtime::Status create_project_networks(const schema::Project& project) {
   return runtime::Status::ok();
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

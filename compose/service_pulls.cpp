@@ -1,4 +1,4 @@
-#include "cmd/service_pulls.h"
+#include "compose/service_pulls.h"
 
 #include <unistd.h>
 
@@ -10,13 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cmd/commands.h"
+#include "compose/host.h"
 #include "ui/transfer_progress.h"
 #include "registry/credential_store.h"
 #include "runtime/on_disk.h"
 #include "schema/units.h"
 
-namespace stack::cmd {
+namespace stack::compose {
 
 using runtime::Status;
 namespace {
@@ -133,4 +133,4 @@ runtime::Status pull_services(const std::vector<const schema::ServiceSpec*>& ser
   return runtime::Status::ok();
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-namespace stack::cmd {
+namespace stack::compose {
 
 // Reads STACK_TEST_CRASH_AT once. When it names a step, makes this process
 // the leader of its own process group (unless it is already), so that a
@@ -29,4 +29,4 @@ void arm_crash_point();
 //   hosts-written            `up`: the peers' /etc/hosts rewritten
 void crash_point(std::string_view step);
 
-}  // namespace stack::cmd
+}  // namespace stack::compose

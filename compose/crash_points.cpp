@@ -1,4 +1,4 @@
-#include "cmd/crash_points.h"
+#include "compose/crash_points.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace stack::cmd {
+namespace stack::compose {
 namespace {
 
 // Set once, before anything forks: every launch reads the same.
@@ -31,4 +31,4 @@ void crash_point(std::string_view step) {
   ::raise(SIGKILL);
 }
 
-}  // namespace stack::cmd
+}  // namespace stack::compose
