@@ -118,21 +118,6 @@ std::vector<GraphNode> DependencyGraph::start_order() const {
   return out;
 }
 
-std::vector<std::vector<GraphNode>> DependencyGraph::start_levels() const {
-  std::vector<Vertex> order;
-  boost::topological_sort(impl_->graph, std::back_inserter(order));
-  std::vector<size_t> level(boost::num_vertices(impl_->graph), 0);
-  size_t top = 0;
-  for (Vertex v : order) {
-    for (auto [it, end] = boost::out_edges(v, impl_->graph); it != end; ++it)
-      level[v] = std::max(level[v], level[boost::target(*it, impl_->graph)] + 1);
-    top = std::max(top, level[v]);
-  }
-  std::vector<std::vector<GraphNode>> out(order.empty() ? 0 : top + 1);
-  for (size_t v = 0; v < level.size(); ++v) out[level[v]].push_back(impl_->nodes[v]);
-  return out;
-}
-
 std::vector<GraphNode> DependencyGraph::stop_order() const {
   std::vector<GraphNode> order = start_order();
   std::reverse(order.begin(), order.end());

@@ -44,9 +44,6 @@ class DependencyGraph {
 
   // Dependencies before dependents. Requires an acyclic graph.
   std::vector<GraphNode> start_order() const;
-  // Groups that can start in parallel: everything in level N depends only
-  // on levels before N.
-  std::vector<std::vector<GraphNode>> start_levels() const;
   // Dependents before dependencies: the order to stop and remove.
   std::vector<GraphNode> stop_order() const;
   // The named services and everything they need, transitively (for `up SERVICE`).

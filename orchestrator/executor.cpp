@@ -16,9 +16,14 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 
 std::string container(const std::string& name) { return "Container " + name; }
 
+// The same progress row for every replica of `desired`.
+void show(ExecutorListener& listener, const DesiredService& desired, const std::string& status, bool done) {
+  for (const std::string& c : desired.container_names) listener.step(container(c), status, done);
+}
+
 // The progress word once `condition` holds, or failed to.
-const char* outcome(Condition condition, const runtime::Status& s) {
-  if (!s) return "Error";
+const char* outcome(Condition condition, bool held) {
+  if (!held) return "Error";
   return condition == Condition::Healthy ? "Healthy" : condition == Condition::Started ? "Running" : "Exited";
 }
 
@@ -28,45 +33,112 @@ runtime::Status Executor::up(const schema::Project& project, const std::vector<D
                              const std::vector<ExistingContainer>& existing, const PlanOptions& options) {
   desired_.clear();
   started_.clear();
-  for (const DesiredService& d : wanted) desired_[d.name] = d;
-  DependencyGraph graph(project);
-  // A level's services depend only on earlier levels: once what they wait
-  // for is ready, its containers are created together.
-  for (const std::vector<GraphNode>& level : graph.start_levels()) {
-    auto begin = Clock::now();
-    std::vector<CreateRequest> batch;
-    std::vector<std::string> level_services;
-    for (const GraphNode& node : level) {
-      if (node.kind != GraphNode::Kind::Service || !desired_.count(node.name)) continue;
-      const schema::ServiceSpec* service = project.service(node.name);
-      if (!service) continue;
-      if (runtime::Status s = wait_for_dependencies(*service); !s) return s;
-      level_services.push_back(node.name);
-      if (runtime::Status s = apply(desired_.at(node.name), existing, options, &batch); !s) return s;
+  awaited_.clear();
+  for (const DesiredService& d : wanted)
+    if (project.service(d.name)) desired_[d.name] = d;
+  // In the graph's order, so that what is ready together is created in the same order every time.
+  std::vector<std::string> pending;
+  for (const GraphNode& node : DependencyGraph(project).start_order())
+    if (node.kind == GraphNode::Kind::Service && desired_.count(node.name)) pending.push_back(node.name);
+  while (!pending.empty()) {
+    look_at_dependencies(project, pending);
+    std::vector<std::string> ready;
+    if (runtime::Status s = take_ready(project, &pending, &ready); !s) return s;
+    if (ready.empty()) {  // until a container waited for changes
+      runtime_.pause();
+      continue;
     }
-    if (level_services.empty()) continue;
-    auto creating = Clock::now();
-    for (const CreateRequest& r : batch) listener_.step(container(r.name), "Starting", false);
-    std::vector<runtime::Status> results;
-    if (!batch.empty())
-      if (runtime::Status s = runtime_.create(batch, &results); !s) {
-        for (const CreateRequest& r : batch) listener_.step(container(r.name), "Error", true);
-        return s;
-      }
-    results.resize(batch.size(), runtime::Status::error("not created"));
-    spdlog::debug("level of {}{}: {} container(s) created in {:.1f} ms (dependencies waited for: {:.1f} ms)",
-                  level_services.front(), level_services.size() > 1 ? ", ..." : "", batch.size(), ms_since(creating),
-                  std::chrono::duration<double, std::milli>(creating - begin).count());
-    std::string failures;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      listener_.step(container(batch[i].name), results[i] ? "Started" : "Error", true);
-      if (!results[i])
-        failures += (failures.empty() ? "" : "; ") + ("service " + batch[i].service + ": container " + batch[i].name +
-                                                     " did not start (" + results[i].message() + ")");
-    }
-    if (!failures.empty()) return runtime::Status::error(failures);
-    started_.insert(started_.end(), level_services.begin(), level_services.end());
+    if (runtime::Status s = bring_up(ready, existing, options); !s) return s;
   }
+  return runtime::Status::ok();
+}
+
+bool Executor::brought_up(const std::string& service) const {
+  return std::find(started_.begin(), started_.end(), service) != started_.end();
+}
+
+void Executor::look_at_dependencies(const schema::Project& project, const std::vector<std::string>& pending) {
+  // Each at most once a round: dependents waiting on the same condition
+  // share what is seen.
+  std::set<Dependency> looked;
+  for (const std::string& name : pending)
+    for (const auto& [dependency, spec] : project.service(name)->depends_on) {
+      Dependency key{dependency, spec.condition};
+      if (!brought_up(dependency) || !looked.insert(key).second) continue;
+      auto [it, first] = awaited_.try_emplace(key);
+      Awaited& awaited = it->second;
+      if (awaited.readiness != Readiness::Waiting) continue;
+      const DesiredService& d = desired_.at(dependency);
+      bool shown = spec.condition != Condition::Started;
+      if (first && shown) show(listener_, d, "Waiting", false);
+      look_at(d, spec.condition, &awaited);
+      if (awaited.readiness != Readiness::Waiting && shown)
+        show(listener_, d, outcome(spec.condition, awaited.readiness == Readiness::Ready), true);
+    }
+}
+
+Readiness Executor::dependencies_of(const schema::ServiceSpec& service, std::string* why) const {
+  Readiness all = Readiness::Ready;
+  for (const auto& [name, dep] : service.depends_on) {
+    // Not brought up here (--no-deps, or a profile not enabled): nothing to wait for.
+    if (!desired_.count(name)) continue;
+    auto it = awaited_.find({name, dep.condition});
+    if (it == awaited_.end() || it->second.readiness == Readiness::Waiting) {
+      all = Readiness::Waiting;
+    } else if (it->second.readiness == Readiness::Failed && dep.required) {
+      *why = it->second.why;
+      return Readiness::Failed;
+    }
+  }
+  return all;
+}
+
+runtime::Status Executor::take_ready(const schema::Project& project, std::vector<std::string>* pending,
+                                     std::vector<std::string>* ready) {
+  std::vector<std::string> still_pending;
+  for (const std::string& name : *pending) {
+    const schema::ServiceSpec& service = *project.service(name);
+    std::string why;
+    Readiness readiness = dependencies_of(service, &why);
+    if (readiness == Readiness::Failed) return runtime::Status::error("dependency failed to start: " + why);
+    if (readiness == Readiness::Waiting) {
+      still_pending.push_back(name);
+      continue;
+    }
+    for (const auto& [dependency, dep] : service.depends_on)
+      if (auto it = awaited_.find({dependency, dep.condition}); it != awaited_.end() && it->second.readiness == Readiness::Failed)
+        listener_.warning("service " + name + ": optional dependency " + dependency + ": " + it->second.why);
+    ready->push_back(name);
+  }
+  *pending = std::move(still_pending);
+  return runtime::Status::ok();
+}
+
+runtime::Status Executor::bring_up(const std::vector<std::string>& services, const std::vector<ExistingContainer>& existing,
+                                   const PlanOptions& options) {
+  std::vector<CreateRequest> batch;
+  for (const std::string& name : services)
+    if (runtime::Status s = apply(desired_.at(name), existing, options, &batch); !s) return s;
+  auto creating = Clock::now();
+  for (const CreateRequest& r : batch) listener_.step(container(r.name), "Starting", false);
+  std::vector<runtime::Status> results;
+  if (!batch.empty())
+    if (runtime::Status s = runtime_.create(batch, &results); !s) {
+      for (const CreateRequest& r : batch) listener_.step(container(r.name), "Error", true);
+      return s;
+    }
+  results.resize(batch.size(), runtime::Status::error("not created"));
+  spdlog::debug("{}{} ready: {} container(s) created in {:.1f} ms", services.front(), services.size() > 1 ? ", ..." : "",
+                batch.size(), ms_since(creating));
+  std::string failures;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    listener_.step(container(batch[i].name), results[i] ? "Started" : "Error", true);
+    if (!results[i])
+      failures += (failures.empty() ? "" : "; ") + ("service " + batch[i].service + ": container " + batch[i].name +
+                                                   " did not start (" + results[i].message() + ")");
+  }
+  if (!failures.empty()) return runtime::Status::error(failures);
+  started_.insert(started_.end(), services.begin(), services.end());
   return runtime::Status::ok();
 }
 
@@ -105,46 +177,39 @@ runtime::Status Executor::apply(const DesiredService& desired, const std::vector
   return runtime::Status::ok();
 }
 
-runtime::Status Executor::wait_for(const DesiredService& desired, Condition condition,
-                                   std::optional<Clock::time_point> deadline) {
-  for (const std::string& name : desired.container_names) {
-    for (;;) {
-      ObservedContainer c;
-      if (runtime::Status s = runtime_.observe(name, &c); !s) return s;
-      std::string why;
-      Readiness ready = readiness(c, condition, &why);
-      if (ready == Readiness::Ready) break;
-      if (ready == Readiness::Failed) return runtime::Status::error(why);
-      if (deadline && Clock::now() > *deadline) return runtime::Status::error("container " + name + " is not ready in time");
-      runtime_.pause();
+void Executor::look_at(const DesiredService& desired, Condition condition, Awaited* awaited) {
+  const std::vector<std::string>& names = desired.container_names;
+  for (; awaited->replicas_ready < names.size(); ++awaited->replicas_ready) {
+    ObservedContainer c;
+    if (runtime::Status s = runtime_.observe(names[awaited->replicas_ready], &c); !s) {
+      awaited->readiness = Readiness::Failed;
+      awaited->why = s.message();
+      return;
+    }
+    Readiness ready = readiness(c, condition, &awaited->why);
+    if (ready != Readiness::Ready) {
+      awaited->readiness = ready;
+      return;
     }
   }
-  return runtime::Status::ok();
+  awaited->readiness = Readiness::Ready;
 }
 
-runtime::Status Executor::wait_for_dependencies(const schema::ServiceSpec& service) {
-  for (const auto& [name, dep] : service.depends_on) {
-    // Not brought up here (--no-deps, or a profile not enabled): nothing to wait for.
-    if (std::find(started_.begin(), started_.end(), name) == started_.end()) continue;
-    const DesiredService& d = desired_.at(name);
-    bool shown = dep.condition != Condition::Started;
-    if (shown)
-      for (const std::string& c : d.container_names) listener_.step(container(c), "Waiting", false);
-    runtime::Status s = wait_for(d, dep.condition, std::nullopt);
-    if (shown)
-      for (const std::string& c : d.container_names) listener_.step(container(c), outcome(dep.condition, s), true);
-    if (!s && !dep.required) {
-      listener_.warning("service " + service.name + ": optional dependency " + name + ": " + s.message());
-      continue;
-    }
-    if (!s) return runtime::Status::error("dependency failed to start: " + s.message());
+runtime::Status Executor::wait_for(const DesiredService& desired, Condition condition,
+                                   std::optional<Clock::time_point> deadline) {
+  for (Awaited awaited;;) {
+    look_at(desired, condition, &awaited);
+    if (awaited.readiness == Readiness::Ready) return runtime::Status::ok();
+    if (awaited.readiness == Readiness::Failed) return runtime::Status::error(awaited.why);
+    if (deadline && Clock::now() > *deadline)
+      return runtime::Status::error("container " + desired.container_names[awaited.replicas_ready] + " is not ready in time");
+    runtime_.pause();
   }
-  return runtime::Status::ok();
 }
 
 runtime::Status Executor::wait_until_ready(const schema::Project& project, const std::set<std::string>& one_shots,
                                            std::optional<Clock::time_point> deadline) {
-  std::vector<std::pair<std::string, Condition>> awaited;
+  std::vector<Dependency> awaited;
   for (const std::string& name : started_) {
     const schema::ServiceSpec* service = project.service(name);
     Condition condition = one_shots.count(name) ? Condition::CompletedSuccessfully
@@ -156,12 +221,12 @@ runtime::Status Executor::wait_until_ready(const schema::Project& project, const
     if (condition == Condition::Started && !names.empty() && runtime_.observe(names.front(), &first) && first.has_healthcheck)
       condition = Condition::Healthy;
     awaited.emplace_back(name, condition);
-    for (const std::string& c : desired_.at(name).container_names) listener_.step(container(c), "Waiting", false);
+    show(listener_, desired_.at(name), "Waiting", false);
   }
   for (const auto& [name, condition] : awaited) {
     const DesiredService& d = desired_.at(name);
     runtime::Status s = wait_for(d, condition, deadline);
-    for (const std::string& c : d.container_names) listener_.step(container(c), outcome(condition, s), true);
+    show(listener_, d, outcome(condition, bool(s)), true);
     if (!s) return runtime::Status::error("service " + name + ": " + s.message());
   }
   return runtime::Status::ok();

@@ -1,4 +1,4 @@
-// Executor: brings a project's services up over its dependency graph, level by level, against a runtime a test can fake.
+// Executor: brings a project's services up from a ready set over their dependencies, against a runtime a test can fake.
 #pragma once
 
 #include <chrono>
@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "orchestrator/planner.h"
@@ -54,11 +55,12 @@ class Executor {
   Executor(ServiceRuntime& runtime, ExecutorListener& listener) : runtime_(runtime), listener_(listener) {}
 
   // Makes `wanted` (a subset of the project's services, each with its
-  // replicas' names and config hash) match, level by level of the graph:
-  // what a service depends on is waited for as its conditions say (only
-  // among the services brought up here), then the level's containers are
-  // planned against `existing` and created together. Stops at the first
-  // failure, naming it.
+  // replicas' names and config hash) match, as ninja's Plan hands out
+  // edges: a service is planned against `existing` and created as soon as
+  // what it depends on (only among the services brought up here) meets
+  // its conditions, together with every other service ready at that
+  // moment. A slow dependency holds back only its own dependents. Stops at
+  // the first failure, naming it.
   runtime::Status up(const schema::Project& project, const std::vector<DesiredService>& wanted,
                      const std::vector<ExistingContainer>& existing, const PlanOptions& options);
 
@@ -67,21 +69,45 @@ class Executor {
   runtime::Status wait_until_ready(const schema::Project& project, const std::set<std::string>& one_shots,
                                    std::optional<std::chrono::steady_clock::time_point> deadline);
 
-  // The services up() went through, in the order it did.
+  // The services up() brought up, in the order it created them.
   const std::vector<std::string>& started() const { return started_; }
 
  private:
-  // Waits until `condition` holds for every replica of `desired`.
-  runtime::Status wait_for(const DesiredService& desired, schema::DependsOnSpec::Condition condition,
-                           std::optional<std::chrono::steady_clock::time_point> deadline);
-  runtime::Status wait_for_dependencies(const schema::ServiceSpec& service);
+  using Condition = schema::DependsOnSpec::Condition;
+  // A service brought up here and a condition a dependent puts on it.
+  using Dependency = std::pair<std::string, Condition>;
+  // How far a Dependency has been seen to hold. Replicas are looked at in
+  // order, so one seen ready is not looked at again.
+  struct Awaited {
+    size_t replicas_ready = 0;
+    Readiness readiness = Readiness::Waiting;
+    std::string why;  // when it failed
+  };
+
+  // Looks once, without blocking, at the replicas `awaited` still waits for.
+  void look_at(const DesiredService& desired, Condition condition, Awaited* awaited);
+  // Looks once at every Dependency of a service in `pending` that has been created.
+  void look_at_dependencies(const schema::Project& project, const std::vector<std::string>& pending);
+  // Whether `service` can be created now; Failed (*why says why) when a required dependency failed.
+  Readiness dependencies_of(const schema::ServiceSpec& service, std::string* why) const;
+  // Takes out of `pending` the services that can be created now.
+  runtime::Status take_ready(const schema::Project& project, std::vector<std::string>* pending,
+                             std::vector<std::string>* ready);
+  // Plans and creates `services` in one batch.
+  runtime::Status bring_up(const std::vector<std::string>& services, const std::vector<ExistingContainer>& existing,
+                           const PlanOptions& options);
   runtime::Status apply(const DesiredService& desired, const std::vector<ExistingContainer>& existing,
                         const PlanOptions& options, std::vector<CreateRequest>* batch);
+  // Waits until `condition` holds for every replica of `desired`.
+  runtime::Status wait_for(const DesiredService& desired, Condition condition,
+                           std::optional<std::chrono::steady_clock::time_point> deadline);
+  bool brought_up(const std::string& service) const;
 
   ServiceRuntime& runtime_;
   ExecutorListener& listener_;
   std::map<std::string, DesiredService> desired_;
   std::vector<std::string> started_;
+  std::map<Dependency, Awaited> awaited_;  // once met or failed, a condition is not looked at again
 };
 
 }  // namespace stack::orchestrator

@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stack::schema::Project typed = stack::schema::build_project(project.tree, project.project_dir);
   stack::orchestrator::DependencyGraph graph(typed);
   if (!graph.find_cycle()) {
-    (void)graph.start_levels();
+    (void)graph.start_order();
     (void)graph.stop_order();
   }
   (void)stack::schema::to_yaml(project.tree);

@@ -69,6 +69,46 @@ TEST_F(Stack, ServiceHealthyWaitsForTheHealthcheckAndUnhealthyFailsUp) {
   EXPECT_NE(bad.err.find("dependency failed to start: container sick-db-1 is unhealthy"), std::string::npos) << bad.err;
 }
 
+// a turns healthy only once it has made its mark, seconds after it
+// starts; c, which needs only b, must not wait for that, and d, which
+// needs a healthy, must. Each of c and d notes at start whether a's mark
+// was there yet.
+TEST_F(Stack, ASlowHealthcheckHoldsBackOnlyWhatWaitsForIt) {
+  Outcome r = in_project("ready", R"(services:
+  a:
+    image: busybox
+    command: ["sh", "-c", "sleep 4; touch /marks/a-ready; exec sleep 30"]
+    volumes: [./marks:/marks]
+    healthcheck:
+      test: test -f /marks/a-ready
+      interval: 5s
+      start_period: 20s
+      start_interval: 200ms
+  b:
+    image: busybox
+    command: ["sleep", "30"]
+  c:
+    image: busybox
+    command: ["sh", "-c", "if [ -f /marks/a-ready ]; then echo a-healthy; else echo a-not-yet; fi > /marks/c; exec sleep 30"]
+    volumes: [./marks:/marks]
+    depends_on: [b]
+  d:
+    image: busybox
+    command: ["sh", "-c", "if [ -f /marks/a-ready ]; then echo a-healthy; else echo a-not-yet; fi > /marks/d; exec sleep 30"]
+    volumes: [./marks:/marks]
+    depends_on:
+      a: {condition: service_healthy}
+)",
+                         "$S up -d; echo up=$?; wait_for '[ -s marks/c ]'; wait_for '[ -s marks/d ]'; "
+                         "echo c: $(cat marks/c); echo d: $(cat marks/d); "
+                         "$S ps a | tail -n +2 | awk '{print $1, $4, $5}'; $S down -t 0 >/dev/null");
+  EXPECT_EQ(r.out,
+            " Container ready-a-1  Started\n Container ready-b-1  Started\n Container ready-c-1  Started\n"
+            " Container ready-a-1  Healthy\n Container ready-d-1  Started\n"
+            "up=0\nc: a-not-yet\nd: a-healthy\nready-a-1 Up (healthy)\n")
+      << r.err;
+}
+
 TEST_F(Stack, WaitFailsNamingAServiceThatExits) {
   Outcome r = in_project("waiting", R"(services:
   api:

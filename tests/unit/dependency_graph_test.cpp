@@ -37,16 +37,6 @@ TEST(DependencyGraph, StartOrderPutsDependenciesFirst) {
   EXPECT_EQ(order.size(), 7u);
 }
 
-TEST(DependencyGraph, LevelsGroupWhatCanStartTogether) {
-  DependencyGraph g(project(kPipeline));
-  auto levels = g.start_levels();
-  ASSERT_EQ(levels.size(), 4u);
-  EXPECT_EQ(names(levels[0]), (std::vector<std::string>{"network default", "volume data", "volume models"}));
-  EXPECT_EQ(names(levels[1]), (std::vector<std::string>{"service db", "service prepare"}));
-  EXPECT_EQ(names(levels[2]), (std::vector<std::string>{"service train"}));
-  EXPECT_EQ(names(levels[3]), (std::vector<std::string>{"service serve"}));
-}
-
 TEST(DependencyGraph, StopOrderIsTheReverse) {
   DependencyGraph g(project(kPipeline));
   auto start = names(g.start_order());

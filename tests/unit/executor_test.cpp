@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "tests/unit/stack_file_text.h"
@@ -24,7 +25,7 @@ class FakeMachine : public ServiceRuntime {
   std::vector<std::string> calls;
   std::map<std::string, std::deque<ObservedContainer>> script;
   std::set<std::string> failing;      // containers whose start fails
-  std::string undescribable;          // a service none of whose level can be made
+  std::string undescribable;          // a service none of whose batch can be made
   int pauses = 0;
 
   runtime::Status remove(const std::string& name) override {
@@ -73,8 +74,11 @@ class FakeMachine : public ServiceRuntime {
 class Recorded : public ExecutorListener {
  public:
   std::vector<std::string> done, warnings;
+  std::vector<std::string>* timeline = nullptr;  // also gets `done`, to interleave it with the machine's calls
   void step(const std::string& container, const std::string& status, bool finished) override {
-    if (finished) done.push_back(container + " " + status);
+    if (!finished) return;
+    done.push_back(container + " " + status);
+    if (timeline) timeline->push_back(container + " " + status);
   }
   void warning(const std::string& message) override { warnings.push_back(message); }
 };
@@ -91,7 +95,7 @@ struct Execution {
   Executor executor{machine, listener};
 };
 
-TEST(ExecutorTest, EachLevelIsCreatedTogetherAfterTheOneBefore) {
+TEST(ExecutorTest, ServicesReadyTogetherAreCreatedTogetherAfterWhatTheyNeed) {
   schema::Project p = test_support::project_from_text(R"(services:
   a: {image: x}
   b: {image: x, depends_on: [a]}
@@ -135,6 +139,47 @@ TEST(ExecutorTest, AServiceWaitsUntilWhatItNeedsIsHealthy) {
   EXPECT_EQ(run.listener.done[1], "Container p-db-1 Healthy");
 }
 
+TEST(ExecutorTest, ASlowHealthcheckHoldsBackOnlyWhatWaitsForIt) {
+  schema::Project p = test_support::project_from_text(R"(services:
+  a: {image: x, healthcheck: {test: ["CMD", "true"]}}
+  b: {image: x}
+  c: {image: x, depends_on: [b]}
+  d: {image: x, depends_on: {a: {condition: service_healthy}}}
+)");
+  Execution run;
+  run.listener.timeline = &run.machine.calls;
+  run.machine.script["p-a-1"] = {running("p-a-1", "a", "starting"), running("p-a-1", "a", "starting"),
+                                 running("p-a-1", "a", "starting"), running("p-a-1", "a", "healthy")};
+  ASSERT_TRUE(run.executor.up(p, {desired("a"), desired("b"), desired("c"), desired("d")}, {}, {}));
+  EXPECT_EQ(run.machine.calls, (std::vector<std::string>{"create p-a-1 p-b-1", "Container p-a-1 Started",
+                                                         "Container p-b-1 Started", "create p-c-1",
+                                                         "Container p-c-1 Started", "Container p-a-1 Healthy",
+                                                         "create p-d-1", "Container p-d-1 Started"}));
+  EXPECT_EQ(run.executor.started(), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(run.machine.pauses, 2);  // only while nothing could be created
+}
+
+TEST(ExecutorTest, WhatBecomesReadyAtOneMomentIsOneBatchWhateverItsDepth) {
+  // admin is two steps from conf, web one from db: both wait on db's health.
+  schema::Project p = test_support::project_from_text(R"(services:
+  conf: {image: x}
+  cache: {image: x, depends_on: [conf]}
+  db: {image: x, healthcheck: {test: ["CMD", "true"]}}
+  web: {image: x, depends_on: {db: {condition: service_healthy}}}
+  admin: {image: x, depends_on: {cache: {condition: service_started}, db: {condition: service_healthy}}}
+)");
+  Execution run;
+  run.machine.script["p-db-1"] = {running("p-db-1", "db", "starting"), running("p-db-1", "db", "starting"),
+                                  running("p-db-1", "db", "healthy")};
+  ASSERT_TRUE(run.executor.up(p, {desired("conf"), desired("cache"), desired("db"), desired("web", 2), desired("admin")},
+                              {}, {}));
+  EXPECT_EQ(run.machine.calls, (std::vector<std::string>{"create p-conf-1 p-db-1", "create p-cache-1",
+                                                         "create p-admin-1 p-web-1 p-web-2"}));
+  // Looked at once a round for both dependents: its row shows once.
+  EXPECT_EQ(std::count(run.listener.done.begin(), run.listener.done.end(), "Container p-db-1 Healthy"), 1);
+  EXPECT_EQ(run.executor.started(), (std::vector<std::string>{"conf", "db", "cache", "admin", "web"}));
+}
+
 TEST(ExecutorTest, AnUnhealthyDependencyFailsUpAndItsDependentIsNeverCreated) {
   schema::Project p = test_support::project_from_text(kHealthGated);
   Execution run;
@@ -169,7 +214,7 @@ TEST(ExecutorTest, AOneShotEndingBadlyFailsUpNamingItsCodeUnlessOptional) {
   }
 }
 
-TEST(ExecutorTest, AContainerThatDoesNotStartStopsUpBeforeTheNextLevel) {
+TEST(ExecutorTest, AContainerThatDoesNotStartStopsUpBeforeItsDependents) {
   schema::Project p = test_support::project_from_text("services:\n  a: {image: x}\n  b: {image: x}\n  c: {image: x, depends_on: [a]}\n");
   Execution run;
   run.machine.failing = {"p-a-1"};
@@ -179,7 +224,7 @@ TEST(ExecutorTest, AContainerThatDoesNotStartStopsUpBeforeTheNextLevel) {
   EXPECT_EQ(run.listener.done, (std::vector<std::string>{"Container p-a-1 Error", "Container p-b-1 Started"}));
 }
 
-TEST(ExecutorTest, AServiceThatCannotBeDescribedCreatesNothingOfItsLevel) {
+TEST(ExecutorTest, AServiceThatCannotBeDescribedCreatesNothingOfItsBatch) {
   schema::Project p = test_support::project_from_text("services:\n  a: {image: x}\n  b: {build: .}\n");
   Execution run;
   run.machine.undescribable = "b";
