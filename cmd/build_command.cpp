@@ -8,6 +8,7 @@
 #include "compose/service_builds.h"
 #include "compose/host.h"
 #include "cmd/project_ref.h"
+#include "ui/console_image_progress.h"
 
 namespace stack::cmd {
 
@@ -75,7 +76,8 @@ void add_image_build_command(CLI::App* image, int& exit_code) {
       request.tags.push_back(*ref);
     }
     runtime::Image built;
-    if (runtime::Status s = build_with_progress(request, f->options, &built); !s) {
+    ui::ConsoleImageProgress progress;
+    if (runtime::Status s = build_with_progress(request, f->options, progress, &built); !s) {
       exit_code = fail(s.message());
       return;
     }
@@ -124,7 +126,8 @@ void add_build_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
     BuildOptions options = f->options;
     options.pull = f->pull;
     options.build_args = build_args_of(f->build_args);
-    if (runtime::Status s = build_services(*named->ref.project, named->services, false, options); !s) {
+    ui::ConsoleImageProgress progress;
+    if (runtime::Status s = build_services(*named->ref.project, named->services, false, options, progress); !s) {
       exit_code = fail(s.message());
       return;
     }

@@ -13,6 +13,7 @@
 #include "registry/image_push.h"
 #include "compose/host.h"
 #include "cmd/project_ref.h"
+#include "ui/console_image_progress.h"
 
 namespace stack::cmd {
 
@@ -30,7 +31,8 @@ void add_image_pull_command(CLI::App* image, int& exit_code) {
   pull->add_flag("-q,--quiet", f->quiet, "Print only the image ID");
   pull->callback([f, &exit_code] {
     runtime::Image image;
-    if (runtime::Status s = pull_image(f->reference, f->quiet, &image, f->platform); !s) {
+    ui::ConsoleImageProgress progress;
+    if (runtime::Status s = pull_image(f->reference, f->quiet, progress, &image, f->platform); !s) {
       std::cerr << "error: " << s.message() << "\n";
       exit_code = 1;
       return;
@@ -57,7 +59,8 @@ void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code
       exit_code = 1;
       return;
     }
-    if (runtime::Status s = pull_services(named->services, "always", f->quiet, f->ignore_failures); !s) {
+    ui::ConsoleImageProgress progress;
+    if (runtime::Status s = pull_services(named->services, "always", f->quiet, progress, f->ignore_failures); !s) {
       std::cerr << "error: " << s.message() << "\n";
       exit_code = 1;
       return;

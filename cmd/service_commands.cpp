@@ -28,6 +28,7 @@
 #include "schema/serialize.h"
 #include "compose/host.h"
 #include "cmd/project_ref.h"
+#include "ui/console_image_progress.h"
 
 namespace stack::cmd {
 
@@ -160,7 +161,8 @@ int run(const GlobalOptions& global, const RunFlags& f) {
   const schema::ServiceSpec* service = project.service(f.service);
   if (!service) return fail("no such service: " + f.service);
   // Its image first, as Compose: a missing one starts none of its dependencies.
-  if (runtime::Status s = resolve_service_images(project, {service}, {}); !s) return fail(s.message());
+  ui::ConsoleImageProgress progress;
+  if (runtime::Status s = resolve_service_images(project, {service}, {}, progress); !s) return fail(s.message());
   if (!f.no_deps && !service->depends_on.empty()) {
     std::vector<std::string> deps;
     for (const auto& [name, dep] : service->depends_on)

@@ -33,6 +33,7 @@
 #include "schema/serialize.h"
 #include "compose/host.h"
 #include "cmd/project_ref.h"
+#include "ui/console_image_progress.h"
 
 namespace stack::cmd {
 
@@ -64,7 +65,8 @@ runtime::Status prepare_images(const schema::Project& project, const std::vector
   ImagePolicy policy;
   policy.pull = f.pull;
   policy.build = f.no_build ? ImagePolicy::Build::None : f.build ? ImagePolicy::Build::All : ImagePolicy::Build::Missing;
-  return resolve_service_images(project, services, policy);
+  ui::ConsoleImageProgress progress;
+  return resolve_service_images(project, services, policy, progress);
 }
 
 orchestrator::ObservedContainer observed(const runtime::ContainerStore& store, const runtime::ContainerRecord& r) {

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "ui/build_progress.h"
 #include "compose/host.h"
 #include "compose/service_pulls.h"
 
@@ -17,22 +16,20 @@ std::string service_image(const schema::Project& project, const schema::ServiceS
 
 builder::BuildPaths build_paths() { return {images_root(), stack_root() + "/builder", runtime_paths()}; }
 
-runtime::Status build_with_progress(const builder::BuildRequest& request, const BuildOptions& options, runtime::Image* out) {
-  const char* term = std::getenv("TERM");
-  bool terminal = options.progress == "tty" ||
-                  (options.progress == "auto" && ::isatty(STDERR_FILENO) && !(term && std::string(term) == "dumb"));
-  ui::BuildProgress progress(std::cerr, terminal, options.quiet);
+runtime::Status build_with_progress(const builder::BuildRequest& request, const BuildOptions& options,
+                                    ImageProgress& progress, runtime::Image* out) {
+  std::unique_ptr<builder::BuildObserver> observer = progress.build(options.progress, options.quiet);
   builder::BuildRequest with_pulls = request;
   with_pulls.pull = options.pull;
-  with_pulls.pull_base = [&options](const std::string& image) {
+  with_pulls.pull_base = [&options, &progress](const std::string& image) {
     runtime::Image pulled;
-    return pull_image(image, options.quiet, &pulled);
+    return pull_image(image, options.quiet, progress, &pulled);
   };
-  return builder::build_image(with_pulls, build_paths(), progress, out);
+  return builder::build_image(with_pulls, build_paths(), *observer, out);
 }
 
 runtime::Status build_services(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
-                               bool only_missing, const BuildOptions& options) {
+                               bool only_missing, const BuildOptions& options, ImageProgress& progress) {
   runtime::ImageStore store(images_root());
   for (const schema::ServiceSpec* s : services) {
     if (!s->build_context) continue;
@@ -65,14 +62,15 @@ runtime::Status build_services(const schema::Project& project, const std::vector
     }
     if (!options.quiet) std::cerr << "Building " << s->name << " (" << name << ")\n";
     runtime::Image built;
-    if (runtime::Status st = build_with_progress(request, options, &built); !st) return fail(st.message());
+    if (runtime::Status st = build_with_progress(request, options, progress, &built); !st) return fail(st.message());
     if (!options.quiet) std::cerr << "Built " << built.reference << " (" << built.id() << ")\n";
   }
   return runtime::Status::ok();
 }
 
 runtime::Status resolve_service_images(const schema::Project& project,
-                                       const std::vector<const schema::ServiceSpec*>& services, const ImagePolicy& policy) {
+                                       const std::vector<const schema::ServiceSpec*>& services, const ImagePolicy& policy,
+                                       ImageProgress& progress) {
   runtime::ImageStore store(images_root());
   for (const schema::ServiceSpec* s : services) {
     std::string name = service_image(project, *s);
@@ -90,9 +88,9 @@ runtime::Status resolve_service_images(const schema::Project& project,
     }
     if (!why.empty()) return runtime::Status::error("service " + s->name + ": image " + name + " is missing and " + why);
   }
-  if (runtime::Status s = pull_services(services, policy.pull, false); !s) return s;
+  if (runtime::Status s = pull_services(services, policy.pull, false, progress); !s) return s;
   if (policy.build == ImagePolicy::Build::None) return runtime::Status::ok();
-  return build_services(project, services, policy.build == ImagePolicy::Build::Missing, {});
+  return build_services(project, services, policy.build == ImagePolicy::Build::Missing, {}, progress);
 }
 
 }  // namespace stack::compose

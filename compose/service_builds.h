@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "builder/image_builder.h"
+#include "compose/image_progress.h"
 #include "schema/project.h"
 
 namespace stack::compose {
@@ -24,15 +25,16 @@ struct BuildOptions {
 // Where builds keep their cache and scratch files, and find images.
 builder::BuildPaths build_paths();
 
-// Builds an image with the progress `options` ask for, on stderr.
-runtime::Status build_with_progress(const builder::BuildRequest& request, const BuildOptions& options, runtime::Image* out);
+// Builds an image, its steps shown by `progress` as `options` ask.
+runtime::Status build_with_progress(const builder::BuildRequest& request, const BuildOptions& options,
+                                    ImageProgress& progress, runtime::Image* out);
 
 // Builds the image of each of `services` that has a `build:` section; with
 // `only_missing`, only those whose image is not in the store yet (what
 // `up` does without --build). Stops at the first failure, naming the
 // service.
 runtime::Status build_services(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
-                               bool only_missing, const BuildOptions& options);
+                               bool only_missing, const BuildOptions& options, ImageProgress& progress);
 
 // How `up` and `run` get their services' images: `pull` (up --pull)
 // over each service's pull_policy when not empty; `build` says which
@@ -50,6 +52,7 @@ struct ImagePolicy {
 // then registry images are pulled as pull_services and built ones built
 // as build_services does. Stops at the first failure.
 runtime::Status resolve_service_images(const schema::Project& project,
-                                       const std::vector<const schema::ServiceSpec*>& services, const ImagePolicy& policy);
+                                       const std::vector<const schema::ServiceSpec*>& services, const ImagePolicy& policy,
+                                       ImageProgress& progress);
 
 }  // namespace stack::compose

@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "compose/host.h"
-#include "ui/transfer_progress.h"
 #include "registry/credential_store.h"
 #include "runtime/on_disk.h"
 #include "schema/units.h"
@@ -89,7 +88,8 @@ runtime::Status registry_settings(RegistrySettings* out) {
   return Status::ok();
 }
 
-runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Image* out, const std::string& platform) {
+runtime::Status pull_image(const std::string& reference, bool quiet, ImageProgress& progress, runtime::Image* out,
+                           const std::string& platform) {
   RegistrySettings settings;
   if (Status s = registry_settings(&settings); !s) return s;
   registry::PullOptions options;
@@ -100,15 +100,16 @@ runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Im
   if (!platform.empty())
     if (Status s = registry::parse_platform(platform, &options); !s) return s;
   runtime::ImageStore store(images_root());
-  ui::ProgressDisplay display(std::cerr, !quiet && ::isatty(STDERR_FILENO));
-  Status pulled = registry::pull_image(reference, options, store, ui::show_transfer(display, quiet), out);
-  display.finish();
+  std::unique_ptr<PullView> view = progress.pull(quiet);
+  Status pulled = registry::pull_image(reference, options, store,
+                                       [&view](const registry::TransferProgress& p) { view->progress(p); }, out);
+  view.reset();  // the rows end before anything else is printed
   if (pulled) record_pull_time(reference);
   return pulled;
 }
 
 runtime::Status pull_services(const std::vector<const schema::ServiceSpec*>& services, const std::string& policy,
-                              bool quiet, bool keep_going) {
+                              bool quiet, ImageProgress& progress, bool keep_going) {
   runtime::ImageStore store(images_root());
   nlohmann::json times = read_pull_times();
   std::set<std::string> done;  // an image several services run is looked up and pulled once
@@ -124,7 +125,7 @@ runtime::Status pull_services(const std::vector<const schema::ServiceSpec*>& ser
       if (std::time(nullptr) - last < *interval) continue;
     }
     runtime::Image pulled;
-    if (runtime::Status st = pull_image(s->image, quiet, &pulled, s->platform); !st) {
+    if (runtime::Status st = pull_image(s->image, quiet, progress, &pulled, s->platform); !st) {
       runtime::Status failure = st.with_context("service " + s->name);
       if (!keep_going) return failure;
       std::cerr << "warning: " << failure.message() << "\n";

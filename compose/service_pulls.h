@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "compose/image_progress.h"
 #include "registry/image_pull.h"
 #include "runtime/image_store.h"
 #include "schema/project.h"
@@ -23,10 +24,10 @@ runtime::Status registry_settings(RegistrySettings* out);
 // --insecure-registry HOST, for this process.
 void allow_insecure_registry(const std::string& host);
 
-// Pulls one image into the local store, progress on stderr unless `quiet`
-// (rows redrawn per layer on a terminal, a line per finished step
-// otherwise). `platform` ("linux/arm64") picks from an index; empty: linux/amd64.
-runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Image* out, const std::string& platform = "");
+// Pulls one image into the local store, its progress shown by `progress`
+// unless `quiet`. `platform` ("linux/arm64") picks from an index; empty: linux/amd64.
+runtime::Status pull_image(const std::string& reference, bool quiet, ImageProgress& progress, runtime::Image* out,
+                           const std::string& platform = "");
 
 // Pulls the image of each of `services` that runs a registry image (not
 // one it builds), as its pull_policy says: `always` every time, `missing`
@@ -36,6 +37,6 @@ runtime::Status pull_image(const std::string& reference, bool quiet, runtime::Im
 // them when not empty. Stops at the first failure, naming the service,
 // unless `keep_going` (then it warns and goes on).
 runtime::Status pull_services(const std::vector<const schema::ServiceSpec*>& services, const std::string& policy,
-                              bool quiet, bool keep_going = false);
+                              bool quiet, ImageProgress& progress, bool keep_going = false);
 
 }  // namespace stack::compose
