@@ -20,6 +20,7 @@
 #include "runtime/user_lookup.h"
 #include "schema/units.h"
 #include "compose/host.h"
+#include "compose/container_removal.h"
 
 namespace stack::cmd {
 
@@ -260,13 +261,11 @@ void add_container_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
     for (const std::string& name : rf->names) {
       runtime::ContainerRecord removed;
-      if (runtime::Status s = store.remove(name, rf->force, &removed); !s) {
+      if (runtime::Status s = remove_container(name, rf->force, &removed); !s) {
         std::cerr << "error: " << s.message() << "\n";
         exit_code = 1;
         continue;
       }
-      release_networks(removed);
-      release_gpus({removed});
       std::cout << removed.name << "\n";
     }
   });

@@ -16,6 +16,7 @@
 #include "compose/host.h"
 #include "compose/image_removal.h"
 #include "cmd/project_ref.h"
+#include "compose/container_removal.h"
 
 namespace fs = std::filesystem;
 
@@ -85,8 +86,7 @@ int down(const GlobalOptions& global, const DownFlags& f) {
   });
   auto releasing = std::chrono::steady_clock::now();
   std::erase_if(removed, [](const runtime::ContainerRecord& r) { return r.id.empty(); });
-  release_networks(removed);
-  release_gpus(removed);
+  release_removed(removed);
   for (const runtime::ContainerRecord& r : removed) std::cout << " Container " << r.name << "  Removed\n";
   spdlog::debug("their network endpoints released in {:.1f} ms", ms_since(releasing));
   // The project's own networks: by label, so that they go even when the files are gone.

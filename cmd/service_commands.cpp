@@ -29,6 +29,7 @@
 #include "compose/host.h"
 #include "cmd/project_ref.h"
 #include "ui/console_image_progress.h"
+#include "compose/container_removal.h"
 
 namespace stack::cmd {
 
@@ -347,7 +348,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   rm->add_flag("-v,--volumes", rf->volumes, "Also remove their anonymous volumes");
   rm->add_option("services", rf->services, "Only these services");
   rm->callback([rf, &global, &exit_code] {
-    exit_code = on_services(global, rf->services, [&](const ProjectRef& ref, runtime::ContainerStore& store, auto& records) {
+    exit_code = on_services(global, rf->services, [&](const ProjectRef& ref, runtime::ContainerStore&, auto& records) {
       if (rf->stop) stop_in_order(ref, &records, std::nullopt);
       std::vector<runtime::ContainerRecord> stopped;
       for (const auto& r : records)
@@ -367,12 +368,10 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
       int rc = 0;
       for (const auto& r : stopped) {
         runtime::ContainerRecord removed;
-        if (runtime::Status s = store.remove(r.id, false, &removed); !s) {
+        if (runtime::Status s = remove_container(r.id, false, &removed); !s) {
           rc = fail(s.message());
           continue;
         }
-        release_networks(removed);
-        release_gpus({removed});
         progress(r.name, "Removed");
         if (rf->volumes)
           for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name))

@@ -34,6 +34,7 @@
 #include "compose/host.h"
 #include "cmd/project_ref.h"
 #include "ui/console_image_progress.h"
+#include "compose/container_removal.h"
 
 namespace stack::cmd {
 
@@ -83,19 +84,6 @@ struct Scale {
   }
 };
 
-// Stops and removes a container of the project and lets go of its networks
-// and, unless it is being recreated under its name (its GPUs were reserved
-// for the new one), of its GPUs.
-runtime::Status remove_container(const runtime::ContainerRecord& r, std::optional<int> timeout, bool keep_gpus = false) {
-  runtime::ContainerStore store(runtime_paths().containers);
-  store.stop(r, timeout.value_or(r.stop_timeout), runtime_paths().cgroup_root);
-  runtime::ContainerRecord removed;
-  if (runtime::Status s = store.remove(r.id, true, &removed); !s) return s;
-  release_networks(removed);
-  if (!keep_gpus) release_gpus({removed});
-  return runtime::Status::ok();
-}
-
 // The executor's machine: containers made from the project's services
 // through the real runtime; one of them removed at `timeout`.
 class ProjectRuntime : public orchestrator::ServiceRuntime {
@@ -110,7 +98,7 @@ class ProjectRuntime : public orchestrator::ServiceRuntime {
   runtime::Status remove(const std::string& name) override {
     auto it = records_.find(name);
     if (it == records_.end()) return runtime::Status::error("no such container");
-    return remove_container(it->second, timeout_, gpus_.count(name) > 0);
+    return stop_and_remove_container(it->second, timeout_, gpus_.count(name) > 0);
   }
 
   runtime::Status start(const std::string& name) override {
@@ -266,7 +254,7 @@ void handle_orphans(const schema::Project& project, bool remove, ui::ProgressDis
     if (!std::count(orphans.begin(), orphans.end(), r.name)) continue;
     auto begin = std::chrono::steady_clock::now();
     display.update("Container " + r.name, "Removing", false, begin);
-    display.update("Container " + r.name, remove_container(r, std::nullopt) ? "Removed" : "Error", true);
+    display.update("Container " + r.name, stop_and_remove_container(r, std::nullopt) ? "Removed" : "Error", true);
   }
 }
 
