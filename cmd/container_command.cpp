@@ -10,7 +10,7 @@
 #include "cmd/commands.h"
 #include "compose/container_launch.h"
 #include "compose/container_networks.h"
-#include "ui/container_status.h"
+#include "compose/container_status.h"
 #include "compose/service_devices.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
@@ -157,7 +157,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
     if (lf->format == "table")
       std::printf("%-14s %-20s %-30s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS / NAME");
     for (const auto& r : records) {
-      ui::ContainerStatus st = ui::container_status(store, r);
+      ContainerStatus st = container_status(store, r);
       if (!lf->all && !st.up()) continue;
       std::string status = st.text();
       std::string command;

@@ -9,7 +9,7 @@
 
 #include "cmd/commands.h"
 #include "compose/container_networks.h"
-#include "ui/container_status.h"
+#include "compose/container_status.h"
 #include "compose/project_containers.h"
 #include "compose/service_devices.h"
 #include "compose/host.h"
@@ -57,7 +57,7 @@ int ps(const GlobalOptions& global, const PsFlags& f) {
   for (const runtime::ContainerRecord& r : records) {
     const std::string& service = r.labels.at(kServiceLabel);
     if (!f.only.empty() && std::find(f.only.begin(), f.only.end(), service) == f.only.end()) continue;
-    ui::ContainerStatus st = ui::container_status(store, r);
+    ContainerStatus st = container_status(store, r);
     if (!f.all && !st.up()) continue;
     if (f.services) {
       if (services.insert(service).second) std::cout << service << "\n";

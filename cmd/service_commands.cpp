@@ -17,7 +17,7 @@
 #include "cmd/commands.h"
 #include "compose/container_launch.h"
 #include "compose/container_networks.h"
-#include "ui/container_status.h"
+#include "compose/container_status.h"
 #include "compose/project_containers.h"
 #include "compose/service_builds.h"
 #include "compose/service_devices.h"
@@ -468,7 +468,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
     store.list(&all);
     std::map<std::string, std::map<std::string, int>> projects;  // project -> state -> count
     for (const auto& r : all)
-      if (auto p = r.labels.find(kProjectLabel); p != r.labels.end()) ++projects[p->second][std::string(runtime::to_string(ui::container_status(store, r).state))];
+      if (auto p = r.labels.find(kProjectLabel); p != r.labels.end()) ++projects[p->second][std::string(runtime::to_string(container_status(store, r).state))];
     std::printf("%-24s %s\n", "NAME", "STATUS");
     for (const auto& [name, states] : projects) {
       if (!*ls_all && !states.count("running") && !states.count("restarting")) continue;

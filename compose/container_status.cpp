@@ -1,6 +1,6 @@
-#include "ui/container_status.h"
+#include "compose/container_status.h"
 
-namespace stack::ui {
+namespace stack::compose {
 
 using runtime::ContainerState;
 
@@ -42,4 +42,4 @@ ContainerStatus container_status(const runtime::ContainerStore& store, const run
   return s;
 }
 
-}  // namespace stack::ui
+}  // namespace stack::compose

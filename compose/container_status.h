@@ -6,7 +6,7 @@
 
 #include "runtime/container_store.h"
 
-namespace stack::ui {
+namespace stack::compose {
 
 struct ContainerStatus {
   runtime::ContainerState state = runtime::ContainerState::Created;  // as shown: never Creating
@@ -26,4 +26,4 @@ struct ContainerStatus {
 
 ContainerStatus container_status(const runtime::ContainerStore& store, const runtime::ContainerRecord& record);
 
-}  // namespace stack::ui
+}  // namespace stack::compose
