@@ -1,156 +1,42 @@
-// `stack down`: the project's containers stopped in reverse dependency order and removed, then its networks.
-#include <chrono>
-#include <filesystem>
+// `stack down`: flags into compose::DownOptions; the project found from its files or, when they are gone, from -p alone.
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
-#include <set>
-#include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "cmd/commands.h"
-#include "compose/container_networks.h"
-#include "compose/project_containers.h"
-#include "compose/service_devices.h"
-#include "runtime/image_store.h"
-#include "compose/host.h"
-#include "compose/image_removal.h"
 #include "cmd/project_ref.h"
-#include "compose/container_removal.h"
-
-namespace fs = std::filesystem;
+#include "compose/compose.h"
+#include "ui/console_listener.h"
 
 namespace stack::cmd {
-
-using namespace stack::compose;
 namespace {
 
-struct DownFlags {
-  bool volumes = false, remove_orphans = false;
-  std::optional<int> timeout;
-  std::string rmi;  // "", "local" or "all"
-};
-
-// The images `down --rmi` removes: with "all" every image the project's
-// services use; with "local" only those without a name of their own
-// (built ones, named <project>-<service>), as Compose does. From the
-// files, and from the containers' records when the files are gone.
-std::set<std::string> images_to_remove(const ProjectRef& ref, const std::vector<runtime::ContainerRecord>& records,
-                                       const std::string& rmi) {
-  std::set<std::string> out;
-  auto built_name = [&](const std::string& service) { return ref.name + "-" + service; };
-  if (ref.project)
-    for (const schema::ServiceSpec& s : ref.project->services) {
-      if (!s.image.empty() && rmi == "all") out.insert(s.image);
-      if (s.image.empty() && s.build_context) out.insert(built_name(s.name));
-    }
-  for (const runtime::ContainerRecord& r : records) {
-    auto service = r.labels.find(kServiceLabel);
-    bool built = service != r.labels.end() && r.image == built_name(service->second);
-    if (rmi == "all" || built) out.insert(r.image);
-  }
-  return out;
-}
-
-int down(const GlobalOptions& global, const DownFlags& f) {
+int down(const GlobalOptions& global, const compose::DownOptions& options) {
   std::optional<ProjectRef> ref = find_project(global, false);
   if (!ref) return 1;
-  runtime::FileLock lock;
-  if (runtime::Status s = lock_project(ref->name, &lock); !s) {
+  ui::ConsoleListener listener(std::cout, ::isatty(STDOUT_FILENO));
+  int exit_code = 1;
+  if (runtime::Status s = compose::Compose(listener).down(*ref, options, &exit_code); !s) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
-  runtime::ContainerStore store(runtime_paths().containers);
-  // A container whose shim was killed: its cgroup and netns go first.
-  reclaim_containers(store, false);
-  std::vector<runtime::ContainerRecord> records = project_containers(ref->name);
-  stop_in_order(*ref, &records, f.timeout);
-  int rc = 0;
-  // Every container taken out first, its network namespace with it, then
-  // their networks: the kernel tears the namespaces down together. Their
-  // files are deleted meanwhile, on a thread of their own.
-  auto ms_since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
-  };
-  auto removing = std::chrono::steady_clock::now();
-  std::vector<runtime::ContainerRecord> removed(records.size());
-  for (size_t i = 0; i < records.size(); ++i)
-    if (runtime::Status s = store.take_out(records[i].id, true, &removed[i]); !s) {
-      std::cerr << "error: " << s.message() << "\n";
-      rc = 1;
-      removed[i].id.clear();
-    }
-  std::thread purge([&store, &removing, ms_since, n = records.size()] {
-    store.purge_removed();
-    spdlog::debug("the files of {} container(s) deleted in {:.1f} ms", n, ms_since(removing));
-  });
-  auto releasing = std::chrono::steady_clock::now();
-  std::erase_if(removed, [](const runtime::ContainerRecord& r) { return r.id.empty(); });
-  release_removed(removed);
-  for (const runtime::ContainerRecord& r : removed) std::cout << " Container " << r.name << "  Removed\n";
-  spdlog::debug("their network endpoints released in {:.1f} ms", ms_since(releasing));
-  // The project's own networks: by label, so that they go even when the files are gone.
-  releasing = std::chrono::steady_clock::now();
-  netbridge::NetworkStore networks = network_store();
-  std::vector<netbridge::NetworkRecord> all;
-  networks.list(&all);
-  for (const auto& n : all) {
-    auto label = n.labels.find(kProjectLabel);
-    if (label == n.labels.end() || label->second != ref->name) continue;
-    if (runtime::Status s = remove_network(n.name); !s) {
-      std::cerr << "error: " << s.message() << "\n";
-      rc = 1;
-      continue;
-    }
-    std::cout << " Network " << n.name << "  Removed\n";
-    spdlog::debug("network {} removed in {:.1f} ms", n.name, ms_since(releasing));
-  }
-  purge.join();
-  if (!f.rmi.empty()) {
-    runtime::ImageStore images(images_root());
-    for (const std::string& name : images_to_remove(*ref, records, f.rmi)) {
-      runtime::Image image;
-      if (!images.find(name, &image)) continue;  // never made, or already gone
-      std::string reference, digest;
-      if (runtime::Status s = remove_unused_image(name, &reference, &digest); !s) {
-        std::cerr << "warning: " << s.message() << "\n";  // another project's container: the image stays
-        continue;
-      }
-      std::cout << " Image " << reference << "  Removed\n";
-    }
-  }
-  if (!f.volumes) return rc;
-  // The project's volumes, named and anonymous, by label (so that they go
-  // with the files gone); named ones from the files too, for volumes made
-  // before labels were written.
-  std::set<std::string> volumes;
-  for (const std::string& v : labelled_volumes(kProjectLabel, ref->name)) volumes.insert(v);
-  if (ref->project)
-    for (const auto& v : ref->project->volumes)
-      if (std::string dir; !v.external && volume_dir(v.name, &dir) && fs::exists(dir)) volumes.insert(v.name);
-  for (const std::string& v : volumes) {
-    if (runtime::Status s = remove_volume(v); !s) {
-      std::cerr << "error: " << s.message() << "\n";
-      rc = 1;
-      continue;
-    }
-    std::cout << " Volume " << v << "  Removed\n";
-  }
-  return rc;
+  return exit_code;
 }
 
 }  // namespace
 
 void add_down_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
-  auto f = std::make_shared<DownFlags>();
+  auto o = std::make_shared<compose::DownOptions>();
+  auto remove_orphans = std::make_shared<bool>(false);
   CLI::App* down_cmd = app.add_subcommand("down", "Stop and remove the project's containers and networks");
-  down_cmd->add_flag("-v,--volumes", f->volumes, "Also remove the project's named volumes");
-  down_cmd->add_option("-t,--timeout", f->timeout, "Seconds to wait for each container to stop");
-  down_cmd->add_option("--rmi", f->rmi, "Also remove images: \"local\" those built for the project, \"all\" every image its services use")
+  down_cmd->add_flag("-v,--volumes", o->volumes, "Also remove the project's named volumes");
+  down_cmd->add_option("-t,--timeout", o->timeout, "Seconds to wait for each container to stop");
+  down_cmd->add_option("--rmi", o->rmi, "Also remove images: \"local\" those built for the project, \"all\" every image its services use")
       ->check(CLI::IsMember({"local", "all"}));
-  down_cmd->add_flag("--remove-orphans", f->remove_orphans,
+  down_cmd->add_flag("--remove-orphans", *remove_orphans,
                      "Accepted for Compose's sake: down always removes every container labelled with the project");
-  down_cmd->callback([f, &global, &exit_code] { exit_code = down(global, *f); });
+  down_cmd->callback([o, &global, &exit_code] { exit_code = down(global, *o); });
 }
 
 }  // namespace stack::cmd

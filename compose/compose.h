@@ -25,8 +25,11 @@ class Listener : public orchestrator::ExecutorListener, public ImageProgress {
                           std::chrono::steady_clock::time_point since) = 0;
   // The rows are done: what is printed next goes below them.
   virtual void steps_done() = 0;
-  // A line for the user ("Gracefully stopping...").
+  // A line for the user ("Gracefully stopping...", " Network p_default  Removed").
   virtual void say(const std::string& line) = 0;
+  // An error that does not stop the operation (it goes on with the next
+  // object; the exit status says it failed).
+  virtual void error(const std::string& message) = 0;
   // Attached `up`: the output of these containers (name, label) from now
   // on; each print_attached() prints what came since.
   virtual void attach(const std::vector<std::pair<std::string, std::string>>& containers) = 0;
@@ -55,6 +58,12 @@ struct UpOptions {
   std::function<int()> interrupts = [] { return 0; };
 };
 
+struct DownOptions {
+  bool volumes = false;         // the project's volumes too, named and anonymous
+  std::optional<int> timeout;   // seconds to wait for each container to stop
+  std::string rmi;              // "local": images built for the project; "all": every image its services use
+};
+
 class Compose {
  public:
   explicit Compose(Listener& listener) : listener_(listener) {}
@@ -66,6 +75,12 @@ class Compose {
   // interrupts, and *exit_code is `up`'s exit status. An error: nothing
   // more was started, and what it names is why.
   runtime::Status up(const ProjectRef& ref, const UpOptions& options, int* exit_code);
+
+  // Stops the project's containers, dependents first, and removes them,
+  // then its networks (found by label: the files may be gone), and as
+  // asked its images and volumes. An object that cannot be removed is an
+  // error told to the listener, and *exit_code 1; the rest still go.
+  runtime::Status down(const ProjectRef& ref, const DownOptions& options, int* exit_code);
 
  private:
   Listener& listener_;

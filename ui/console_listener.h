@@ -26,6 +26,7 @@ class ConsoleListener : public compose::Listener {
   void warning(const std::string& message) override { std::cerr << "warning: " << message << "\n"; }
   void steps_done() override;
   void say(const std::string& line) override;
+  void error(const std::string& message) override { std::cerr << "error: " << message << "\n"; }
   void attach(const std::vector<std::pair<std::string, std::string>>& containers) override;
   void print_attached() override;
 
