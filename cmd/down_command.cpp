@@ -7,6 +7,7 @@
 #include "cmd/commands.h"
 #include "cmd/project_ref.h"
 #include "compose/compose.h"
+#include "compose/machine.h"
 #include "ui/console_listener.h"
 
 namespace stack::cmd {
@@ -16,8 +17,9 @@ int down(const GlobalOptions& global, const compose::DownOptions& options) {
   std::optional<ProjectRef> ref = find_project(global, false);
   if (!ref) return 1;
   ui::ConsoleListener listener(std::cout, ::isatty(STDOUT_FILENO));
+  compose::HostMachine machine;
   int exit_code = 1;
-  if (runtime::Status s = compose::Compose(listener).down(*ref, options, &exit_code); !s) {
+  if (runtime::Status s = compose::Compose(machine, listener).down(*ref, options, &exit_code); !s) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }

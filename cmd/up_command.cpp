@@ -10,6 +10,7 @@
 #include "cmd/commands.h"
 #include "cmd/project_ref.h"
 #include "compose/compose.h"
+#include "compose/machine.h"
 #include "ui/console_listener.h"
 
 namespace stack::cmd {
@@ -58,7 +59,8 @@ int up(const GlobalOptions& global, UpFlags f) {
   };
   f.options.interrupts = [] { return g_interrupts.load(); };
   int exit_code = 1;
-  compose::Compose engine(listener);
+  compose::HostMachine machine;
+  compose::Compose engine(machine, listener);
   if (runtime::Status s = engine.up(*ref, f.options, &exit_code); !s) {
     listener.steps_done();  // the error goes below the rows
     std::cerr << "error: " << s.message() << "\n";

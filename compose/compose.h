@@ -64,9 +64,12 @@ struct DownOptions {
   std::string rmi;              // "local": images built for the project; "all": every image its services use
 };
 
+class Machine;
+
 class Compose {
  public:
-  explicit Compose(Listener& listener) : listener_(listener) {}
+  // `machine` is what it runs on (HostMachine, or a test's fake).
+  Compose(Machine& machine, Listener& listener) : machine_(machine), listener_(listener) {}
 
   // Creates and starts the project's networks, volumes and containers in
   // dependency order, as `docker compose up` does. Detached, *exit_code is
@@ -83,6 +86,7 @@ class Compose {
   runtime::Status down(const ProjectRef& ref, const DownOptions& options, int* exit_code);
 
  private:
+  Machine& machine_;
   Listener& listener_;
 };
 

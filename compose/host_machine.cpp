@@ -1,0 +1,107 @@
+#include <thread>
+
+#include "compose/container_launch.h"
+#include "compose/container_networks.h"
+#include "compose/container_removal.h"
+#include "compose/container_status.h"
+#include "compose/crash_points.h"
+#include "compose/host.h"
+#include "compose/machine.h"
+
+namespace stack::compose {
+
+using runtime::Status;
+
+Status HostMachine::lock_project(const std::string& project, runtime::FileLock* lock) {
+  return compose::lock_project(project, lock);
+}
+
+void HostMachine::reclaim() {
+  runtime::ContainerStore store(runtime_paths().containers);
+  reclaim_containers(store, false);
+}
+
+std::vector<runtime::ContainerRecord> HostMachine::containers(const std::string& project) {
+  return project_containers(project);
+}
+
+std::optional<runtime::ContainerRecord> HostMachine::find(const std::string& name) {
+  runtime::ContainerRecord r;
+  if (!runtime::ContainerStore(runtime_paths().containers).find(name, &r)) return std::nullopt;
+  return r;
+}
+
+Status HostMachine::observe(const std::string& name, orchestrator::ObservedContainer* out) {
+  runtime::ContainerStore store(runtime_paths().containers);
+  runtime::ContainerRecord r;
+  if (Status s = store.find(name, &r); !s) return s;
+  ContainerStatus st = container_status(store, r);
+  *out = {r.name, r.labels.at(kServiceLabel), st.ended(), st.exit_code, r.healthcheck.has_value(), st.health};
+  return Status::ok();
+}
+
+Status HostMachine::resolve_images(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
+                                   const ImagePolicy& policy, ImageProgress& progress) {
+  return resolve_service_images(project, services, policy, progress);
+}
+
+std::optional<std::string> HostMachine::built_image_id(const schema::Project& project, const schema::ServiceSpec& service) {
+  runtime::Image built;
+  if (!service.build_context || !runtime::ImageStore(images_root()).find(service_image(project, service), &built))
+    return std::nullopt;
+  return built.id();
+}
+
+Status HostMachine::reserve_gpus(const std::string& project, const std::vector<PlannedContainer>& containers,
+                                 std::map<std::string, std::vector<devices::Gpu>>* granted) {
+  return compose::reserve_gpus(project, containers, granted);
+}
+
+void HostMachine::release_gpus_of_missing(const std::vector<PlannedContainer>& containers) {
+  compose::release_gpus_of_missing(containers);
+}
+
+Status HostMachine::create_networks(const schema::Project& project) {
+  Status s = create_project_networks(project);
+  if (s) crash_point("networks-created");
+  return s;
+}
+
+void HostMachine::refresh_hosts(const std::vector<std::string>& networks) {
+  refresh_hosts_on(networks);
+  crash_point("hosts-written");
+}
+
+Status HostMachine::launch(const schema::Project& project, const std::vector<Launch>& batch, std::vector<Status>* results) {
+  std::vector<LaunchRequest> requests;
+  for (const Launch& l : batch) {
+    LaunchRequest request;
+    if (Status s = service_launch(project, *l.service, l.number, l.config_hash, &request, "", l.gpus); !s) return s;
+    request.tell_peers = false;  // the caller refreshes the peers' hosts once for the whole batch
+    requests.push_back(std::move(request));
+  }
+  std::vector<int> codes = launch_containers(requests);
+  crash_point("containers-launched");
+  for (int code : codes) results->push_back(code == 0 ? Status::ok() : Status::error("its error is above"));
+  return Status::ok();
+}
+
+Status HostMachine::start(const std::string& name) {
+  if (start_container(name, false, false) != 0) return Status::error("see its error above");
+  return Status::ok();
+}
+
+Status HostMachine::remove(const runtime::ContainerRecord& record, std::optional<int> timeout, bool keep_gpus) {
+  return stop_and_remove_container(record, timeout, keep_gpus);
+}
+
+void HostMachine::stop(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
+                       const std::function<bool()>& hurry) {
+  stop_in_order(ref, records, timeout, hurry);
+}
+
+void HostMachine::reap_shims() { reap_ended_shims(); }
+
+void HostMachine::pause(std::chrono::milliseconds how_long) { std::this_thread::sleep_for(how_long); }
+
+}  // namespace stack::compose

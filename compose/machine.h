@@ -1,0 +1,102 @@
+// Machine: what the engine asks of the host to bring a project up (state, images, GPUs, networks, launches), behind one interface so that a test fakes it without root.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compose/image_progress.h"
+#include "compose/project_containers.h"
+#include "compose/service_builds.h"
+#include "compose/service_devices.h"
+#include "orchestrator/executor.h"
+#include "runtime/container_store.h"
+#include "runtime/on_disk.h"
+#include "runtime/status.h"
+
+namespace stack::compose {
+
+class Machine {
+ public:
+  virtual ~Machine() = default;
+
+  // Serializes commands that change `project` (see lock_project).
+  virtual runtime::Status lock_project(const std::string& project, runtime::FileLock* lock) = 0;
+  // Finishes what killed commands left: half-made containers, gone shims.
+  virtual void reclaim() = 0;
+  // The project's containers as recorded now.
+  virtual std::vector<runtime::ContainerRecord> containers(const std::string& project) = 0;
+  // One container by name; nullopt when there is none.
+  virtual std::optional<runtime::ContainerRecord> find(const std::string& name) = 0;
+  // How it stands for a depends_on condition.
+  virtual runtime::Status observe(const std::string& name, orchestrator::ObservedContainer* out) = 0;
+
+  // Pulls and builds the services' images as `policy` says (resolve_service_images).
+  virtual runtime::Status resolve_images(const schema::Project& project,
+                                         const std::vector<const schema::ServiceSpec*>& services,
+                                         const ImagePolicy& policy, ImageProgress& progress) = 0;
+  // The ID of the image a service with `build:` runs, when there is one.
+  virtual std::optional<std::string> built_image_id(const schema::Project& project, const schema::ServiceSpec& service) = 0;
+
+  virtual runtime::Status reserve_gpus(const std::string& project, const std::vector<PlannedContainer>& containers,
+                                       std::map<std::string, std::vector<devices::Gpu>>* granted) = 0;
+  virtual void release_gpus_of_missing(const std::vector<PlannedContainer>& containers) = 0;
+  virtual runtime::Status create_networks(const schema::Project& project) = 0;
+  // Rewrites the /etc/hosts of every container on `networks`.
+  virtual void refresh_hosts(const std::vector<std::string>& networks) = 0;
+
+  // Creates and starts replica `number` of each service in `batch` (as
+  // many at once as it can): a status each; an error returned instead
+  // means none was made.
+  struct Launch {
+    const schema::ServiceSpec* service;
+    int number;
+    std::string name, config_hash;
+    std::vector<devices::Gpu> gpus;
+  };
+  virtual runtime::Status launch(const schema::Project& project, const std::vector<Launch>& batch,
+                                 std::vector<runtime::Status>* results) = 0;
+  // Starts a stopped container again, its writable layer kept.
+  virtual runtime::Status start(const std::string& name) = 0;
+  // Stops and removes it; its GPUs stay reserved with `keep_gpus`.
+  virtual runtime::Status remove(const runtime::ContainerRecord& record, std::optional<int> timeout, bool keep_gpus) = 0;
+  // Stops `records`, dependents first (stop_in_order).
+  virtual void stop(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
+                    const std::function<bool()>& hurry) = 0;
+  // Reaps the shims of launches that have ended.
+  virtual void reap_shims() = 0;
+  // Lets time pass before the next look at what is being waited for.
+  virtual void pause(std::chrono::milliseconds how_long) = 0;
+};
+
+// The machine stack runs on: STACK_ROOT's stores, the kernel's networks
+// and namespaces, the host's GPUs.
+class HostMachine : public Machine {
+ public:
+  runtime::Status lock_project(const std::string& project, runtime::FileLock* lock) override;
+  void reclaim() override;
+  std::vector<runtime::ContainerRecord> containers(const std::string& project) override;
+  std::optional<runtime::ContainerRecord> find(const std::string& name) override;
+  runtime::Status observe(const std::string& name, orchestrator::ObservedContainer* out) override;
+  runtime::Status resolve_images(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
+                                 const ImagePolicy& policy, ImageProgress& progress) override;
+  std::optional<std::string> built_image_id(const schema::Project& project, const schema::ServiceSpec& service) override;
+  runtime::Status reserve_gpus(const std::string& project, const std::vector<PlannedContainer>& containers,
+                               std::map<std::string, std::vector<devices::Gpu>>* granted) override;
+  void release_gpus_of_missing(const std::vector<PlannedContainer>& containers) override;
+  runtime::Status create_networks(const schema::Project& project) override;
+  void refresh_hosts(const std::vector<std::string>& networks) override;
+  runtime::Status launch(const schema::Project& project, const std::vector<Launch>& batch,
+                         std::vector<runtime::Status>* results) override;
+  runtime::Status start(const std::string& name) override;
+  runtime::Status remove(const runtime::ContainerRecord& record, std::optional<int> timeout, bool keep_gpus) override;
+  void stop(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
+            const std::function<bool()>& hurry) override;
+  void reap_shims() override;
+  void pause(std::chrono::milliseconds how_long) override;
+};
+
+}  // namespace stack::compose

@@ -1,0 +1,306 @@
+// Compose::up and down against a fake machine: the engine's decisions (order, orphans, GPUs first, attached mode) without root.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "compose/compose.h"
+#include "compose/machine.h"
+#include "runtime/on_disk.h"
+#include "tests/unit/stack_file_text.h"
+
+namespace stack::compose {
+namespace {
+
+using runtime::ContainerRecord;
+using runtime::ContainerState;
+using runtime::Status;
+
+ProjectRef project_ref(const std::string& text) {
+  test_support::OneStackFile files(text);
+  schema::LoadOptions o;
+  o.working_dir = "/p";
+  ProjectRef ref;
+  ref.loaded = schema::load_project(o, files);
+  EXPECT_TRUE(ref.loaded->ok()) << (ref.loaded->diags.all().empty() ? "" : ref.loaded->diags.all()[0].format());
+  ref.project = schema::build_project(ref.loaded->tree, ref.loaded->project_dir);
+  ref.name = ref.project->name;
+  return ref;
+}
+
+// A record that reads as running: this test process stands in for its init
+// and its shim (running() checks the pid's start time).
+ContainerRecord running_record(const std::string& name, const std::string& service, const std::string& hash) {
+  ContainerRecord r;
+  r.id = name + "-id";
+  r.name = name;
+  r.state = ContainerState::Running;
+  r.pid = r.runner = ::getpid();
+  r.pid_start_time = r.runner_start_time = runtime::process_start_time(r.pid);
+  r.labels = {{kProjectLabel, "p"}, {kServiceLabel, service}, {kNumberLabel, "1"}, {kConfigHashLabel, hash}};
+  return r;
+}
+
+// Records every call, in order, and keeps containers as records: launched
+// ones run until `end` says they exited with a code.
+class FakeMachine : public Machine {
+ public:
+  std::vector<std::string> calls;
+  std::map<std::string, ContainerRecord> records;
+  std::string gpus_refused, networks_refused;  // the error of that step, when set
+  bool grant_gpus = false;                      // each container gets a GPU
+  std::map<std::string, int> ends_after_pauses;  // container -> exit code once a pause has passed
+
+  void end(const std::string& name, int code) {
+    ContainerRecord& r = records.at(name);
+    r.state = ContainerState::Exited;
+    r.exit_code = code;
+    r.pid = r.runner = 0;
+  }
+
+  Status lock_project(const std::string& project, runtime::FileLock*) override {
+    calls.push_back("lock " + project);
+    return Status::ok();
+  }
+  void reclaim() override { calls.push_back("reclaim"); }
+  std::vector<ContainerRecord> containers(const std::string&) override {
+    std::vector<ContainerRecord> out;
+    for (const auto& [name, r] : records) out.push_back(r);
+    return out;
+  }
+  std::optional<ContainerRecord> find(const std::string& name) override {
+    auto it = records.find(name);
+    if (it == records.end()) return std::nullopt;
+    return it->second;
+  }
+  Status observe(const std::string& name, orchestrator::ObservedContainer* out) override {
+    auto it = records.find(name);
+    if (it == records.end()) return Status::error("no such container: " + name);
+    bool ended = it->second.state == ContainerState::Exited;
+    *out = {name, it->second.labels[kServiceLabel], ended, it->second.exit_code, false, std::nullopt};
+    return Status::ok();
+  }
+  Status resolve_images(const schema::Project&, const std::vector<const schema::ServiceSpec*>& services,
+                        const ImagePolicy&, ImageProgress&) override {
+    std::string call = "images";
+    for (const auto* s : services) call += " " + s->name;
+    calls.push_back(call);
+    return Status::ok();
+  }
+  std::optional<std::string> built_image_id(const schema::Project&, const schema::ServiceSpec&) override { return std::nullopt; }
+  Status reserve_gpus(const std::string&, const std::vector<PlannedContainer>& planned,
+                      std::map<std::string, std::vector<devices::Gpu>>* granted) override {
+    calls.push_back("reserve gpus for " + std::to_string(planned.size()));
+    if (grant_gpus)
+      for (const PlannedContainer& c : planned) (*granted)[c.name] = {devices::Gpu{}};
+    return gpus_refused.empty() ? Status::ok() : Status::error(gpus_refused);
+  }
+  void release_gpus_of_missing(const std::vector<PlannedContainer>&) override { calls.push_back("release gpus"); }
+  Status create_networks(const schema::Project&) override {
+    calls.push_back("networks");
+    return networks_refused.empty() ? Status::ok() : Status::error(networks_refused);
+  }
+  void refresh_hosts(const std::vector<std::string>&) override { calls.push_back("hosts"); }
+  Status launch(const schema::Project&, const std::vector<Launch>& batch, std::vector<Status>* results) override {
+    std::string call = "launch";
+    for (const Launch& l : batch) {
+      call += " " + l.name;
+      records[l.name] = running_record(l.name, l.service->name, l.config_hash);
+      results->push_back(Status::ok());
+    }
+    calls.push_back(call);
+    return Status::ok();
+  }
+  Status start(const std::string& name) override {
+    calls.push_back("start " + name);
+    return Status::ok();
+  }
+  Status remove(const ContainerRecord& record, std::optional<int>, bool keep_gpus) override {
+    calls.push_back("remove " + record.name + (keep_gpus ? " (gpus kept)" : ""));
+    records.erase(record.name);
+    return Status::ok();
+  }
+  void stop(const ProjectRef&, std::vector<ContainerRecord>* stopping, std::optional<int>, const std::function<bool()>&) override {
+    std::string call = "stop";
+    for (const ContainerRecord& r : *stopping) {
+      call += " " + r.name;
+      end(r.name, 137);
+    }
+    calls.push_back(call);
+  }
+  void reap_shims() override {}
+  void pause(std::chrono::milliseconds) override {
+    for (auto it = ends_after_pauses.begin(); it != ends_after_pauses.end();) {
+      if (records.count(it->first)) end(it->first, it->second);
+      it = ends_after_pauses.erase(it);
+    }
+  }
+};
+
+class Recorded : public Listener {
+ public:
+  std::vector<std::string> rows, warnings, lines;
+  std::vector<std::pair<std::string, std::string>> attached;
+  void step(const std::string& object, const std::string& status, bool done) override {
+    if (done) rows.push_back(object + " " + status);
+  }
+  void step_since(const std::string& object, const std::string& status, bool done,
+                  std::chrono::steady_clock::time_point) override {
+    step(object, status, done);
+  }
+  void warning(const std::string& message) override { warnings.push_back(message); }
+  void steps_done() override {}
+  void say(const std::string& line) override { lines.push_back(line); }
+  void error(const std::string& message) override { lines.push_back("error: " + message); }
+  void attach(const std::vector<std::pair<std::string, std::string>>& containers) override { attached = containers; }
+  void print_attached() override {}
+  std::unique_ptr<builder::BuildObserver> build(const std::string&, bool) override { return nullptr; }
+  std::unique_ptr<PullView> pull(bool) override { return nullptr; }
+};
+
+const char* kChain = R"(services:
+  db: {image: busybox}
+  web: {image: busybox, depends_on: [db]}
+  cache: {image: busybox}
+)";
+
+TEST(ComposeUp, ImagesAndGpusBeforeNetworksThenEachServiceOnceItsDependenciesRun) {
+  FakeMachine machine;
+  Recorded shown;
+  UpOptions o;
+  o.detach = true;
+  int code = -1;
+  ASSERT_TRUE(Compose(machine, shown).up(project_ref(kChain), o, &code));
+  EXPECT_EQ(code, 0);
+  std::vector<std::string> expected{"lock p", "reclaim", "images cache db web", "reserve gpus for 3", "networks",
+                                    "launch p-cache-1 p-db-1", "hosts", "launch p-web-1", "hosts"};
+  EXPECT_EQ(machine.calls, expected);
+}
+
+TEST(ComposeUp, AnUnchangedContainerIsKeptAndTheHostsAreStillRefreshed) {
+  FakeMachine machine;
+  Recorded shown;
+  UpOptions o;
+  o.detach = true;
+  int code = -1;
+  ProjectRef ref = project_ref("services:\n  db: {image: busybox}\n");
+  ASSERT_TRUE(Compose(machine, shown).up(ref, o, &code));
+  machine.calls.clear();
+  ASSERT_TRUE(Compose(machine, shown).up(ref, o, &code));
+  std::vector<std::string> expected{"lock p", "reclaim", "images db", "reserve gpus for 1", "networks", "hosts"};
+  EXPECT_EQ(machine.calls, expected);
+  EXPECT_EQ(shown.rows.back(), "Container p-db-1 Running");
+}
+
+TEST(ComposeUp, OrphansAreNamedOrRemoved) {
+  FakeMachine machine;
+  machine.records["p-old-1"] = running_record("p-old-1", "old", "x");
+  Recorded shown;
+  UpOptions o;
+  o.detach = true;
+  int code = -1;
+  ProjectRef ref = project_ref("services:\n  db: {image: busybox}\n");
+  ASSERT_TRUE(Compose(machine, shown).up(ref, o, &code));
+  ASSERT_EQ(shown.warnings.size(), 1u);
+  EXPECT_NE(shown.warnings[0].find("found orphan containers (p-old-1)"), std::string::npos);
+  EXPECT_TRUE(machine.records.count("p-old-1"));
+  o.remove_orphans = true;
+  ASSERT_TRUE(Compose(machine, shown).up(ref, o, &code));
+  EXPECT_FALSE(machine.records.count("p-old-1"));
+  EXPECT_NE(std::find(machine.calls.begin(), machine.calls.end(), "remove p-old-1"), machine.calls.end());
+}
+
+TEST(ComposeUp, GpusThatCannotBeHadMakeNothing) {
+  FakeMachine machine;
+  machine.gpus_refused = "service train asks for 2 GPUs; 1 is free";
+  Recorded shown;
+  UpOptions o;
+  o.detach = true;
+  int code = -1;
+  Status s = Compose(machine, shown).up(project_ref(kChain), o, &code);
+  EXPECT_EQ(s.message(), "service train asks for 2 GPUs; 1 is free");
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(machine.calls.back(), "reserve gpus for 3");  // no network, no launch
+  EXPECT_TRUE(machine.records.empty());
+}
+
+TEST(ComposeUp, ANetworkThatCannotBeMadeGivesTheGpusBack) {
+  FakeMachine machine;
+  machine.networks_refused = "network p_default: address pool exhausted";
+  Recorded shown;
+  UpOptions o;
+  o.detach = true;
+  int code = -1;
+  EXPECT_FALSE(Compose(machine, shown).up(project_ref(kChain), o, &code));
+  std::vector<std::string> tail(machine.calls.end() - 2, machine.calls.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"networks", "release gpus"}));
+  EXPECT_TRUE(machine.records.empty());
+}
+
+TEST(ComposeUp, OptionsThatContradictEachOtherAreRefusedBeforeTheLock) {
+  FakeMachine machine;
+  Recorded shown;
+  int code = -1;
+  UpOptions o;
+  o.detach = true;
+  o.abort_on_exit = true;
+  EXPECT_EQ(Compose(machine, shown).up(project_ref(kChain), o, &code).message(),
+            "--abort-on-container-exit and --exit-code-from need attached mode (without -d)");
+  o = {};
+  o.scale["nope"] = 2;
+  EXPECT_EQ(Compose(machine, shown).up(project_ref(kChain), o, &code).message(), "--scale nope=2: no such service: nope");
+  o = {};
+  o.services = {"web", "api"};
+  EXPECT_EQ(Compose(machine, shown).up(project_ref(kChain), o, &code).message(), "no such service: api");
+  EXPECT_TRUE(machine.calls.empty());
+}
+
+TEST(ComposeUp, AttachedWithExitCodeFromStopsTheRestOnceThatServiceEndsAndExitsWithItsCode) {
+  FakeMachine machine;
+  machine.ends_after_pauses["p-web-1"] = 3;
+  Recorded shown;
+  UpOptions o;
+  o.exit_code_from = "web";
+  int interrupts_caught = 0;
+  o.catch_interrupts = [&] { ++interrupts_caught; };
+  int code = -1;
+  ASSERT_TRUE(Compose(machine, shown).up(project_ref(kChain), o, &code));
+  EXPECT_EQ(code, 3);
+  EXPECT_EQ(interrupts_caught, 1);
+  EXPECT_EQ(shown.attached.size(), 3u);
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{"Aborting on container exit..."}));
+  ASSERT_FALSE(machine.calls.empty());
+  EXPECT_EQ(machine.calls.back().rfind("stop ", 0), 0u);
+  EXPECT_EQ(machine.calls.back().find("p-web-1"), std::string::npos);  // ended already
+}
+
+TEST(ComposeUp, AnInterruptStopsAnAttachedStackWith130) {
+  FakeMachine machine;
+  Recorded shown;
+  UpOptions o;
+  o.interrupts = [] { return 1; };
+  int code = -1;
+  ASSERT_TRUE(Compose(machine, shown).up(project_ref(kChain), o, &code));
+  EXPECT_EQ(code, 130);
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{"Gracefully stopping... (press Ctrl+C again to force)"}));
+  EXPECT_EQ(machine.calls.back(), "stop p-cache-1 p-db-1 p-web-1");
+  EXPECT_EQ(std::count(shown.rows.begin(), shown.rows.end(), "Container p-db-1 Stopped"), 1);
+}
+
+TEST(ComposeUp, AChangedServiceIsRecreatedAndKeepsItsGpusReservedForTheNewContainer) {
+  FakeMachine machine;
+  machine.records["p-db-1"] = running_record("p-db-1", "db", "an-older-hash");
+  machine.grant_gpus = true;
+  Recorded shown;
+  UpOptions o;
+  o.detach = true;
+  int code = -1;
+  ASSERT_TRUE(Compose(machine, shown).up(project_ref("services:\n  db: {image: busybox}\n"), o, &code));
+  EXPECT_NE(std::find(machine.calls.begin(), machine.calls.end(), "remove p-db-1 (gpus kept)"), machine.calls.end());
+  EXPECT_EQ(machine.calls.back(), "hosts");
+  EXPECT_EQ(machine.records.at("p-db-1").labels.at(kConfigHashLabel).size(), 64u);  // the new one's
+}
+
+}  // namespace
+}  // namespace stack::compose
