@@ -1,3 +1,5 @@
+#include <filesystem>
+#include <set>
 #include <thread>
 
 #include "compose/container_launch.h"
@@ -6,6 +8,7 @@
 #include "compose/container_status.h"
 #include "compose/crash_points.h"
 #include "compose/host.h"
+#include "compose/image_removal.h"
 #include "compose/machine.h"
 
 namespace stack::compose {
@@ -103,5 +106,43 @@ void HostMachine::stop(const ProjectRef& ref, std::vector<runtime::ContainerReco
 void HostMachine::reap_shims() { reap_ended_shims(); }
 
 void HostMachine::pause(std::chrono::milliseconds how_long) { std::this_thread::sleep_for(how_long); }
+
+Status HostMachine::take_out(const runtime::ContainerRecord& record, runtime::ContainerRecord* removed) {
+  return runtime::ContainerStore(runtime_paths().containers).take_out(record.id, true, removed);
+}
+
+void HostMachine::purge_removed() { runtime::ContainerStore(runtime_paths().containers).purge_removed(); }
+
+void HostMachine::release_removed(const std::vector<runtime::ContainerRecord>& removed) { compose::release_removed(removed); }
+
+std::vector<std::string> HostMachine::project_networks(const std::string& project) {
+  std::vector<netbridge::NetworkRecord> all;
+  network_store().list(&all);
+  std::vector<std::string> out;
+  for (const auto& n : all)
+    if (auto label = n.labels.find(kProjectLabel); label != n.labels.end() && label->second == project) out.push_back(n.name);
+  return out;
+}
+
+Status HostMachine::remove_network(const std::string& name) { return compose::remove_network(name); }
+
+Status HostMachine::remove_unused_image(const std::string& name, bool* existed, std::string* reference) {
+  runtime::Image image;
+  *existed = runtime::ImageStore(images_root()).find(name, &image).is_ok();
+  if (!*existed) return Status::ok();
+  std::string digest;
+  return compose::remove_unused_image(name, reference, &digest);
+}
+
+std::vector<std::string> HostMachine::project_volumes(const ProjectRef& ref) {
+  std::set<std::string> volumes;
+  for (const std::string& v : labelled_volumes(kProjectLabel, ref.name)) volumes.insert(v);
+  if (ref.project)
+    for (const auto& v : ref.project->volumes)
+      if (std::string dir; !v.external && volume_dir(v.name, &dir) && std::filesystem::exists(dir)) volumes.insert(v.name);
+  return {volumes.begin(), volumes.end()};
+}
+
+Status HostMachine::remove_volume(const std::string& name) { return compose::remove_volume(name); }
 
 }  // namespace stack::compose

@@ -70,6 +70,25 @@ class Machine {
   virtual void reap_shims() = 0;
   // Lets time pass before the next look at what is being waited for.
   virtual void pause(std::chrono::milliseconds how_long) = 0;
+
+  // What `down` asks besides.
+  // Takes a stopped container out of the store: no command finds it, its
+  // name is free; its files stay for purge_removed().
+  virtual runtime::Status take_out(const runtime::ContainerRecord& record, runtime::ContainerRecord* removed) = 0;
+  // Deletes the files of the containers taken out. Runs on a thread of its own.
+  virtual void purge_removed() = 0;
+  // Lets go of what removed containers held (release_removed).
+  virtual void release_removed(const std::vector<runtime::ContainerRecord>& removed) = 0;
+  // The networks labelled with `project`: found so even when the files are gone.
+  virtual std::vector<std::string> project_networks(const std::string& project) = 0;
+  virtual runtime::Status remove_network(const std::string& name) = 0;
+  // Removes the image `name` unless a container still uses it (the error
+  // says which); *existed false when there is no such image.
+  virtual runtime::Status remove_unused_image(const std::string& name, bool* existed, std::string* reference) = 0;
+  // The project's volumes: those labelled with it, and the named ones of
+  // its files that exist (made before volumes were labelled).
+  virtual std::vector<std::string> project_volumes(const ProjectRef& ref) = 0;
+  virtual runtime::Status remove_volume(const std::string& name) = 0;
 };
 
 // The machine stack runs on: STACK_ROOT's stores, the kernel's networks
@@ -97,6 +116,14 @@ class HostMachine : public Machine {
             const std::function<bool()>& hurry) override;
   void reap_shims() override;
   void pause(std::chrono::milliseconds how_long) override;
+  runtime::Status take_out(const runtime::ContainerRecord& record, runtime::ContainerRecord* removed) override;
+  void purge_removed() override;
+  void release_removed(const std::vector<runtime::ContainerRecord>& removed) override;
+  std::vector<std::string> project_networks(const std::string& project) override;
+  runtime::Status remove_network(const std::string& name) override;
+  runtime::Status remove_unused_image(const std::string& name, bool* existed, std::string* reference) override;
+  std::vector<std::string> project_volumes(const ProjectRef& ref) override;
+  runtime::Status remove_volume(const std::string& name) override;
 };
 
 }  // namespace stack::compose

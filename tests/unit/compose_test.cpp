@@ -1,8 +1,9 @@
-// Compose::up and down against a fake machine: the engine's decisions (order, orphans, GPUs first, attached mode) without root.
+// Compose::up and down against a fake machine: the engine's decisions (order, orphans, GPUs first, attached mode, what down removes) without root.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 
 #include "compose/compose.h"
@@ -130,6 +131,42 @@ class FakeMachine : public Machine {
     calls.push_back(call);
   }
   void reap_shims() override {}
+
+  // What down asks besides.
+  std::vector<std::string> networks, volumes;
+  std::set<std::string> stuck_networks;                    // removing them fails
+  std::map<std::string, std::string> images;               // name -> a container using it, or ""
+  std::atomic<bool> purged{false};
+  Status take_out(const ContainerRecord& record, ContainerRecord* removed) override {
+    calls.push_back("take out " + record.name);
+    *removed = records.at(record.name);
+    records.erase(record.name);
+    return Status::ok();
+  }
+  void purge_removed() override { purged = true; }  // on down's thread: touches nothing else
+  void release_removed(const std::vector<ContainerRecord>& removed) override {
+    calls.push_back("release " + std::to_string(removed.size()));
+  }
+  std::vector<std::string> project_networks(const std::string&) override { return networks; }
+  Status remove_network(const std::string& name) override {
+    calls.push_back("remove network " + name);
+    if (stuck_networks.count(name)) return Status::error("network " + name + " has active endpoints");
+    return Status::ok();
+  }
+  Status remove_unused_image(const std::string& name, bool* existed, std::string* reference) override {
+    auto it = images.find(name);
+    *existed = it != images.end();
+    if (!*existed) return Status::ok();
+    if (!it->second.empty()) return Status::error("image " + name + " is used by container " + it->second);
+    *reference = name;
+    images.erase(it);
+    return Status::ok();
+  }
+  std::vector<std::string> project_volumes(const ProjectRef&) override { return volumes; }
+  Status remove_volume(const std::string& name) override {
+    calls.push_back("remove volume " + name);
+    return Status::ok();
+  }
   void pause(std::chrono::milliseconds) override {
     for (auto it = ends_after_pauses.begin(); it != ends_after_pauses.end();) {
       if (records.count(it->first)) end(it->first, it->second);
@@ -300,6 +337,62 @@ TEST(ComposeUp, AChangedServiceIsRecreatedAndKeepsItsGpusReservedForTheNewContai
   EXPECT_NE(std::find(machine.calls.begin(), machine.calls.end(), "remove p-db-1 (gpus kept)"), machine.calls.end());
   EXPECT_EQ(machine.calls.back(), "hosts");
   EXPECT_EQ(machine.records.at("p-db-1").labels.at(kConfigHashLabel).size(), 64u);  // the new one's
+}
+
+const char* kBuilt = R"(services:
+  api: {build: ., depends_on: [db]}
+  db: {image: postgres}
+)";
+
+TEST(ComposeDown, StopsAndRemovesTheContainersThenTheNetworksAndWithVolumesTheVolumes) {
+  FakeMachine machine;
+  Recorded shown;
+  int code = -1;
+  ProjectRef ref = project_ref(kBuilt);
+  machine.records["p-api-1"] = running_record("p-api-1", "api", "h");
+  machine.records["p-db-1"] = running_record("p-db-1", "db", "h");
+  machine.networks = {"p_default"};
+  machine.volumes = {"p_data"};
+  DownOptions o;
+  ASSERT_TRUE(Compose(machine, shown).down(ref, o, &code));
+  EXPECT_EQ(code, 0);
+  std::vector<std::string> expected{"lock p", "reclaim", "stop p-api-1 p-db-1", "take out p-api-1", "take out p-db-1",
+                                    "release 2", "remove network p_default"};
+  EXPECT_EQ(machine.calls, expected);  // no volume without -v
+  EXPECT_TRUE(machine.purged);
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{" Container p-api-1  Removed", " Container p-db-1  Removed",
+                                                   " Network p_default  Removed"}));
+  o.volumes = true;
+  ASSERT_TRUE(Compose(machine, shown).down(ref, o, &code));
+  EXPECT_EQ(machine.calls.back(), "remove volume p_data");
+}
+
+TEST(ComposeDown, ANetworkThatCannotGoFailsDownButTheRestStillGoes) {
+  FakeMachine machine;
+  Recorded shown;
+  int code = -1;
+  machine.networks = {"p_back", "p_front"};
+  machine.stuck_networks = {"p_back"};
+  DownOptions o;
+  ASSERT_TRUE(Compose(machine, shown).down(project_ref(kBuilt), o, &code));
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{"error: network p_back has active endpoints", " Network p_front  Removed"}));
+}
+
+TEST(ComposeDown, RmiLocalRemovesTheBuiltImageAndAnImageInUseStays) {
+  FakeMachine machine;
+  Recorded shown;
+  int code = -1;
+  machine.images = {{"p-api", ""}, {"postgres", "other-db-1"}};
+  DownOptions o;
+  o.rmi = "local";
+  ASSERT_TRUE(Compose(machine, shown).down(project_ref(kBuilt), o, &code));
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{" Image p-api  Removed"}));
+  EXPECT_TRUE(machine.images.count("postgres"));
+  o.rmi = "all";
+  ASSERT_TRUE(Compose(machine, shown).down(project_ref(kBuilt), o, &code));
+  EXPECT_EQ(code, 0);  // an image another project uses is a warning, not a failure
+  EXPECT_EQ(shown.warnings, (std::vector<std::string>{"image postgres is used by container other-db-1"}));
 }
 
 }  // namespace
