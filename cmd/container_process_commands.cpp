@@ -18,6 +18,7 @@
 #include "runtime/signal_names.h"
 #include "runtime/user_lookup.h"
 #include "compose/host.h"
+#include "ui/project_logs.h"
 
 namespace stack::cmd {
 
@@ -84,15 +85,12 @@ int logs(const LogsFlags& f) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
-  long tail = -1;
-  if (f.tail != "all") {
-    char* end = nullptr;
-    tail = std::strtol(f.tail.c_str(), &end, 10);
-    if (f.tail.empty() || *end != '\0' || tail < 0) {
-      std::cerr << "error: --tail " << f.tail << ": expected a number of lines or \"all\"\n";
-      return 1;
-    }
+  std::optional<long> parsed = ui::parse_tail(f.tail);
+  if (!parsed) {
+    std::cerr << "error: --tail " << f.tail << ": expected a number of lines or \"all\"\n";
+    return 1;
   }
+  long tail = *parsed;
   std::string path = store.log_path(record.id);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;  // no output yet, or a --rm container that wrote straight to its terminal

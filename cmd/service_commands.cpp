@@ -80,11 +80,9 @@ int logs(const GlobalOptions& global, const LogsFlags& f) {
   view.timestamps = f.timestamps;
   view.prefix = !f.no_prefix;
   view.color = !f.no_color && ::isatty(STDOUT_FILENO);
-  if (f.tail != "all") {
-    char* end = nullptr;
-    view.tail = std::strtol(f.tail.c_str(), &end, 10);
-    if (f.tail.empty() || *end != '\0' || view.tail < 0) return fail("--tail " + f.tail + ": expected a number of lines or \"all\"");
-  }
+  std::optional<long> tail = ui::parse_tail(f.tail);
+  if (!tail) return fail("--tail " + f.tail + ": expected a number of lines or \"all\"");
+  view.tail = *tail;
   if (!f.since.empty() && (view.since = ui::since_timestamp(f.since)).empty())
     return fail("--since " + f.since + ": expected a duration such as 10m or a UTC time such as 2026-01-02T15:04:05Z");
   runtime::ContainerStore store(runtime_paths().containers);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <deque>
 #include <regex>
 
@@ -117,6 +118,14 @@ void ProjectLogs::print_new() {
     s.at_line_start = !e.partial;
   }
   write_all(STDOUT_FILENO, text);
+}
+
+std::optional<long> parse_tail(const std::string& text) {
+  if (text == "all") return -1;
+  char* end = nullptr;
+  long n = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || n < 0) return std::nullopt;
+  return n;
 }
 
 }  // namespace stack::ui

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ class ProjectLogs {
   std::vector<Source> sources_;
   size_t width_ = 0;
 };
+
+// --tail's argument: a number of lines, or "all" (-1). Nullopt for
+// anything else.
+std::optional<long> parse_tail(const std::string& text);
 
 // "10m", "2h", "30s" ago, or an RFC 3339 time, as the fixed-width UTC
 // form the logs are written in; empty for text that is neither.
