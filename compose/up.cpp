@@ -242,15 +242,15 @@ Status Compose::up(const ProjectRef& ref, const UpOptions& o, int* exit_code) {
   }
   spdlog::debug("networks ready in {:.1f} ms",
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - networks_begin).count());
-  ProjectRuntime runtime(machine_, project, std::move(records), std::move(gpus), o.timeout);
-  orchestrator::Executor executor(runtime, listener_);
+  ProjectRuntime services(machine_, project, std::move(records), std::move(gpus), o.timeout);
+  orchestrator::Executor executor(services, listener_);
   if (Status s = executor.up(project, wanted, existing, {o.force_recreate, o.no_recreate}); !s) {
     machine_.release_gpus_of_missing(planned);
     return s;
   }
   // Nothing created: a killed `up` may have left its containers running
   // before it told them of each other.
-  if (!runtime.hosts_refreshed()) machine_.refresh_hosts(runtime.networks());
+  if (!services.hosts_refreshed()) machine_.refresh_hosts(services.networks());
   lock = {};  // what follows only watches: other commands (stop, logs) may run meanwhile
   if (!o.detach) {
     listener_.steps_done();

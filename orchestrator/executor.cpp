@@ -67,12 +67,17 @@ void Executor::look_at_dependencies(const schema::Project& project, const std::v
       if (!brought_up(dependency) || !looked.insert(key).second) continue;
       auto [it, first] = awaited_.try_emplace(key);
       Awaited& awaited = it->second;
-      if (awaited.readiness != Readiness::Waiting) continue;
+      if (awaited.readiness == Readiness::Failed) continue;
+      // Ready once is looked at again while something still waits on it,
+      // as Compose checks each dependent's conditions when it starts it: a
+      // dependency that exited since fails the dependents created after.
+      Readiness before = awaited.readiness;
+      if (before == Readiness::Ready) awaited.replicas_ready = 0;
       const DesiredService& d = desired_.at(dependency);
       bool shown = spec.condition != Condition::Started;
       if (first && shown) show(listener_, d, "Waiting", false);
       look_at(d, spec.condition, &awaited);
-      if (awaited.readiness != Readiness::Waiting && shown)
+      if (awaited.readiness != Readiness::Waiting && awaited.readiness != before && shown)
         show(listener_, d, outcome(spec.condition, awaited.readiness == Readiness::Ready), true);
     }
 }

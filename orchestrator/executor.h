@@ -22,8 +22,8 @@ struct CreateRequest {
   std::string config_hash;
 };
 
-// What the executor asks of the machine. cmd/ implements it with the real
-// runtime; the unit tests with a fake that records the calls.
+// What the executor asks of the machine. compose/ implements it over its
+// Machine (compose/up.cpp); the unit tests with a fake that records the calls.
 class ServiceRuntime {
  public:
   virtual ~ServiceRuntime() = default;

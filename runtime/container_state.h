@@ -22,8 +22,8 @@ std::string_view to_string(ContainerState state);
 std::optional<ContainerState> parse_container_state(std::string_view word);
 
 // Whether a record may go from `from` to `to`. Created -> Exited is a start
-// that failed after the init was made; Exited -> Running is `start` again;
-// any state may be recorded again as it is.
+// that failed after the init was made; `start` again goes Exited ->
+// Created -> Running; any state may be recorded again as it is.
 bool transition_allowed(ContainerState from, ContainerState to);
 
 }  // namespace stack::runtime

@@ -47,8 +47,10 @@ ContainerRecord record_from_json(const nlohmann::json& j) {
   r.command = j.value("Command", std::vector<std::string>{});
   r.created = j.value("Created", "");
   r.finished = j.value("Finished", "");
-  // A word no state has (a record from a newer stack?) reads as Dead: shown, removable, never started.
-  r.state = parse_container_state(j.value("Status", "created")).value_or(ContainerState::Dead);
+  // A word no state has (a record from a newer stack?), or Dead, which is
+  // never written, reads as Exited: shown as ended, removable, startable.
+  std::optional<ContainerState> state = parse_container_state(j.value("Status", "created"));
+  r.state = state && state != ContainerState::Dead ? *state : ContainerState::Exited;
   r.pid = j.value("Pid", 0);
   r.pid_start_time = j.value("PidStartTime", 0ull);
   r.runner = j.value("Runner", 0);

@@ -48,7 +48,7 @@ struct ContainerRecord {
 
   // As written to state.json.
   nlohmann::json to_json() const;
-  // As read back; a Status word no state has reads as Dead.
+  // As read back; a Status word no state has reads as Exited.
   static ContainerRecord from_json(const nlohmann::json& j);
 
   // Running: its status says so and that very process still exists.

@@ -43,7 +43,7 @@ TEST(ContainerState, ARecordRefusesAMoveAndKeepsItsState) {
   EXPECT_EQ(r.state, S::Created);
 }
 
-TEST(ContainerState, AnUnknownWordInARecordReadsAsDead) {
+TEST(ContainerState, AnUnknownWordInARecordReadsAsExitedSoThatItCanBeReclaimedOrStarted) {
   ContainerRecord r;
   r.id = "0123456789ab";
   r.name = "c";
@@ -52,7 +52,9 @@ TEST(ContainerState, AnUnknownWordInARecordReadsAsDead) {
   EXPECT_EQ(j["Status"], "running");
   j["Status"] = "paused";
   ContainerRecord back = ContainerRecord::from_json(j);
-  EXPECT_EQ(back.state, S::Dead);
+  EXPECT_EQ(back.state, S::Exited);
+  back.move_to(S::Created);
+  EXPECT_EQ(back.state, S::Created);
 }
 
 }  // namespace

@@ -159,6 +159,24 @@ TEST(ExecutorTest, ASlowHealthcheckHoldsBackOnlyWhatWaitsForIt) {
   EXPECT_EQ(run.machine.pauses, 2);  // only while nothing could be created
 }
 
+// As Compose checks a dependent's conditions when it starts it: a
+// dependency that was running when one dependent started and exited before
+// the next could start fails that one.
+TEST(ExecutorTest, ADependencyThatExitedSinceFailsTheDependentsCreatedAfter) {
+  schema::Project p = test_support::project_from_text(R"(services:
+  a: {image: x}
+  slow: {image: x, healthcheck: {test: ["CMD", "true"]}}
+  b: {image: x, depends_on: [a]}
+  c: {image: x, depends_on: {a: {condition: service_started}, slow: {condition: service_healthy}}}
+)");
+  Execution run;
+  run.machine.script["p-slow-1"] = {running("p-slow-1", "slow", "starting"), running("p-slow-1", "slow", "healthy")};
+  run.machine.script["p-a-1"] = {running("p-a-1", "a"), exited("p-a-1", "a", 2)};
+  runtime::Status s = run.executor.up(p, {desired("a"), desired("slow"), desired("b"), desired("c")}, {}, {});
+  EXPECT_EQ(s.message(), "dependency failed to start: container p-a-1 exited (2)");
+  EXPECT_EQ(run.machine.calls, (std::vector<std::string>{"create p-a-1 p-slow-1", "create p-b-1"}));
+}
+
 TEST(ExecutorTest, WhatBecomesReadyAtOneMomentIsOneBatchWhateverItsDepth) {
   // admin is two steps from conf, web one from db: both wait on db's health.
   schema::Project p = test_support::project_from_text(R"(services:
