@@ -30,6 +30,9 @@
 #include "cmd/project_ref.h"
 #include "ui/console_image_progress.h"
 #include "compose/container_removal.h"
+#include "compose/compose.h"
+#include "compose/machine.h"
+#include "ui/console_listener.h"
 
 namespace stack::cmd {
 
@@ -129,18 +132,18 @@ int on_services(const GlobalOptions& global, const std::vector<std::string>& ser
 
 void progress(const std::string& name, const std::string& what) { std::cout << " Container " << name << "  " << what << "\n"; }
 
-int start_in_order(const ProjectRef& ref, std::vector<runtime::ContainerRecord>& records) {
-  sort_in_service_order(ref, &records, false);  // dependencies first
-  int rc = 0;
-  runtime::ContainerStore store(runtime_paths().containers);
-  for (const runtime::ContainerRecord& listed : records) {
-    runtime::ContainerRecord r;
-    if (!store.find(listed.id, &r)) continue;  // as it is now: it may have just been stopped
-    if (r.running() || (r.runner_alive() && r.state != runtime::ContainerState::Exited)) continue;
-    if (start_container(r.name, false, false) != 0) rc = 1;
-    else progress(r.name, "Started");
-  }
-  return rc;
+// Runs one operation of the engine on the project the options name (its
+// files, or -p alone); its exit status.
+template <typename Operation>
+int on_project(const GlobalOptions& global, Operation operation) {
+  std::optional<ProjectRef> ref = find_project(global, false);
+  if (!ref) return 1;
+  ui::ConsoleListener listener(std::cout, ::isatty(STDOUT_FILENO));
+  compose::HostMachine machine;
+  compose::Compose engine(machine, listener);
+  int exit_code = 1;
+  if (runtime::Status s = operation(engine, *ref, &exit_code); !s) return fail(s.message());
+  return exit_code;
 }
 
 struct RunFlags {
@@ -265,10 +268,8 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   stop->add_option("-t,--timeout", sf->timeout, "Seconds to wait before killing (default: each container's)");
   stop->add_option("services", sf->services, "Only these services");
   stop->callback([sf, &global, &exit_code] {
-    exit_code = on_services(global, sf->services, [&](const ProjectRef& ref, runtime::ContainerStore&, auto& records) {
-      stop_in_order(ref, &records, sf->timeout);
-      for (const auto& r : records) progress(r.name, "Stopped");
-      return 0;
+    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+      return engine.stop(ref, {sf->timeout, sf->services}, code);
     });
   });
 
@@ -277,27 +278,8 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   restart->add_option("-t,--timeout", restart_flags->timeout, "Seconds to wait before killing (default: each container's)");
   restart->add_option("services", restart_flags->services, "Only these services");
   restart->callback([restart_flags, &global, &exit_code] {
-    std::optional<ProjectRef> ref = find_project(global, false);
-    if (!ref) {
-      exit_code = 1;
-      return;
-    }
-    // depends_on with `restart: true`: restarting a dependency restarts
-    // its dependents too, transitively.
-    std::vector<std::string> services = restart_flags->services;
-    if (ref->project && !services.empty()) {
-      std::set<std::string> chosen(services.begin(), services.end());
-      for (bool grew = true; grew;) {
-        grew = false;
-        for (const auto& s : ref->project->services)
-          for (const auto& [name, dep] : s.depends_on)
-            if (dep.restart && chosen.count(name) && chosen.insert(s.name).second) grew = true;
-      }
-      services.assign(chosen.begin(), chosen.end());
-    }
-    exit_code = on_services(global, services, [&](const ProjectRef& ref, runtime::ContainerStore&, auto& records) {
-      stop_in_order(ref, &records, restart_flags->timeout);
-      return start_in_order(ref, records);
+    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+      return engine.restart(ref, {restart_flags->timeout, restart_flags->services}, code);
     });
   });
 
@@ -305,8 +287,8 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   CLI::App* start = app.add_subcommand("start", "Start the project's stopped containers (dependencies first)");
   start->add_option("services", *start_services, "Only these services");
   start->callback([start_services, &global, &exit_code] {
-    exit_code = on_services(global, *start_services, [&](const ProjectRef& ref, runtime::ContainerStore&, auto& records) {
-      return start_in_order(ref, records);
+    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+      return engine.start(ref, {*start_services}, code);
     });
   });
 
@@ -324,14 +306,8 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
       exit_code = fail(kf->signal + " is not a signal");
       return;
     }
-    exit_code = on_services(global, kf->services, [&](const ProjectRef&, runtime::ContainerStore& store, auto& records) {
-      int rc = 0;
-      for (const auto& r : records) {
-        if (!r.running()) continue;
-        if (runtime::Status s = store.kill(r, *signal); !s) rc = fail(s.message());
-        else progress(r.name, "Killed");
-      }
-      return rc;
+    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+      return engine.kill(ref, {*signal, kf->services}, code);
     });
   });
 

@@ -64,6 +64,23 @@ struct DownOptions {
   std::string rmi;              // "local": images built for the project; "all": every image its services use
 };
 
+// Which of the project's containers an operation acts on: those of
+// `services`, or all when empty. An unknown service is an error.
+struct StopOptions {
+  std::optional<int> timeout;  // seconds before killing; default: each container's own
+  std::vector<std::string> services;
+};
+struct StartOptions {
+  std::vector<std::string> services;
+};
+// depends_on with `restart: true`: restarting a dependency restarts its
+// dependents too, transitively.
+using RestartOptions = StopOptions;
+struct KillOptions {
+  int signal = 9;  // SIGKILL
+  std::vector<std::string> services;
+};
+
 class Machine;
 
 class Compose {
@@ -84,6 +101,15 @@ class Compose {
   // asked its images and volumes. An object that cannot be removed is an
   // error told to the listener, and *exit_code 1; the rest still go.
   runtime::Status down(const ProjectRef& ref, const DownOptions& options, int* exit_code);
+
+  // stop: dependents first, a service's replicas together. start: the
+  // stopped ones, dependencies first. restart: both. kill: a signal to the
+  // running ones. Each under the project's lock; a container that cannot
+  // be acted on is an error told to the listener, and *exit_code 1.
+  runtime::Status stop(const ProjectRef& ref, const StopOptions& options, int* exit_code);
+  runtime::Status start(const ProjectRef& ref, const StartOptions& options, int* exit_code);
+  runtime::Status restart(const ProjectRef& ref, const RestartOptions& options, int* exit_code);
+  runtime::Status kill(const ProjectRef& ref, const KillOptions& options, int* exit_code);
 
  private:
   Machine& machine_;

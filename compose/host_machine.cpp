@@ -103,6 +103,10 @@ void HostMachine::stop(const ProjectRef& ref, std::vector<runtime::ContainerReco
   stop_in_order(ref, records, timeout, hurry);
 }
 
+Status HostMachine::kill(const runtime::ContainerRecord& record, int signal) {
+  return runtime::ContainerStore(runtime_paths().containers).kill(record, signal);
+}
+
 void HostMachine::reap_shims() { reap_ended_shims(); }
 
 void HostMachine::pause(std::chrono::milliseconds how_long) { std::this_thread::sleep_for(how_long); }

@@ -66,6 +66,8 @@ class Machine {
   // Stops `records`, dependents first (stop_in_order).
   virtual void stop(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
                     const std::function<bool()>& hurry) = 0;
+  // Sends `signal` to a running container's init.
+  virtual runtime::Status kill(const runtime::ContainerRecord& record, int signal) = 0;
   // Reaps the shims of launches that have ended.
   virtual void reap_shims() = 0;
   // Lets time pass before the next look at what is being waited for.
@@ -114,6 +116,7 @@ class HostMachine : public Machine {
   runtime::Status remove(const runtime::ContainerRecord& record, std::optional<int> timeout, bool keep_gpus) override;
   void stop(const ProjectRef& ref, std::vector<runtime::ContainerRecord>* records, std::optional<int> timeout,
             const std::function<bool()>& hurry) override;
+  runtime::Status kill(const runtime::ContainerRecord& record, int signal) override;
   void reap_shims() override;
   void pause(std::chrono::milliseconds how_long) override;
   runtime::Status take_out(const runtime::ContainerRecord& record, runtime::ContainerRecord* removed) override;

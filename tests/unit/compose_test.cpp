@@ -115,6 +115,8 @@ class FakeMachine : public Machine {
   }
   Status start(const std::string& name) override {
     calls.push_back("start " + name);
+    ContainerRecord& r = records.at(name);
+    r = running_record(name, r.labels[kServiceLabel], r.labels[kConfigHashLabel]);
     return Status::ok();
   }
   Status remove(const ContainerRecord& record, std::optional<int>, bool keep_gpus) override {
@@ -129,6 +131,10 @@ class FakeMachine : public Machine {
       end(r.name, 137);
     }
     calls.push_back(call);
+  }
+  Status kill(const ContainerRecord& record, int signal) override {
+    calls.push_back("kill " + record.name + " " + std::to_string(signal));
+    return Status::ok();
   }
   void reap_shims() override {}
 
@@ -393,6 +399,69 @@ TEST(ComposeDown, RmiLocalRemovesTheBuiltImageAndAnImageInUseStays) {
   ASSERT_TRUE(Compose(machine, shown).down(project_ref(kBuilt), o, &code));
   EXPECT_EQ(code, 0);  // an image another project uses is a warning, not a failure
   EXPECT_EQ(shown.warnings, (std::vector<std::string>{"image postgres is used by container other-db-1"}));
+}
+
+const char* kRestartChain = R"(services:
+  db: {image: busybox}
+  api: {image: busybox, depends_on: {db: {condition: service_started, restart: true}}}
+  web: {image: busybox, depends_on: [api]}
+  tool: {image: busybox}
+)";
+
+// One running container for each of `services`.
+void run(FakeMachine& machine, const std::vector<std::string>& services) {
+  for (const std::string& s : services) machine.records["p-" + s + "-1"] = running_record("p-" + s + "-1", s, "h");
+}
+
+TEST(ComposeLifecycle, StartStartsOnlyStoppedOnesDependenciesFirst) {
+  FakeMachine machine;
+  run(machine, {"api", "db", "web"});
+  machine.end("p-api-1", 0);
+  machine.end("p-db-1", 0);
+  Recorded shown;
+  int code = -1;
+  ASSERT_TRUE(Compose(machine, shown).start(project_ref(kRestartChain), {}, &code));
+  EXPECT_EQ(code, 0);
+  std::vector<std::string> tail(machine.calls.end() - 2, machine.calls.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"start p-db-1", "start p-api-1"}));  // web runs: left alone
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{" Container p-db-1  Started", " Container p-api-1  Started"}));
+}
+
+TEST(ComposeLifecycle, RestartingADependencyRestartsWhatDependsOnItWithRestartTrue) {
+  FakeMachine machine;
+  run(machine, {"api", "db", "tool", "web"});
+  Recorded shown;
+  int code = -1;
+  ASSERT_TRUE(Compose(machine, shown).restart(project_ref(kRestartChain), {std::nullopt, {"db"}}, &code));
+  EXPECT_EQ(code, 0);
+  // api restarts with db (restart: true); web's plain depends_on does not.
+  std::vector<std::string> tail(machine.calls.end() - 3, machine.calls.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"stop p-api-1 p-db-1", "start p-db-1", "start p-api-1"}));
+}
+
+TEST(ComposeLifecycle, KillSignalsOnlyRunningContainersAndStopSaysWhatStopped) {
+  FakeMachine machine;
+  run(machine, {"db", "tool"});
+  machine.end("p-tool-1", 0);
+  Recorded shown;
+  int code = -1;
+  ASSERT_TRUE(Compose(machine, shown).kill(project_ref(kRestartChain), {15, {}}, &code));
+  EXPECT_EQ(machine.calls.back(), "kill p-db-1 15");
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{" Container p-db-1  Killed"}));
+  shown.lines.clear();
+  ASSERT_TRUE(Compose(machine, shown).stop(project_ref(kRestartChain), {std::nullopt, {"tool"}}, &code));
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{" Container p-tool-1  Stopped"}));
+}
+
+TEST(ComposeLifecycle, AnUnknownServiceIsRefusedUnderTheLockBeforeAnythingIsTouched) {
+  FakeMachine machine;
+  run(machine, {"db"});
+  Recorded shown;
+  int code = -1;
+  Status s = Compose(machine, shown).stop(project_ref(kRestartChain), {std::nullopt, {"dbb"}}, &code);
+  EXPECT_EQ(s.message(), "no such service: dbb");
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(machine.calls, (std::vector<std::string>{"lock p", "reclaim"}));
 }
 
 }  // namespace
