@@ -116,22 +116,6 @@ int logs(const GlobalOptions& global, const LogsFlags& f) {
   return 0;
 }
 
-// Runs `act` on the selected containers, under the project's lock.
-template <typename Act>
-int on_services(const GlobalOptions& global, const std::vector<std::string>& services, Act act) {
-  std::optional<ProjectRef> ref = find_project(global, false);
-  if (!ref) return 1;
-  runtime::FileLock lock;
-  if (runtime::Status s = lock_project(ref->name, &lock); !s) return fail(s.message());
-  runtime::ContainerStore store(runtime_paths().containers);
-  reclaim_containers(store, false);
-  std::vector<runtime::ContainerRecord> records;
-  if (!select_containers(*ref, services, false, &records)) return 1;
-  return act(*ref, store, records);
-}
-
-void progress(const std::string& name, const std::string& what) { std::cout << " Container " << name << "  " << what << "\n"; }
-
 // Runs one operation of the engine on the project the options name (its
 // files, or -p alone); its exit status.
 template <typename Operation>
@@ -322,36 +306,19 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   rm->add_flag("-v,--volumes", rf->volumes, "Also remove their anonymous volumes");
   rm->add_option("services", rf->services, "Only these services");
   rm->callback([rf, &global, &exit_code] {
-    exit_code = on_services(global, rf->services, [&](const ProjectRef& ref, runtime::ContainerStore&, auto& records) {
-      if (rf->stop) stop_in_order(ref, &records, std::nullopt);
-      std::vector<runtime::ContainerRecord> stopped;
-      for (const auto& r : records)
-        if (!r.running() && !r.runner_alive()) stopped.push_back(r);
-      if (stopped.empty()) {
-        std::cout << "No stopped containers\n";
-        return 0;
-      }
-      if (!rf->force && ::isatty(STDIN_FILENO)) {
+    compose::RmOptions o{rf->stop, rf->volumes, rf->services, {}};
+    // As Compose: asked on a terminal, unless -f.
+    if (!rf->force && ::isatty(STDIN_FILENO))
+      o.confirm = [](const std::vector<std::string>& names) {
         std::cout << "Going to remove";
-        for (const auto& r : stopped) std::cout << " " << r.name;
+        for (const std::string& name : names) std::cout << " " << name;
         std::cout << "\n? Are you sure? [y/N] " << std::flush;
         std::string answer;
         std::getline(std::cin, answer);
-        if (answer != "y" && answer != "Y" && answer != "yes") return 0;
-      }
-      int rc = 0;
-      for (const auto& r : stopped) {
-        runtime::ContainerRecord removed;
-        if (runtime::Status s = remove_container(r.id, false, &removed); !s) {
-          rc = fail(s.message());
-          continue;
-        }
-        progress(r.name, "Removed");
-        if (rf->volumes)
-          for (const std::string& v : labelled_volumes(kVolumeContainerLabel, r.name))
-      if (runtime::Status s = remove_volume(v); !s) std::cerr << "warning: " << s.message() << "\n";
-      }
-      return rc;
+        return answer == "y" || answer == "Y" || answer == "yes";
+      };
+    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+      return engine.rm(ref, o, code);
     });
   });
 

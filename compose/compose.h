@@ -81,6 +81,15 @@ struct KillOptions {
   std::vector<std::string> services;
 };
 
+struct RmOptions {
+  bool stop = false;     // stop them first; otherwise running ones stay
+  bool volumes = false;  // their anonymous volumes too
+  std::vector<std::string> services;
+  // Asked, with the containers' names, before anything is removed; false
+  // removes nothing. Unset: nothing is asked (-f, or no terminal).
+  std::function<bool(const std::vector<std::string>&)> confirm;
+};
+
 class Machine;
 
 class Compose {
@@ -110,6 +119,9 @@ class Compose {
   runtime::Status start(const ProjectRef& ref, const StartOptions& options, int* exit_code);
   runtime::Status restart(const ProjectRef& ref, const RestartOptions& options, int* exit_code);
   runtime::Status kill(const ProjectRef& ref, const KillOptions& options, int* exit_code);
+  // rm: the stopped ones (all of them with `stop`), and their anonymous
+  // volumes with `volumes`.
+  runtime::Status rm(const ProjectRef& ref, const RmOptions& options, int* exit_code);
 
  private:
   Machine& machine_;

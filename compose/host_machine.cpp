@@ -149,4 +149,13 @@ std::vector<std::string> HostMachine::project_volumes(const ProjectRef& ref) {
 
 Status HostMachine::remove_volume(const std::string& name) { return compose::remove_volume(name); }
 
+Status HostMachine::remove_stopped(const runtime::ContainerRecord& record) {
+  runtime::ContainerRecord removed;
+  return remove_container(record.id, false, &removed);
+}
+
+std::vector<std::string> HostMachine::anonymous_volumes(const std::string& name) {
+  return labelled_volumes(kVolumeContainerLabel, name);
+}
+
 }  // namespace stack::compose

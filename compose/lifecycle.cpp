@@ -1,4 +1,4 @@
-// stop, start, restart, kill: what acts on a project's existing containers, under its lock.
+// stop, start, restart, kill, rm: what acts on a project's existing containers, under its lock.
 #include <algorithm>
 #include <set>
 
@@ -108,6 +108,39 @@ Status Compose::kill(const ProjectRef& ref, const KillOptions& o, int* exit_code
     }
   }
   *exit_code = rc;
+  return Status::ok();
+}
+
+Status Compose::rm(const ProjectRef& ref, const RmOptions& o, int* exit_code) {
+  *exit_code = 1;
+  runtime::FileLock lock;
+  std::vector<ContainerRecord> records;
+  if (Status s = select(machine_, ref, o.services, &lock, &records); !s) return s;
+  if (o.stop) machine_.stop(ref, &records, std::nullopt, {});
+  std::vector<ContainerRecord> stopped;
+  std::vector<std::string> names;
+  for (const ContainerRecord& r : records)
+    if (!r.running() && !r.runner_alive()) {
+      stopped.push_back(r);
+      names.push_back(r.name);
+    }
+  *exit_code = 0;
+  if (stopped.empty()) {
+    listener_.say("No stopped containers");
+    return Status::ok();
+  }
+  if (o.confirm && !o.confirm(names)) return Status::ok();
+  for (const ContainerRecord& r : stopped) {
+    if (Status s = machine_.remove_stopped(r); !s) {
+      listener_.error(s.message());
+      *exit_code = 1;
+      continue;
+    }
+    listener_.say(" Container " + r.name + "  Removed");
+    if (o.volumes)
+      for (const std::string& v : machine_.anonymous_volumes(r.name))
+        if (Status s = machine_.remove_volume(v); !s) listener_.warning(s.message());
+  }
   return Status::ok();
 }
 

@@ -91,6 +91,12 @@ class Machine {
   // its files that exist (made before volumes were labelled).
   virtual std::vector<std::string> project_volumes(const ProjectRef& ref) = 0;
   virtual runtime::Status remove_volume(const std::string& name) = 0;
+
+  // What `rm` asks besides.
+  // Removes a container that is not running; refused for one that runs.
+  virtual runtime::Status remove_stopped(const runtime::ContainerRecord& record) = 0;
+  // The anonymous volumes made for the container `name`.
+  virtual std::vector<std::string> anonymous_volumes(const std::string& name) = 0;
 };
 
 // The machine stack runs on: STACK_ROOT's stores, the kernel's networks
@@ -127,6 +133,8 @@ class HostMachine : public Machine {
   runtime::Status remove_unused_image(const std::string& name, bool* existed, std::string* reference) override;
   std::vector<std::string> project_volumes(const ProjectRef& ref) override;
   runtime::Status remove_volume(const std::string& name) override;
+  runtime::Status remove_stopped(const runtime::ContainerRecord& record) override;
+  std::vector<std::string> anonymous_volumes(const std::string& name) override;
 };
 
 }  // namespace stack::compose

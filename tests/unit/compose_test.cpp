@@ -126,9 +126,10 @@ class FakeMachine : public Machine {
   }
   void stop(const ProjectRef&, std::vector<ContainerRecord>* stopping, std::optional<int>, const std::function<bool()>&) override {
     std::string call = "stop";
-    for (const ContainerRecord& r : *stopping) {
+    for (ContainerRecord& r : *stopping) {
       call += " " + r.name;
       end(r.name, 137);
+      r = records.at(r.name);  // as a real stop leaves them: their processes gone
     }
     calls.push_back(call);
   }
@@ -173,6 +174,13 @@ class FakeMachine : public Machine {
     calls.push_back("remove volume " + name);
     return Status::ok();
   }
+  Status remove_stopped(const ContainerRecord& record) override {
+    if (record.running()) return Status::error("container " + record.name + " is running: stop it first, or use rm -f");
+    calls.push_back("remove " + record.name);
+    records.erase(record.name);
+    return Status::ok();
+  }
+  std::vector<std::string> anonymous_volumes(const std::string& name) override { return {name + "-cache"}; }
   void pause(std::chrono::milliseconds) override {
     for (auto it = ends_after_pauses.begin(); it != ends_after_pauses.end();) {
       if (records.count(it->first)) end(it->first, it->second);
@@ -462,6 +470,36 @@ TEST(ComposeLifecycle, AnUnknownServiceIsRefusedUnderTheLockBeforeAnythingIsTouc
   EXPECT_EQ(s.message(), "no such service: dbb");
   EXPECT_EQ(code, 1);
   EXPECT_EQ(machine.calls, (std::vector<std::string>{"lock p", "reclaim"}));
+}
+
+TEST(ComposeLifecycle, RmRemovesOnlyStoppedOnesAfterAskingAndWithVolumesTheirAnonymousOnes) {
+  FakeMachine machine;
+  run(machine, {"db", "tool"});
+  machine.end("p-tool-1", 0);
+  Recorded shown;
+  int code = -1;
+  std::vector<std::string> asked;
+  RmOptions o;
+  o.volumes = true;
+  o.confirm = [&](const std::vector<std::string>& names) {
+    asked = names;
+    return false;
+  };
+  ASSERT_TRUE(Compose(machine, shown).rm(project_ref(kRestartChain), o, &code));
+  EXPECT_EQ(asked, (std::vector<std::string>{"p-tool-1"}));
+  EXPECT_EQ(machine.records.size(), 2u);  // the answer was no
+  o.confirm = {};
+  ASSERT_TRUE(Compose(machine, shown).rm(project_ref(kRestartChain), o, &code));
+  EXPECT_EQ(code, 0);
+  std::vector<std::string> tail(machine.calls.end() - 2, machine.calls.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"remove p-tool-1", "remove volume p-tool-1-cache"}));
+  EXPECT_TRUE(machine.records.count("p-db-1"));  // running: stays without --stop
+  o.stop = true;
+  ASSERT_TRUE(Compose(machine, shown).rm(project_ref(kRestartChain), o, &code));
+  EXPECT_TRUE(machine.records.empty());
+  shown.lines.clear();
+  ASSERT_TRUE(Compose(machine, shown).rm(project_ref(kRestartChain), o, &code));
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{"No stopped containers"}));
 }
 
 }  // namespace
