@@ -45,23 +45,12 @@ int fail(const std::string& message) {
 }
 
 // The project's containers of `services` (all when empty), by name; with
-// `one_offs`, `stack run` containers too. An unknown service is an error.
+// `one_offs`, `stack run` containers too. An unknown service is an error, printed.
 bool select_containers(const ProjectRef& ref, const std::vector<std::string>& services, bool one_offs,
                        std::vector<runtime::ContainerRecord>* out) {
-  if (ref.project)
-    for (const std::string& s : services)
-      if (!ref.project->service(s)) {
-        fail("no such service: " + s);
-        return false;
-      }
-  for (runtime::ContainerRecord& r : project_containers(ref.name)) {
-    if (one_off(r) && !one_offs) continue;
-    if (!services.empty() && std::find(services.begin(), services.end(), r.labels.at(kServiceLabel)) == services.end())
-      continue;
-    out->push_back(std::move(r));
-  }
-  std::sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return true;
+  runtime::Status s = select_service_containers(ref, project_containers(ref.name), services, one_offs, out);
+  if (!s) fail(s.message());
+  return s.is_ok();
 }
 
 // "web-1" for p-web-1: how logs and Compose label a container.

@@ -18,17 +18,7 @@ Status select(Machine& machine, const ProjectRef& ref, const std::vector<std::st
               std::vector<ContainerRecord>* out) {
   if (Status s = machine.lock_project(ref.name, lock); !s) return s;
   machine.reclaim();
-  if (ref.project)
-    for (const std::string& s : services)
-      if (!ref.project->service(s)) return Status::error("no such service: " + s);
-  for (ContainerRecord& r : machine.containers(ref.name)) {
-    if (one_off(r)) continue;
-    if (!services.empty() && std::find(services.begin(), services.end(), r.labels.at(kServiceLabel)) == services.end())
-      continue;
-    out->push_back(std::move(r));
-  }
-  std::sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return Status::ok();
+  return select_service_containers(ref, machine.containers(ref.name), services, false, out);
 }
 
 // Starts those of `records` that are stopped, dependencies first; the

@@ -313,6 +313,22 @@ std::vector<runtime::ContainerRecord> project_containers(const std::string& proj
   return out;
 }
 
+runtime::Status select_service_containers(const ProjectRef& ref, std::vector<runtime::ContainerRecord> records,
+                                          const std::vector<std::string>& services, bool one_offs,
+                                          std::vector<runtime::ContainerRecord>* out) {
+  if (ref.project)
+    for (const std::string& s : services)
+      if (!ref.project->service(s)) return runtime::Status::error("no such service: " + s);
+  for (runtime::ContainerRecord& r : records) {
+    if (one_off(r) && !one_offs) continue;
+    if (!services.empty() && std::find(services.begin(), services.end(), r.labels.at(kServiceLabel)) == services.end())
+      continue;
+    out->push_back(std::move(r));
+  }
+  std::sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return runtime::Status::ok();
+}
+
 runtime::Status named_services(const schema::Project& project, const std::vector<std::string>& names,
                                std::vector<const schema::ServiceSpec*>* out) {
   out->clear();

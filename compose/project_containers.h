@@ -72,6 +72,13 @@ struct ProjectRef {
   std::optional<schema::LoadedProject> loaded;
 };
 
+// Those of `records` that run `services` (all when empty), sorted by name;
+// one-offs (`stack run`) only with `one_offs`. A service the files do not
+// have is an error naming it (not checked when the files are gone).
+runtime::Status select_service_containers(const ProjectRef& ref, std::vector<runtime::ContainerRecord> records,
+                                          const std::vector<std::string>& services, bool one_offs,
+                                          std::vector<runtime::ContainerRecord>* out);
+
 // The services `names` name, in that order, or every service when it is
 // empty; an unknown name is an error naming it.
 runtime::Status named_services(const schema::Project& project, const std::vector<std::string>& names,

@@ -210,113 +210,111 @@ class Recorded : public Listener {
   std::unique_ptr<PullView> pull(bool) override { return nullptr; }
 };
 
+// Each test: a fake machine, what the engine told, and the exit status it gave.
+class EngineTest : public ::testing::Test {
+ protected:
+  // The last `n` calls the machine got, in order.
+  std::vector<std::string> last_calls(size_t n) const { return {machine.calls.end() - static_cast<long>(n), machine.calls.end()}; }
+  bool called(const std::string& call) const {
+    return std::find(machine.calls.begin(), machine.calls.end(), call) != machine.calls.end();
+  }
+
+  FakeMachine machine;
+  Recorded shown;
+  int code = -1;
+  Compose engine{machine, shown};
+};
+
+class ComposeUp : public EngineTest {
+ protected:
+  static UpOptions detached() {
+    UpOptions o;
+    o.detach = true;
+    return o;
+  }
+};
+class ComposeDown : public EngineTest {};
+class ComposeLifecycle : public EngineTest {};
+
 const char* kChain = R"(services:
   db: {image: busybox}
   web: {image: busybox, depends_on: [db]}
   cache: {image: busybox}
 )";
 
-TEST(ComposeUp, ImagesAndGpusBeforeNetworksThenEachServiceOnceItsDependenciesRun) {
-  FakeMachine machine;
-  Recorded shown;
-  UpOptions o;
-  o.detach = true;
-  int code = -1;
-  ASSERT_TRUE(Compose(machine, shown).up(project_ref(kChain), o, &code));
+TEST_F(ComposeUp, ImagesAndGpusBeforeNetworksThenEachServiceOnceItsDependenciesRun) {
+  UpOptions o = detached();
+  ASSERT_TRUE(engine.up(project_ref(kChain), o, &code));
   EXPECT_EQ(code, 0);
   std::vector<std::string> expected{"lock p", "reclaim", "images cache db web", "reserve gpus for 3", "networks",
                                     "launch p-cache-1 p-db-1", "hosts", "launch p-web-1", "hosts"};
   EXPECT_EQ(machine.calls, expected);
 }
 
-TEST(ComposeUp, AnUnchangedContainerIsKeptAndTheHostsAreStillRefreshed) {
-  FakeMachine machine;
-  Recorded shown;
-  UpOptions o;
-  o.detach = true;
-  int code = -1;
+TEST_F(ComposeUp, AnUnchangedContainerIsKeptAndTheHostsAreStillRefreshed) {
+  UpOptions o = detached();
   ProjectRef ref = project_ref("services:\n  db: {image: busybox}\n");
-  ASSERT_TRUE(Compose(machine, shown).up(ref, o, &code));
+  ASSERT_TRUE(engine.up(ref, o, &code));
   machine.calls.clear();
-  ASSERT_TRUE(Compose(machine, shown).up(ref, o, &code));
+  ASSERT_TRUE(engine.up(ref, o, &code));
   std::vector<std::string> expected{"lock p", "reclaim", "images db", "reserve gpus for 1", "networks", "hosts"};
   EXPECT_EQ(machine.calls, expected);
   EXPECT_EQ(shown.rows.back(), "Container p-db-1 Running");
 }
 
-TEST(ComposeUp, OrphansAreNamedOrRemoved) {
-  FakeMachine machine;
+TEST_F(ComposeUp, OrphansAreNamedOrRemoved) {
   machine.records["p-old-1"] = running_record("p-old-1", "old", "x");
-  Recorded shown;
-  UpOptions o;
-  o.detach = true;
-  int code = -1;
+  UpOptions o = detached();
   ProjectRef ref = project_ref("services:\n  db: {image: busybox}\n");
-  ASSERT_TRUE(Compose(machine, shown).up(ref, o, &code));
+  ASSERT_TRUE(engine.up(ref, o, &code));
   ASSERT_EQ(shown.warnings.size(), 1u);
   EXPECT_NE(shown.warnings[0].find("found orphan containers (p-old-1)"), std::string::npos);
   EXPECT_TRUE(machine.records.count("p-old-1"));
   o.remove_orphans = true;
-  ASSERT_TRUE(Compose(machine, shown).up(ref, o, &code));
+  ASSERT_TRUE(engine.up(ref, o, &code));
   EXPECT_FALSE(machine.records.count("p-old-1"));
-  EXPECT_NE(std::find(machine.calls.begin(), machine.calls.end(), "remove p-old-1"), machine.calls.end());
+  EXPECT_TRUE(called("remove p-old-1"));
 }
 
-TEST(ComposeUp, GpusThatCannotBeHadMakeNothing) {
-  FakeMachine machine;
+TEST_F(ComposeUp, GpusThatCannotBeHadMakeNothing) {
   machine.gpus_refused = "service train asks for 2 GPUs; 1 is free";
-  Recorded shown;
-  UpOptions o;
-  o.detach = true;
-  int code = -1;
-  Status s = Compose(machine, shown).up(project_ref(kChain), o, &code);
+  UpOptions o = detached();
+  Status s = engine.up(project_ref(kChain), o, &code);
   EXPECT_EQ(s.message(), "service train asks for 2 GPUs; 1 is free");
   EXPECT_EQ(code, 1);
   EXPECT_EQ(machine.calls.back(), "reserve gpus for 3");  // no network, no launch
   EXPECT_TRUE(machine.records.empty());
 }
 
-TEST(ComposeUp, ANetworkThatCannotBeMadeGivesTheGpusBack) {
-  FakeMachine machine;
+TEST_F(ComposeUp, ANetworkThatCannotBeMadeGivesTheGpusBack) {
   machine.networks_refused = "network p_default: address pool exhausted";
-  Recorded shown;
-  UpOptions o;
-  o.detach = true;
-  int code = -1;
-  EXPECT_FALSE(Compose(machine, shown).up(project_ref(kChain), o, &code));
-  std::vector<std::string> tail(machine.calls.end() - 2, machine.calls.end());
-  EXPECT_EQ(tail, (std::vector<std::string>{"networks", "release gpus"}));
+  UpOptions o = detached();
+  EXPECT_FALSE(engine.up(project_ref(kChain), o, &code));
+  EXPECT_EQ(last_calls(2), (std::vector<std::string>{"networks", "release gpus"}));
   EXPECT_TRUE(machine.records.empty());
 }
 
-TEST(ComposeUp, OptionsThatContradictEachOtherAreRefusedBeforeTheLock) {
-  FakeMachine machine;
-  Recorded shown;
-  int code = -1;
-  UpOptions o;
-  o.detach = true;
+TEST_F(ComposeUp, OptionsThatContradictEachOtherAreRefusedBeforeTheLock) {
+  UpOptions o = detached();
   o.abort_on_exit = true;
-  EXPECT_EQ(Compose(machine, shown).up(project_ref(kChain), o, &code).message(),
+  EXPECT_EQ(engine.up(project_ref(kChain), o, &code).message(),
             "--abort-on-container-exit and --exit-code-from need attached mode (without -d)");
   o = {};
   o.scale["nope"] = 2;
-  EXPECT_EQ(Compose(machine, shown).up(project_ref(kChain), o, &code).message(), "--scale nope=2: no such service: nope");
+  EXPECT_EQ(engine.up(project_ref(kChain), o, &code).message(), "--scale nope=2: no such service: nope");
   o = {};
   o.services = {"web", "api"};
-  EXPECT_EQ(Compose(machine, shown).up(project_ref(kChain), o, &code).message(), "no such service: api");
+  EXPECT_EQ(engine.up(project_ref(kChain), o, &code).message(), "no such service: api");
   EXPECT_TRUE(machine.calls.empty());
 }
 
-TEST(ComposeUp, AttachedWithExitCodeFromStopsTheRestOnceThatServiceEndsAndExitsWithItsCode) {
-  FakeMachine machine;
+TEST_F(ComposeUp, AttachedWithExitCodeFromStopsTheRestOnceThatServiceEndsAndExitsWithItsCode) {
   machine.ends_after_pauses["p-web-1"] = 3;
-  Recorded shown;
   UpOptions o;
   o.exit_code_from = "web";
   int interrupts_caught = 0;
   o.catch_interrupts = [&] { ++interrupts_caught; };
-  int code = -1;
-  ASSERT_TRUE(Compose(machine, shown).up(project_ref(kChain), o, &code));
+  ASSERT_TRUE(engine.up(project_ref(kChain), o, &code));
   EXPECT_EQ(code, 3);
   EXPECT_EQ(interrupts_caught, 1);
   EXPECT_EQ(shown.attached.size(), 3u);
@@ -326,29 +324,22 @@ TEST(ComposeUp, AttachedWithExitCodeFromStopsTheRestOnceThatServiceEndsAndExitsW
   EXPECT_EQ(machine.calls.back().find("p-web-1"), std::string::npos);  // ended already
 }
 
-TEST(ComposeUp, AnInterruptStopsAnAttachedStackWith130) {
-  FakeMachine machine;
-  Recorded shown;
+TEST_F(ComposeUp, AnInterruptStopsAnAttachedStackWith130) {
   UpOptions o;
   o.interrupts = [] { return 1; };
-  int code = -1;
-  ASSERT_TRUE(Compose(machine, shown).up(project_ref(kChain), o, &code));
+  ASSERT_TRUE(engine.up(project_ref(kChain), o, &code));
   EXPECT_EQ(code, 130);
   EXPECT_EQ(shown.lines, (std::vector<std::string>{"Gracefully stopping... (press Ctrl+C again to force)"}));
   EXPECT_EQ(machine.calls.back(), "stop p-cache-1 p-db-1 p-web-1");
   EXPECT_EQ(std::count(shown.rows.begin(), shown.rows.end(), "Container p-db-1 Stopped"), 1);
 }
 
-TEST(ComposeUp, AChangedServiceIsRecreatedAndKeepsItsGpusReservedForTheNewContainer) {
-  FakeMachine machine;
+TEST_F(ComposeUp, AChangedServiceIsRecreatedAndKeepsItsGpusReservedForTheNewContainer) {
   machine.records["p-db-1"] = running_record("p-db-1", "db", "an-older-hash");
   machine.grant_gpus = true;
-  Recorded shown;
-  UpOptions o;
-  o.detach = true;
-  int code = -1;
-  ASSERT_TRUE(Compose(machine, shown).up(project_ref("services:\n  db: {image: busybox}\n"), o, &code));
-  EXPECT_NE(std::find(machine.calls.begin(), machine.calls.end(), "remove p-db-1 (gpus kept)"), machine.calls.end());
+  UpOptions o = detached();
+  ASSERT_TRUE(engine.up(project_ref("services:\n  db: {image: busybox}\n"), o, &code));
+  EXPECT_TRUE(called("remove p-db-1 (gpus kept)"));
   EXPECT_EQ(machine.calls.back(), "hosts");
   EXPECT_EQ(machine.records.at("p-db-1").labels.at(kConfigHashLabel).size(), 64u);  // the new one's
 }
@@ -358,17 +349,14 @@ const char* kBuilt = R"(services:
   db: {image: postgres}
 )";
 
-TEST(ComposeDown, StopsAndRemovesTheContainersThenTheNetworksAndWithVolumesTheVolumes) {
-  FakeMachine machine;
-  Recorded shown;
-  int code = -1;
+TEST_F(ComposeDown, StopsAndRemovesTheContainersThenTheNetworksAndWithVolumesTheVolumes) {
   ProjectRef ref = project_ref(kBuilt);
   machine.records["p-api-1"] = running_record("p-api-1", "api", "h");
   machine.records["p-db-1"] = running_record("p-db-1", "db", "h");
   machine.networks = {"p_default"};
   machine.volumes = {"p_data"};
   DownOptions o;
-  ASSERT_TRUE(Compose(machine, shown).down(ref, o, &code));
+  ASSERT_TRUE(engine.down(ref, o, &code));
   EXPECT_EQ(code, 0);
   std::vector<std::string> expected{"lock p", "reclaim", "stop p-api-1 p-db-1", "take out p-api-1", "take out p-db-1",
                                     "release 2", "remove network p_default"};
@@ -377,34 +365,28 @@ TEST(ComposeDown, StopsAndRemovesTheContainersThenTheNetworksAndWithVolumesTheVo
   EXPECT_EQ(shown.lines, (std::vector<std::string>{" Container p-api-1  Removed", " Container p-db-1  Removed",
                                                    " Network p_default  Removed"}));
   o.volumes = true;
-  ASSERT_TRUE(Compose(machine, shown).down(ref, o, &code));
+  ASSERT_TRUE(engine.down(ref, o, &code));
   EXPECT_EQ(machine.calls.back(), "remove volume p_data");
 }
 
-TEST(ComposeDown, ANetworkThatCannotGoFailsDownButTheRestStillGoes) {
-  FakeMachine machine;
-  Recorded shown;
-  int code = -1;
+TEST_F(ComposeDown, ANetworkThatCannotGoFailsDownButTheRestStillGoes) {
   machine.networks = {"p_back", "p_front"};
   machine.stuck_networks = {"p_back"};
   DownOptions o;
-  ASSERT_TRUE(Compose(machine, shown).down(project_ref(kBuilt), o, &code));
+  ASSERT_TRUE(engine.down(project_ref(kBuilt), o, &code));
   EXPECT_EQ(code, 1);
   EXPECT_EQ(shown.lines, (std::vector<std::string>{"error: network p_back has active endpoints", " Network p_front  Removed"}));
 }
 
-TEST(ComposeDown, RmiLocalRemovesTheBuiltImageAndAnImageInUseStays) {
-  FakeMachine machine;
-  Recorded shown;
-  int code = -1;
+TEST_F(ComposeDown, RmiLocalRemovesTheBuiltImageAndAnImageInUseStays) {
   machine.images = {{"p-api", ""}, {"postgres", "other-db-1"}};
   DownOptions o;
   o.rmi = "local";
-  ASSERT_TRUE(Compose(machine, shown).down(project_ref(kBuilt), o, &code));
+  ASSERT_TRUE(engine.down(project_ref(kBuilt), o, &code));
   EXPECT_EQ(shown.lines, (std::vector<std::string>{" Image p-api  Removed"}));
   EXPECT_TRUE(machine.images.count("postgres"));
   o.rmi = "all";
-  ASSERT_TRUE(Compose(machine, shown).down(project_ref(kBuilt), o, &code));
+  ASSERT_TRUE(engine.down(project_ref(kBuilt), o, &code));
   EXPECT_EQ(code, 0);  // an image another project uses is a warning, not a failure
   EXPECT_EQ(shown.warnings, (std::vector<std::string>{"image postgres is used by container other-db-1"}));
 }
@@ -421,63 +403,46 @@ void run(FakeMachine& machine, const std::vector<std::string>& services) {
   for (const std::string& s : services) machine.records["p-" + s + "-1"] = running_record("p-" + s + "-1", s, "h");
 }
 
-TEST(ComposeLifecycle, StartStartsOnlyStoppedOnesDependenciesFirst) {
-  FakeMachine machine;
+TEST_F(ComposeLifecycle, StartStartsOnlyStoppedOnesDependenciesFirst) {
   run(machine, {"api", "db", "web"});
   machine.end("p-api-1", 0);
   machine.end("p-db-1", 0);
-  Recorded shown;
-  int code = -1;
-  ASSERT_TRUE(Compose(machine, shown).start(project_ref(kRestartChain), {}, &code));
+  ASSERT_TRUE(engine.start(project_ref(kRestartChain), {}, &code));
   EXPECT_EQ(code, 0);
-  std::vector<std::string> tail(machine.calls.end() - 2, machine.calls.end());
-  EXPECT_EQ(tail, (std::vector<std::string>{"start p-db-1", "start p-api-1"}));  // web runs: left alone
+  EXPECT_EQ(last_calls(2), (std::vector<std::string>{"start p-db-1", "start p-api-1"}));  // web runs: left alone
   EXPECT_EQ(shown.lines, (std::vector<std::string>{" Container p-db-1  Started", " Container p-api-1  Started"}));
 }
 
-TEST(ComposeLifecycle, RestartingADependencyRestartsWhatDependsOnItWithRestartTrue) {
-  FakeMachine machine;
+TEST_F(ComposeLifecycle, RestartingADependencyRestartsWhatDependsOnItWithRestartTrue) {
   run(machine, {"api", "db", "tool", "web"});
-  Recorded shown;
-  int code = -1;
-  ASSERT_TRUE(Compose(machine, shown).restart(project_ref(kRestartChain), {std::nullopt, {"db"}}, &code));
+  ASSERT_TRUE(engine.restart(project_ref(kRestartChain), {std::nullopt, {"db"}}, &code));
   EXPECT_EQ(code, 0);
   // api restarts with db (restart: true); web's plain depends_on does not.
-  std::vector<std::string> tail(machine.calls.end() - 3, machine.calls.end());
-  EXPECT_EQ(tail, (std::vector<std::string>{"stop p-api-1 p-db-1", "start p-db-1", "start p-api-1"}));
+  EXPECT_EQ(last_calls(3), (std::vector<std::string>{"stop p-api-1 p-db-1", "start p-db-1", "start p-api-1"}));
 }
 
-TEST(ComposeLifecycle, KillSignalsOnlyRunningContainersAndStopSaysWhatStopped) {
-  FakeMachine machine;
+TEST_F(ComposeLifecycle, KillSignalsOnlyRunningContainersAndStopSaysWhatStopped) {
   run(machine, {"db", "tool"});
   machine.end("p-tool-1", 0);
-  Recorded shown;
-  int code = -1;
-  ASSERT_TRUE(Compose(machine, shown).kill(project_ref(kRestartChain), {15, {}}, &code));
+  ASSERT_TRUE(engine.kill(project_ref(kRestartChain), {15, {}}, &code));
   EXPECT_EQ(machine.calls.back(), "kill p-db-1 15");
   EXPECT_EQ(shown.lines, (std::vector<std::string>{" Container p-db-1  Killed"}));
   shown.lines.clear();
-  ASSERT_TRUE(Compose(machine, shown).stop(project_ref(kRestartChain), {std::nullopt, {"tool"}}, &code));
+  ASSERT_TRUE(engine.stop(project_ref(kRestartChain), {std::nullopt, {"tool"}}, &code));
   EXPECT_EQ(shown.lines, (std::vector<std::string>{" Container p-tool-1  Stopped"}));
 }
 
-TEST(ComposeLifecycle, AnUnknownServiceIsRefusedUnderTheLockBeforeAnythingIsTouched) {
-  FakeMachine machine;
+TEST_F(ComposeLifecycle, AnUnknownServiceIsRefusedUnderTheLockBeforeAnythingIsTouched) {
   run(machine, {"db"});
-  Recorded shown;
-  int code = -1;
-  Status s = Compose(machine, shown).stop(project_ref(kRestartChain), {std::nullopt, {"dbb"}}, &code);
+  Status s = engine.stop(project_ref(kRestartChain), {std::nullopt, {"dbb"}}, &code);
   EXPECT_EQ(s.message(), "no such service: dbb");
   EXPECT_EQ(code, 1);
   EXPECT_EQ(machine.calls, (std::vector<std::string>{"lock p", "reclaim"}));
 }
 
-TEST(ComposeLifecycle, RmRemovesOnlyStoppedOnesAfterAskingAndWithVolumesTheirAnonymousOnes) {
-  FakeMachine machine;
+TEST_F(ComposeLifecycle, RmRemovesOnlyStoppedOnesAfterAskingAndWithVolumesTheirAnonymousOnes) {
   run(machine, {"db", "tool"});
   machine.end("p-tool-1", 0);
-  Recorded shown;
-  int code = -1;
   std::vector<std::string> asked;
   RmOptions o;
   o.volumes = true;
@@ -485,20 +450,19 @@ TEST(ComposeLifecycle, RmRemovesOnlyStoppedOnesAfterAskingAndWithVolumesTheirAno
     asked = names;
     return false;
   };
-  ASSERT_TRUE(Compose(machine, shown).rm(project_ref(kRestartChain), o, &code));
+  ASSERT_TRUE(engine.rm(project_ref(kRestartChain), o, &code));
   EXPECT_EQ(asked, (std::vector<std::string>{"p-tool-1"}));
   EXPECT_EQ(machine.records.size(), 2u);  // the answer was no
   o.confirm = {};
-  ASSERT_TRUE(Compose(machine, shown).rm(project_ref(kRestartChain), o, &code));
+  ASSERT_TRUE(engine.rm(project_ref(kRestartChain), o, &code));
   EXPECT_EQ(code, 0);
-  std::vector<std::string> tail(machine.calls.end() - 2, machine.calls.end());
-  EXPECT_EQ(tail, (std::vector<std::string>{"remove p-tool-1", "remove volume p-tool-1-cache"}));
+  EXPECT_EQ(last_calls(2), (std::vector<std::string>{"remove p-tool-1", "remove volume p-tool-1-cache"}));
   EXPECT_TRUE(machine.records.count("p-db-1"));  // running: stays without --stop
   o.stop = true;
-  ASSERT_TRUE(Compose(machine, shown).rm(project_ref(kRestartChain), o, &code));
+  ASSERT_TRUE(engine.rm(project_ref(kRestartChain), o, &code));
   EXPECT_TRUE(machine.records.empty());
   shown.lines.clear();
-  ASSERT_TRUE(Compose(machine, shown).rm(project_ref(kRestartChain), o, &code));
+  ASSERT_TRUE(engine.rm(project_ref(kRestartChain), o, &code));
   EXPECT_EQ(shown.lines, (std::vector<std::string>{"No stopped containers"}));
 }
 
