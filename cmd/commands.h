@@ -30,8 +30,6 @@ void add_container_command(CLI::App& app, int& exit_code);
 void add_network_command(CLI::App& app, int& exit_code);
 // The stack lifecycle, on the project the global options name.
 void add_up_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
-// `up -d SERVICE...`: for `run`, which starts what a one-off depends on.
-int up_detached(const GlobalOptions& global, const std::vector<std::string>& services);
 // logs, start, stop, restart, kill, rm, exec, run, top, ls.
 void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_down_command(CLI::App& app, const GlobalOptions& global, int& exit_code);

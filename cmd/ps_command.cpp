@@ -8,12 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/commands.h"
-#include "compose/container_networks.h"
-#include "compose/container_status.h"
-#include "compose/project_containers.h"
-#include "compose/service_devices.h"
-#include "compose/host.h"
 #include "cmd/project_ref.h"
+#include "compose/compose.h"
+#include "compose/machine.h"
+#include "compose/service_devices.h"
+#include "ui/console_listener.h"
 
 namespace stack::cmd {
 
@@ -42,23 +41,23 @@ std::string gpu_list(const std::vector<std::string>& ids) {
 int ps(const GlobalOptions& global, const PsFlags& f) {
   std::optional<ProjectRef> ref = find_project(global, false);
   if (!ref) return 1;
-  runtime::ContainerStore store(runtime_paths().containers);
-  reclaim_containers(store, false);
-  std::vector<runtime::ContainerRecord> records = project_containers(ref->name);
-  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  ui::ConsoleListener listener(std::cout, false);
+  compose::HostMachine machine;
+  std::vector<ContainerSummary> containers;
+  if (runtime::Status s = compose::Compose(machine, listener).ps(*ref, {f.all, f.only}, &containers); !s) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 1;
+  }
   nlohmann::json out = nlohmann::json::array();
   std::set<std::string> services;
   // A GPUS column only where some container holds GPUs.
-  bool gpu_column = std::any_of(records.begin(), records.end(), [](const auto& r) { return !r.gpus.empty(); });
+  bool gpu_column = std::any_of(containers.begin(), containers.end(), [](const auto& c) { return !c.record.gpus.empty(); });
   // Table rows, printed once every column's width is known.
   std::vector<std::vector<std::string>> rows = {{"NAME", "IMAGE", "SERVICE", "STATUS"}};
   if (gpu_column) rows[0].push_back("GPUS");
   rows[0].push_back("PORTS");
-  for (const runtime::ContainerRecord& r : records) {
+  for (const auto& [r, st] : containers) {
     const std::string& service = r.labels.at(kServiceLabel);
-    if (!f.only.empty() && std::find(f.only.begin(), f.only.end(), service) == f.only.end()) continue;
-    ContainerStatus st = container_status(store, r);
-    if (!f.all && !st.up()) continue;
     if (f.services) {
       if (services.insert(service).second) std::cout << service << "\n";
       continue;

@@ -71,13 +71,6 @@ int up(const GlobalOptions& global, UpFlags f) {
 
 }  // namespace
 
-int up_detached(const GlobalOptions& global, const std::vector<std::string>& services) {
-  UpFlags f;
-  f.options.detach = true;
-  f.options.services = services;
-  return up(global, f);
-}
-
 void add_up_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto f = std::make_shared<UpFlags>();
   compose::UpOptions& o = f->options;

@@ -9,9 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include "compose/container_status.h"
 #include "compose/image_progress.h"
 #include "compose/project_containers.h"
 #include "orchestrator/executor.h"
+#include "runtime/linux/process_table.h"
 #include "runtime/status.h"
 
 namespace stack::compose {
@@ -30,8 +32,9 @@ class Listener : public orchestrator::ExecutorListener, public ImageProgress {
   // An error that does not stop the operation (it goes on with the next
   // object; the exit status says it failed).
   virtual void error(const std::string& message) = 0;
-  // Attached `up`: the output of these containers (name, label) from now
-  // on; each print_attached() prints what came since.
+  // Attached `up` and `logs`: the output of these containers (name,
+  // label) too, followed by name; each print_attached() prints what came
+  // since the last (at first: what the listener's view shows of before).
   virtual void attach(const std::vector<std::pair<std::string, std::string>>& containers) = 0;
   virtual void print_attached() = 0;
 };
@@ -90,6 +93,64 @@ struct RmOptions {
   std::function<bool(const std::vector<std::string>&)> confirm;
 };
 
+// `run`: a one-off container of `service`, on the project's networks,
+// named <project>-<service>-run-<id> unless `name` says otherwise.
+struct RunOptions {
+  std::string service;
+  std::vector<std::string> command;        // empty: the service's
+  std::optional<std::string> entrypoint;   // replaces the service's
+  std::string name, user, workdir;         // empty: the service's
+  std::vector<std::string> env;            // KEY=VALUE, over the service's
+  std::vector<std::string> volumes;        // /HOST:/CONTAINER[:ro], besides the service's
+  bool remove = false;         // removed, with its anonymous volumes, once it exits
+  bool detach = false;         // return once it runs
+  bool no_deps = false;        // not the services it depends on
+  bool service_ports = false;  // publish the service's ports too (else none)
+  bool tty = false, interactive = false;
+};
+
+// `exec`: a command in replica `index` of a running service.
+struct ExecOptions {
+  std::string service;
+  int index = 1;
+  std::vector<std::string> command;
+  std::vector<std::string> env;  // KEY=VALUE
+  std::string user, workdir;
+  bool tty = false, interactive = false;
+};
+
+// `logs`: the containers' output (one-offs too) through the listener's
+// attach(); following, until none of them runs.
+struct LogsOptions {
+  bool follow = false;
+  std::vector<std::string> services;
+};
+
+struct PsOptions {
+  bool all = false;  // stopped ones too
+  std::vector<std::string> services;
+};
+struct ContainerSummary {
+  runtime::ContainerRecord record;
+  ContainerStatus status;
+};
+
+struct TopOptions {
+  std::vector<std::string> services;
+};
+struct ContainerProcesses {
+  std::string name;
+  std::vector<runtime::linux_::ProcessRow> processes;
+};
+
+struct LsOptions {
+  bool all = false;  // projects with nothing running too
+};
+struct ProjectSummary {
+  std::string name;
+  std::map<std::string, int> states;  // "running" -> how many of its containers
+};
+
 class Machine;
 
 class Compose {
@@ -123,7 +184,29 @@ class Compose {
   // volumes with `volumes`.
   runtime::Status rm(const ProjectRef& ref, const RmOptions& options, int* exit_code);
 
+  // A one-off container: its image first, then (unless no_deps) the
+  // services it depends on brought up detached, then it. *exit_code is its
+  // command's (detached: 0 once it runs, its name said to the listener).
+  runtime::Status run(const ProjectRef& ref, const RunOptions& options, int* exit_code);
+  // A command in a running container; *exit_code is the command's, or
+  // 125/126/127 as `docker exec`'s when it could not run.
+  runtime::Status exec(const ProjectRef& ref, const ExecOptions& options, int* exit_code);
+  // The containers' logs through the listener; following picks up
+  // containers that start later and follows recreated ones by name.
+  runtime::Status logs(const ProjectRef& ref, const LogsOptions& options);
+
+  // What is there, for the CLI to print: the project's containers by
+  // name (running ones unless `all`), the processes of its running ones,
+  // the projects on this host.
+  runtime::Status ps(const ProjectRef& ref, const PsOptions& options, std::vector<ContainerSummary>* out);
+  runtime::Status top(const ProjectRef& ref, const TopOptions& options, std::vector<ContainerProcesses>* out);
+  runtime::Status ls(const LsOptions& options, std::vector<ProjectSummary>* out);
+
  private:
+  // The hash a service's containers carry: its config, and the image a
+  // build made (a rebuilt image recreates them, as Compose does).
+  std::string config_hash(const ProjectRef& ref, const schema::ServiceSpec& service);
+
   Machine& machine_;
   Listener& listener_;
 };

@@ -158,4 +158,47 @@ std::vector<std::string> HostMachine::anonymous_volumes(const std::string& name)
   return labelled_volumes(kVolumeContainerLabel, name);
 }
 
+Status HostMachine::run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& o, int* exit_code) {
+  LaunchRequest r;
+  if (Status s = service_launch(project, *launch.service, launch.number, launch.config_hash, &r, launch.name, launch.gpus); !s)
+    return s;
+  r.labels[kOneOffLabel] = "True";
+  r.detach = o.detach;
+  r.remove = o.remove;
+  if (o.remove) r.restart = {};  // removed once it exits: nothing to restart
+  r.tty = o.tty;
+  r.interactive = o.interactive;
+  if (!o.service_ports) r.ports.clear();
+  if (!o.command.empty()) r.options.command = o.command;
+  if (o.entrypoint) r.options.entrypoint = std::vector<std::string>{*o.entrypoint};
+  r.options.env.insert(r.options.env.end(), o.env.begin(), o.env.end());
+  r.options.volumes.insert(r.options.volumes.end(), o.volumes.begin(), o.volumes.end());
+  if (!o.user.empty()) r.user = o.user;
+  if (!o.workdir.empty()) r.options.working_dir = o.workdir;
+  std::string id;
+  *exit_code = launch_container(r, &id);
+  return Status::ok();
+}
+
+Status HostMachine::exec(const std::string& name, const ExecOptions& o, int* exit_code) {
+  *exit_code = exec_in_running_container({o.interactive, o.tty, o.user, o.workdir, name, o.env, o.command});
+  return Status::ok();
+}
+
+ContainerStatus HostMachine::status(const runtime::ContainerRecord& record) {
+  return container_status(runtime::ContainerStore(runtime_paths().containers), record);
+}
+
+std::vector<runtime::ContainerRecord> HostMachine::all_containers() {
+  runtime::ContainerStore store(runtime_paths().containers);
+  reclaim_containers(store, false);
+  std::vector<runtime::ContainerRecord> all;
+  store.list(&all);
+  return all;
+}
+
+std::vector<runtime::linux_::ProcessRow> HostMachine::processes(const runtime::ContainerRecord& record) {
+  return runtime::linux_::processes_in_pid_namespace_of(record.pid);
+}
+
 }  // namespace stack::compose

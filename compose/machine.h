@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "compose/compose.h"
+#include "compose/container_status.h"
 #include "compose/image_progress.h"
 #include "compose/project_containers.h"
 #include "compose/service_builds.h"
@@ -97,6 +99,18 @@ class Machine {
   virtual runtime::Status remove_stopped(const runtime::ContainerRecord& record) = 0;
   // The anonymous volumes made for the container `name`.
   virtual std::vector<std::string> anonymous_volumes(const std::string& name) = 0;
+
+  // What `run`, `exec`, `ps`, `top` and `ls` ask besides.
+  // Creates and runs a one-off container of `launch`'s service, as
+  // `options` change it; *exit_code as launch_container's.
+  virtual runtime::Status run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& options,
+                                      int* exit_code) = 0;
+  // Runs options.command in the running container `name`.
+  virtual runtime::Status exec(const std::string& name, const ExecOptions& options, int* exit_code) = 0;
+  virtual ContainerStatus status(const runtime::ContainerRecord& record) = 0;
+  // Every container on this host, of every project.
+  virtual std::vector<runtime::ContainerRecord> all_containers() = 0;
+  virtual std::vector<runtime::linux_::ProcessRow> processes(const runtime::ContainerRecord& record) = 0;
 };
 
 // The machine stack runs on: STACK_ROOT's stores, the kernel's networks
@@ -135,6 +149,12 @@ class HostMachine : public Machine {
   runtime::Status remove_volume(const std::string& name) override;
   runtime::Status remove_stopped(const runtime::ContainerRecord& record) override;
   std::vector<std::string> anonymous_volumes(const std::string& name) override;
+  runtime::Status run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& options,
+                              int* exit_code) override;
+  runtime::Status exec(const std::string& name, const ExecOptions& options, int* exit_code) override;
+  ContainerStatus status(const runtime::ContainerRecord& record) override;
+  std::vector<runtime::ContainerRecord> all_containers() override;
+  std::vector<runtime::linux_::ProcessRow> processes(const runtime::ContainerRecord& record) override;
 };
 
 }  // namespace stack::compose

@@ -188,6 +188,14 @@ Status check_up_options(const schema::Project& project, const UpOptions& o) {
 
 }  // namespace
 
+std::string Compose::config_hash(const ProjectRef& ref, const schema::ServiceSpec& service) {
+  const schema::Node* services = ref.loaded->tree.find("services");
+  const schema::Node* tree = services ? services->find(service.name) : nullptr;
+  std::string hash = tree ? schema::service_config_hash(*tree) : "";
+  if (std::optional<std::string> built = machine_.built_image_id(*ref.project, service)) hash += "+" + *built;
+  return hash;
+}
+
 Status Compose::up(const ProjectRef& ref, const UpOptions& o, int* exit_code) {
   *exit_code = 1;
   const schema::Project& project = *ref.project;
@@ -212,16 +220,12 @@ Status Compose::up(const ProjectRef& ref, const UpOptions& o, int* exit_code) {
   for (runtime::ContainerRecord& r : machine_.containers(project.name)) records.emplace(r.name, std::move(r));
   std::vector<orchestrator::ExistingContainer> existing;
   for (const auto& [name, r] : records) existing.push_back(existing_container(r));
-  const schema::Node* services_tree = ref.loaded->tree.find("services");
   std::vector<orchestrator::DesiredService> wanted;
   std::vector<std::pair<std::string, std::string>> attached;  // container name, log label
   for (const auto& node : order) {
     const schema::ServiceSpec* service = project.service(node.name);
     if (node.kind != orchestrator::GraphNode::Kind::Service || !service) continue;
-    const schema::Node* tree = services_tree ? services_tree->find(service->name) : nullptr;
-    orchestrator::DesiredService desired{service->name, replicas_of(o, *service), tree ? schema::service_config_hash(*tree) : "", {}};
-    // A rebuilt image recreates the containers of its service, as Compose does.
-    if (std::optional<std::string> built = machine_.built_image_id(project, *service)) desired.config_hash += "+" + *built;
+    orchestrator::DesiredService desired{service->name, replicas_of(o, *service), config_hash(ref, *service), {}};
     for (int i = 1; i <= desired.replicas; ++i) {
       std::string name = service_container_name(project, *service, i);
       desired.container_names.push_back(name);

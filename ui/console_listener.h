@@ -15,10 +15,19 @@
 
 namespace stack::ui {
 
+// Attached `up`'s view of its containers' output: prefixed, colored on a terminal.
+inline LogView attached_view(bool terminal) {
+  LogView view;
+  view.color = terminal;
+  return view;
+}
+
 class ConsoleListener : public compose::Listener {
  public:
-  // Rows go to `out`, redrawn in place when it is a terminal.
-  ConsoleListener(std::ostream& out, bool terminal) : out_(out), terminal_(terminal) {}
+  // Rows go to `out`, redrawn in place when it is a terminal; attached
+  // containers' output as `logs` says (colored on a terminal).
+  ConsoleListener(std::ostream& out, bool terminal, std::optional<LogView> logs = std::nullopt)
+      : out_(out), terminal_(terminal), view_(logs.value_or(attached_view(terminal))) {}
 
   void step(const std::string& object, const std::string& status, bool done) override;
   void step_since(const std::string& object, const std::string& status, bool done,
@@ -40,6 +49,7 @@ class ConsoleListener : public compose::Listener {
 
   std::ostream& out_;
   bool terminal_;
+  LogView view_;
   std::optional<ProgressDisplay> rows_;  // made at the first row after steps_done()
   std::unique_ptr<ProjectLogs> logs_;
   ConsoleImageProgress images_;

@@ -181,11 +181,56 @@ class FakeMachine : public Machine {
     return Status::ok();
   }
   std::vector<std::string> anonymous_volumes(const std::string& name) override { return {name + "-cache"}; }
+  std::vector<std::function<void()>> at_pauses;  // what happens at each pause, in turn
+  int pauses = 0;
   void pause(std::chrono::milliseconds) override {
+    ++pauses;
     for (auto it = ends_after_pauses.begin(); it != ends_after_pauses.end();) {
       if (records.count(it->first)) end(it->first, it->second);
       it = ends_after_pauses.erase(it);
     }
+    if (!at_pauses.empty()) {
+      std::function<void()> next = at_pauses.front();
+      at_pauses.erase(at_pauses.begin());
+      next();
+    }
+  }
+
+  // What run, exec, ps, top and ls ask besides.
+  int command_exit = 0;  // what a one-off's or exec'd command exits with
+  Status run_one_off(const schema::Project&, const Launch& l, const RunOptions& o, int* exit_code) override {
+    calls.push_back("run " + l.name + (o.service_ports ? " with ports" : "") + (o.remove ? " --rm" : ""));
+    records[l.name] = running_record(l.name, l.service->name, l.config_hash);
+    records[l.name].labels[kOneOffLabel] = "True";
+    *exit_code = o.detach ? 0 : command_exit;
+    if (o.detach) return Status::ok();
+    end(l.name, command_exit);
+    if (o.remove) records.erase(l.name);
+    return Status::ok();
+  }
+  Status exec(const std::string& name, const ExecOptions& o, int* exit_code) override {
+    std::string call = "exec in " + name + ":";
+    for (const std::string& word : o.command) call += " " + word;
+    calls.push_back(call);
+    *exit_code = command_exit;
+    return Status::ok();
+  }
+  ContainerStatus status(const ContainerRecord& r) override {
+    ContainerStatus s;
+    s.state = r.state;
+    s.exit_code = r.exit_code;
+    return s;
+  }
+  std::vector<ContainerRecord> all_containers() override {
+    std::vector<ContainerRecord> all = containers("p");
+    ContainerRecord other = running_record("q-x-1", "x", "");
+    other.labels[kProjectLabel] = "q";
+    other.state = ContainerState::Exited;
+    all.push_back(other);
+    return all;
+  }
+  std::vector<runtime::linux_::ProcessRow> processes(const ContainerRecord& r) override {
+    return {{0, r.pid, 1, "sleep 60"}};
   }
 };
 
@@ -204,8 +249,11 @@ class Recorded : public Listener {
   void steps_done() override {}
   void say(const std::string& line) override { lines.push_back(line); }
   void error(const std::string& message) override { lines.push_back("error: " + message); }
-  void attach(const std::vector<std::pair<std::string, std::string>>& containers) override { attached = containers; }
-  void print_attached() override {}
+  int prints = 0;
+  void attach(const std::vector<std::pair<std::string, std::string>>& containers) override {
+    attached.insert(attached.end(), containers.begin(), containers.end());
+  }
+  void print_attached() override { ++prints; }
   std::unique_ptr<builder::BuildObserver> build(const std::string&, bool) override { return nullptr; }
   std::unique_ptr<PullView> pull(bool) override { return nullptr; }
 };
@@ -235,6 +283,8 @@ class ComposeUp : public EngineTest {
 };
 class ComposeDown : public EngineTest {};
 class ComposeLifecycle : public EngineTest {};
+class ComposeRun : public EngineTest {};
+class ComposeLook : public EngineTest {};
 
 const char* kChain = R"(services:
   db: {image: busybox}
@@ -464,6 +514,125 @@ TEST_F(ComposeLifecycle, RmRemovesOnlyStoppedOnesAfterAskingAndWithVolumesTheirA
   shown.lines.clear();
   ASSERT_TRUE(engine.rm(project_ref(kRestartChain), o, &code));
   EXPECT_EQ(shown.lines, (std::vector<std::string>{"No stopped containers"}));
+}
+
+TEST_F(ComposeRun, ItsImageFirstThenWhatItDependsOnThenItWithoutPortsAndWithItsCommandsCode) {
+  machine.command_exit = 4;
+  RunOptions o;
+  o.service = "web";
+  o.command = {"false"};
+  ASSERT_TRUE(engine.run(project_ref(kChain), o, &code));
+  EXPECT_EQ(code, 4);
+  ASSERT_GE(machine.calls.size(), 5u);
+  EXPECT_EQ(machine.calls[0], "images web");
+  EXPECT_TRUE(called("launch p-db-1"));
+  EXPECT_FALSE(called("launch p-cache-1"));  // what web does not need stays down
+  std::vector<std::string> tail = last_calls(4);
+  EXPECT_EQ(tail[0], "reserve gpus for 1");
+  EXPECT_EQ(tail[1], "networks");
+  EXPECT_EQ(tail[2].rfind("run p-web-run-", 0), 0u) << tail[2];
+  EXPECT_EQ(tail[2].size(), std::string("run p-web-run-").size() + 12);  // no " with ports"
+  EXPECT_EQ(tail[3], "release gpus");
+}
+
+TEST_F(ComposeRun, NoDepsStartsNothingElseAndRmTakesItsAnonymousVolumesAlong) {
+  RunOptions o;
+  o.service = "web";
+  o.name = "once";
+  o.no_deps = true;
+  o.remove = true;
+  o.service_ports = true;
+  ASSERT_TRUE(engine.run(project_ref(kChain), o, &code));
+  EXPECT_EQ(code, 0);
+  std::vector<std::string> expected{"images web",   "reserve gpus for 1", "networks", "run once with ports --rm",
+                                    "release gpus", "remove volume once-cache"};
+  EXPECT_EQ(machine.calls, expected);
+  EXPECT_TRUE(machine.records.empty());
+}
+
+TEST_F(ComposeRun, DetachedItSaysItsNameAndANetworkThatCannotBeMadeRunsNothing) {
+  RunOptions o;
+  o.service = "cache";
+  o.name = "bg";
+  o.detach = true;
+  ASSERT_TRUE(engine.run(project_ref(kChain), o, &code));
+  EXPECT_EQ(shown.lines, (std::vector<std::string>{"bg"}));
+  EXPECT_FALSE(called("remove volume bg-cache"));  // detached: it is still there
+  machine.networks_refused = "no subnet left";
+  o.name = "bg2";
+  Status s = engine.run(project_ref(kChain), o, &code);
+  EXPECT_EQ(s.message(), "no subnet left");
+  EXPECT_EQ(last_calls(2), (std::vector<std::string>{"networks", "release gpus"}));
+  o.service = "nope";
+  EXPECT_EQ(engine.run(project_ref(kChain), o, &code).message(), "no such service: nope");
+}
+
+TEST_F(ComposeRun, ExecRunsInTheReplicaAskedOnlyWhileItRuns) {
+  UpOptions up;
+  up.detach = true;
+  ASSERT_TRUE(engine.up(project_ref(kChain), up, &code));
+  machine.command_exit = 3;
+  ExecOptions o;
+  o.service = "db";
+  o.command = {"psql", "-c", "select 1"};
+  ASSERT_TRUE(engine.exec(project_ref(kChain), o, &code));
+  EXPECT_EQ(code, 3);
+  EXPECT_EQ(machine.calls.back(), "exec in p-db-1: psql -c select 1");
+  o.index = 2;
+  EXPECT_EQ(engine.exec(project_ref(kChain), o, &code).message(), "service \"db\" is not running");
+  o.index = 1;
+  machine.end("p-db-1", 0);
+  EXPECT_FALSE(engine.exec(project_ref(kChain), o, &code));
+  o.command.clear();
+  EXPECT_EQ(engine.exec(project_ref(kChain), o, &code).message(), "exec needs a command");
+}
+
+TEST_F(ComposeLook, LogsFollowPicksUpContainersThatStartLaterUntilNoneRuns) {
+  machine.records["p-db-1"] = running_record("p-db-1", "db", "");
+  machine.at_pauses = {
+      [&] { machine.records["p-web-1"] = running_record("p-web-1", "web", ""); },
+      [&] { machine.end("p-db-1", 0); },
+      [&] { machine.end("p-web-1", 0); },
+  };
+  ASSERT_TRUE(engine.logs(project_ref(kChain), {true, {}}));
+  std::vector<std::pair<std::string, std::string>> expected{{"p-db-1", "db-1"}, {"p-web-1", "web-1"}};
+  EXPECT_EQ(shown.attached, expected);
+  // Once at first, after each of the three pauses, and once more for what the last wrote as it ended.
+  EXPECT_EQ(machine.pauses, 4);
+  EXPECT_EQ(shown.prints, 5);
+  // Without following: what is there, once.
+  shown = {};
+  ASSERT_TRUE(engine.logs(project_ref(kChain), {false, {"web"}}));
+  EXPECT_EQ(shown.attached, (std::vector<std::pair<std::string, std::string>>{{"p-web-1", "web-1"}}));
+  EXPECT_EQ(shown.prints, 1);
+  EXPECT_EQ(engine.logs(project_ref(kChain), {false, {"nope"}}).message(), "no such service: nope");
+}
+
+TEST_F(ComposeLook, PsListsRunningOnesUnlessAllTopTheirProcessesLsTheProjects) {
+  machine.records["p-db-1"] = running_record("p-db-1", "db", "");
+  machine.records["p-web-1"] = running_record("p-web-1", "web", "");
+  machine.end("p-web-1", 2);
+  std::vector<ContainerSummary> listed;
+  ASSERT_TRUE(engine.ps(project_ref(kChain), {false, {}}, &listed));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].record.name, "p-db-1");
+  listed.clear();
+  ASSERT_TRUE(engine.ps(project_ref(kChain), {true, {}}, &listed));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[1].status.text(), "Exited (2)");
+  std::vector<ContainerProcesses> processes;
+  ASSERT_TRUE(engine.top(project_ref(kChain), {{}}, &processes));
+  ASSERT_EQ(processes.size(), 1u);  // the running one
+  EXPECT_EQ(processes[0].name, "p-db-1");
+  EXPECT_EQ(processes[0].processes[0].command, "sleep 60");
+  std::vector<ProjectSummary> projects;
+  ASSERT_TRUE(engine.ls({false}, &projects));
+  ASSERT_EQ(projects.size(), 1u);  // q has nothing running
+  EXPECT_EQ(projects[0].name, "p");
+  EXPECT_EQ(projects[0].states, (std::map<std::string, int>{{"exited", 1}, {"running", 1}}));
+  projects.clear();
+  ASSERT_TRUE(engine.ls({true}, &projects));
+  EXPECT_EQ(projects.size(), 2u);
 }
 
 }  // namespace
