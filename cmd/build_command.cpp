@@ -118,20 +118,12 @@ void add_build_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
   build->add_flag("--pull", f->pull, "Pull FROM images even when the store has them");
   build->add_option("services", f->services, "SERVICE... (default: all)");
   build->callback([f, &global, &exit_code] {
-    std::optional<NamedServices> named = find_named_services(global, f->services);
-    if (!named) {
-      exit_code = 1;
-      return;
-    }
-    BuildOptions options = f->options;
-    options.pull = f->pull;
-    options.build_args = build_args_of(f->build_args);
-    ui::ConsoleImageProgress progress;
-    if (runtime::Status s = build_services(*named->ref.project, named->services, false, options, progress); !s) {
-      exit_code = fail(s.message());
-      return;
-    }
-    exit_code = 0;
+    compose::ServiceBuildOptions o{f->services, f->options};
+    o.build.pull = f->pull;
+    o.build.build_args = build_args_of(f->build_args);
+    exit_code = on_project(global, true, [&](compose::Compose& engine, const ProjectRef& ref, int*) {
+      return engine.build(ref, o);
+    });
   });
 
   CLI::App* builder = app.add_subcommand("builder", "Manage the build cache");

@@ -3,7 +3,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include <unistd.h>
+
+#include "compose/machine.h"
 #include "schema/loader.h"
+#include "ui/console_listener.h"
 
 namespace stack::cmd {
 
@@ -43,6 +47,21 @@ std::optional<NamedServices> find_named_services(const GlobalOptions& global, co
     return std::nullopt;
   }
   return out;
+}
+
+int on_project(const GlobalOptions& global, bool files_required, const EngineCall& call) {
+  std::optional<ProjectRef> ref = find_project(global, files_required);
+  if (!ref) return 1;
+  ui::ConsoleListener listener(std::cout, ::isatty(STDOUT_FILENO));
+  compose::HostMachine machine;
+  compose::Compose engine(machine, listener);
+  int exit_code = 0;
+  if (runtime::Status s = call(engine, *ref, &exit_code); !s) {
+    listener.steps_done();  // the error goes below the rows
+    std::cerr << "error: " << s.message() << "\n";
+    return 1;
+  }
+  return exit_code;
 }
 
 }  // namespace stack::cmd

@@ -54,18 +54,9 @@ void add_pull_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   pull->add_flag("-q,--quiet", f->quiet, "Print nothing but errors");
   pull->add_flag("--ignore-pull-failures", f->ignore_failures, "Warn about an image that fails and go on");
   pull->callback([f, &global, &exit_code] {
-    std::optional<NamedServices> named = find_named_services(global, f->services);
-    if (!named) {
-      exit_code = 1;
-      return;
-    }
-    ui::ConsoleImageProgress progress;
-    if (runtime::Status s = pull_services(named->services, "always", f->quiet, progress, f->ignore_failures); !s) {
-      std::cerr << "error: " << s.message() << "\n";
-      exit_code = 1;
-      return;
-    }
-    exit_code = 0;
+    exit_code = on_project(global, true, [&](compose::Compose& engine, const ProjectRef& ref, int*) {
+      return engine.pull(ref, {f->services, f->quiet, f->ignore_failures});
+    });
   });
 }
 

@@ -50,23 +50,6 @@ int logs(const GlobalOptions& global, const LogsFlags& f) {
   return 0;
 }
 
-// Runs one operation of the engine on the project the options name (its
-// files with `needs_files`, or -p alone); its exit status.
-template <typename Operation>
-int on_project(const GlobalOptions& global, Operation operation, bool needs_files = false) {
-  std::optional<ProjectRef> ref = find_project(global, needs_files);
-  if (!ref) return 1;
-  ui::ConsoleListener listener(std::cout, ::isatty(STDOUT_FILENO));
-  compose::HostMachine machine;
-  compose::Compose engine(machine, listener);
-  int exit_code = 1;
-  if (runtime::Status s = operation(engine, *ref, &exit_code); !s) {
-    listener.steps_done();  // the error goes below the rows
-    return fail(s.message());
-  }
-  return exit_code;
-}
-
 // -e KEY without a value takes KEY's from this command's environment, as
 // Docker's; one unset there is left out.
 std::vector<std::string> with_values_from_environment(const std::vector<std::string>& entries) {
@@ -111,7 +94,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   stop->add_option("-t,--timeout", sf->timeout, "Seconds to wait before killing (default: each container's)");
   stop->add_option("services", sf->services, "Only these services");
   stop->callback([sf, &global, &exit_code] {
-    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+    exit_code = on_project(global, false, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
       return engine.stop(ref, {sf->timeout, sf->services}, code);
     });
   });
@@ -121,7 +104,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   restart->add_option("-t,--timeout", restart_flags->timeout, "Seconds to wait before killing (default: each container's)");
   restart->add_option("services", restart_flags->services, "Only these services");
   restart->callback([restart_flags, &global, &exit_code] {
-    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+    exit_code = on_project(global, false, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
       return engine.restart(ref, {restart_flags->timeout, restart_flags->services}, code);
     });
   });
@@ -130,7 +113,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
   CLI::App* start = app.add_subcommand("start", "Start the project's stopped containers (dependencies first)");
   start->add_option("services", *start_services, "Only these services");
   start->callback([start_services, &global, &exit_code] {
-    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+    exit_code = on_project(global, false, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
       return engine.start(ref, {*start_services}, code);
     });
   });
@@ -149,7 +132,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
       exit_code = fail(kf->signal + " is not a signal");
       return;
     }
-    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+    exit_code = on_project(global, false, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
       return engine.kill(ref, {*signal, kf->services}, code);
     });
   });
@@ -176,7 +159,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
         std::getline(std::cin, answer);
         return answer == "y" || answer == "Y" || answer == "yes";
       };
-    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+    exit_code = on_project(global, false, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
       return engine.rm(ref, o, code);
     });
   });
@@ -198,7 +181,7 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
     o.env = with_values_from_environment(o.env);
     o.interactive = !ef->no_tty;
     o.tty = !ef->no_tty && ::isatty(STDIN_FILENO);
-    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+    exit_code = on_project(global, false, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
       return engine.exec(ref, o, code);
     });
   });
@@ -227,15 +210,16 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
     if (!rf2->entrypoint.empty()) o.entrypoint = rf2->entrypoint;
     o.interactive = !o.detach && !rf2->no_tty;
     o.tty = o.interactive && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
-    exit_code = on_project(
-        global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) { return engine.run(ref, o, code); }, true);
+    exit_code = on_project(global, true, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+      return engine.run(ref, o, code);
+    });
   });
 
   auto top_services = std::make_shared<std::vector<std::string>>();
   CLI::App* top = app.add_subcommand("top", "Show the processes of the project's running containers");
   top->add_option("services", *top_services, "Only these services");
   top->callback([top_services, &global, &exit_code] {
-    exit_code = on_project(global, [&](compose::Compose& engine, const ProjectRef& ref, int* code) {
+    exit_code = on_project(global, false, [&](compose::Compose& engine, const ProjectRef& ref, int*) {
       std::vector<ContainerProcesses> containers;
       runtime::Status s = engine.top(ref, {*top_services}, &containers);
       for (const ContainerProcesses& c : containers) {
@@ -243,7 +227,6 @@ void add_service_commands(CLI::App& app, const GlobalOptions& global, int& exit_
         for (const auto& p : c.processes) std::printf("%-8u %-8d %-8d %s\n", p.uid, p.pid, p.ppid, p.command.c_str());
         std::printf("\n");
       }
-      *code = 0;
       return s;
     });
   });

@@ -12,6 +12,7 @@
 #include "compose/container_status.h"
 #include "compose/image_progress.h"
 #include "compose/project_containers.h"
+#include "compose/service_builds.h"
 #include "orchestrator/executor.h"
 #include "runtime/linux/process_table.h"
 #include "runtime/status.h"
@@ -151,6 +152,19 @@ struct ProjectSummary {
   std::map<std::string, int> states;  // "running" -> how many of its containers
 };
 
+// `pull`: the registry images of `services` (all when empty), whatever
+// their pull_policy says.
+struct PullOptions {
+  std::vector<std::string> services;
+  bool quiet = false;
+  bool ignore_failures = false;  // warn about one that fails and go on
+};
+// `build`: the images of `services` (all when empty) that have a build section.
+struct ServiceBuildOptions {
+  std::vector<std::string> services;
+  BuildOptions build;
+};
+
 class Machine;
 
 class Compose {
@@ -201,6 +215,10 @@ class Compose {
   runtime::Status ps(const ProjectRef& ref, const PsOptions& options, std::vector<ContainerSummary>* out);
   runtime::Status top(const ProjectRef& ref, const TopOptions& options, std::vector<ContainerProcesses>* out);
   runtime::Status ls(const LsOptions& options, std::vector<ProjectSummary>* out);
+
+  // The services' images, pulled or built, their progress told to the listener.
+  runtime::Status pull(const ProjectRef& ref, const PullOptions& options);
+  runtime::Status build(const ProjectRef& ref, const ServiceBuildOptions& options);
 
  private:
   // The hash a service's containers carry: its config, and the image a

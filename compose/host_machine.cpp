@@ -10,6 +10,7 @@
 #include "compose/host.h"
 #include "compose/image_removal.h"
 #include "compose/machine.h"
+#include "compose/service_pulls.h"
 
 namespace stack::compose {
 
@@ -156,6 +157,16 @@ Status HostMachine::remove_stopped(const runtime::ContainerRecord& record) {
 
 std::vector<std::string> HostMachine::anonymous_volumes(const std::string& name) {
   return labelled_volumes(kVolumeContainerLabel, name);
+}
+
+Status HostMachine::pull(const std::vector<const schema::ServiceSpec*>& services, const PullOptions& o,
+                         ImageProgress& progress) {
+  return pull_services(services, "always", o.quiet, progress, o.ignore_failures);
+}
+
+Status HostMachine::build(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
+                          const BuildOptions& o, ImageProgress& progress) {
+  return build_services(project, services, false, o, progress);
 }
 
 Status HostMachine::run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& o, int* exit_code) {

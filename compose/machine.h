@@ -40,6 +40,11 @@ class Machine {
   virtual runtime::Status resolve_images(const schema::Project& project,
                                          const std::vector<const schema::ServiceSpec*>& services,
                                          const ImagePolicy& policy, ImageProgress& progress) = 0;
+  // `stack pull` and `stack build`: pull_services and build_services.
+  virtual runtime::Status pull(const std::vector<const schema::ServiceSpec*>& services, const PullOptions& options,
+                               ImageProgress& progress) = 0;
+  virtual runtime::Status build(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
+                                const BuildOptions& options, ImageProgress& progress) = 0;
   // The ID of the image a service with `build:` runs, when there is one.
   virtual std::optional<std::string> built_image_id(const schema::Project& project, const schema::ServiceSpec& service) = 0;
 
@@ -124,6 +129,10 @@ class HostMachine : public Machine {
   runtime::Status observe(const std::string& name, orchestrator::ObservedContainer* out) override;
   runtime::Status resolve_images(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
                                  const ImagePolicy& policy, ImageProgress& progress) override;
+  runtime::Status pull(const std::vector<const schema::ServiceSpec*>& services, const PullOptions& options,
+                       ImageProgress& progress) override;
+  runtime::Status build(const schema::Project& project, const std::vector<const schema::ServiceSpec*>& services,
+                        const BuildOptions& options, ImageProgress& progress) override;
   std::optional<std::string> built_image_id(const schema::Project& project, const schema::ServiceSpec& service) override;
   runtime::Status reserve_gpus(const std::string& project, const std::vector<PlannedContainer>& containers,
                                std::map<std::string, std::vector<devices::Gpu>>* granted) override;

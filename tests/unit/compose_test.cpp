@@ -89,6 +89,19 @@ class FakeMachine : public Machine {
     calls.push_back(call);
     return Status::ok();
   }
+  Status pull(const std::vector<const schema::ServiceSpec*>& services, const PullOptions& o, ImageProgress&) override {
+    std::string call = "pull";
+    for (const auto* s : services) call += " " + s->name;
+    calls.push_back(call + (o.ignore_failures ? " (going on past failures)" : ""));
+    return Status::ok();
+  }
+  Status build(const schema::Project&, const std::vector<const schema::ServiceSpec*>& services, const BuildOptions& o,
+               ImageProgress&) override {
+    std::string call = "build";
+    for (const auto* s : services) call += " " + s->name;
+    calls.push_back(call + (o.no_cache ? " --no-cache" : ""));
+    return Status::ok();
+  }
   std::optional<std::string> built_image_id(const schema::Project&, const schema::ServiceSpec&) override { return std::nullopt; }
   Status reserve_gpus(const std::string&, const std::vector<PlannedContainer>& planned,
                       std::map<std::string, std::vector<devices::Gpu>>* granted) override {
@@ -633,6 +646,18 @@ TEST_F(ComposeLook, PsListsRunningOnesUnlessAllTopTheirProcessesLsTheProjects) {
   projects.clear();
   ASSERT_TRUE(engine.ls({true}, &projects));
   EXPECT_EQ(projects.size(), 2u);
+}
+
+TEST_F(ComposeLook, PullAndBuildTakeTheServicesNamedOrAllAndRefuseAnUnknownOne) {
+  ASSERT_TRUE(engine.pull(project_ref(kChain), {{}, false, true}));
+  ServiceBuildOptions build{{"web"}, {}};
+  build.build.no_cache = true;
+  ASSERT_TRUE(engine.build(project_ref(kChain), build));
+  EXPECT_EQ(machine.calls, (std::vector<std::string>{"pull cache db web (going on past failures)", "build web --no-cache"}));
+  EXPECT_EQ(engine.pull(project_ref(kChain), {{"nope"}, false, false}).message(), "no such service: nope");
+  build.services = {"nope"};
+  EXPECT_FALSE(engine.build(project_ref(kChain), build));
+  EXPECT_EQ(machine.calls.size(), 2u);
 }
 
 }  // namespace
