@@ -6,7 +6,7 @@
 #include "compose/host.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
-#include "runtime/on_disk.h"
+#include "runtime/linux/container_view.h"
 #include "runtime/user_lookup.h"
 
 namespace stack::compose {
@@ -40,10 +40,9 @@ int exec_in_running_container(const ExecRequest& f) {
   }
   if (!f.user.empty()) {
     // The container's own account files, as it sees them now.
-    std::string root = "/proc/" + std::to_string(record.pid) + "/root";
     std::string error;
-    auto resolved = runtime::resolve_user(f.user, runtime::read_whole_file(root + "/etc/passwd").value_or(""),
-                                          runtime::read_whole_file(root + "/etc/group").value_or(""), &error);
+    auto resolved = runtime::resolve_user(f.user, runtime::linux_::read_container_file(record.pid, "/etc/passwd").value_or(""),
+                                          runtime::linux_::read_container_file(record.pid, "/etc/group").value_or(""), &error);
     if (!resolved) return fail(error);
     process.uid = resolved->uid;
     process.gid = resolved->gid;

@@ -14,11 +14,11 @@
 #include "compose/host.h"
 #include "compose/container_networks.h"
 #include "compose/crash_points.h"
-#include "compose/heap_reserve.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/linux/container_process.h"
 #include "runtime/linux/forked_tasks.h"
+#include "runtime/linux/heap_reserve.h"
 #include "runtime/linux/network_namespace.h"
 #include "runtime/object_names.h"
 #include "runtime/on_disk.h"
@@ -43,7 +43,7 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
   };
   // What a start allocates, faulted in at once rather than page by page;
   // not in a forked launch, whose heap pages are its parent's until written.
-  if (!batched) reserve_heap(1u << 20);
+  if (!batched) runtime::linux_::reserve_heap(1u << 20);
   auto fail = [](const std::string& message) { return LaunchResult::failure(125, message); };
   runtime::ImageStore store(images_root());
   runtime::Image looked_up;
