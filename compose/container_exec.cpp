@@ -11,11 +11,8 @@
 
 namespace stack::compose {
 
-int exec_in_running_container(const ExecRequest& f) {
-  auto fail = [](const std::string& message) {
-    std::cerr << "error: " << message << "\n";
-    return 125;
-  };
+LaunchResult exec_in_container(const ExecRequest& f) {
+  auto fail = [](const std::string& message) { return LaunchResult::failure(125, message); };
   if (f.command.empty()) return fail("exec needs a command");
   runtime::ContainerStore store(runtime_paths().containers);
   runtime::ContainerRecord record;
@@ -54,8 +51,16 @@ int exec_in_running_container(const ExecRequest& f) {
   runtime::RunResult result;
   runtime::Status s = runtime::exec_attached(spec, process, runtime_paths(), record, {f.interactive, f.tty}, &result);
   if (!s) return fail(s.message());
-  if (!result.error.empty()) std::cerr << "error: exec in container " << record.name << ": " << result.error << "\n";
-  return result.exit_code;
+  LaunchResult ran;
+  ran.exit_code = result.exit_code;
+  if (!result.error.empty()) ran.error = "exec in container " + record.name + ": " + result.error;
+  return ran;
+}
+
+int exec_in_running_container(const ExecRequest& request) {
+  LaunchResult ran = exec_in_container(request);
+  if (!ran.error.empty()) std::cerr << "error: " << ran.error << "\n";
+  return ran.exit_code;
 }
 
 }  // namespace stack::compose

@@ -47,7 +47,7 @@ struct BatchedLaunch {
   int report_fd = -1;
 };
 
-// How a launch (or a start) went. Errors are the caller's to print: the
+// How a launch (or a start, or an exec) went. Errors are the caller's to print: the
 // CLI as "error: " + error, the engine in the Status it hands on.
 struct LaunchResult {
   int exit_code = 0;  // `container run`'s (or `container start`'s) exit status
@@ -102,7 +102,12 @@ struct ExecRequest {
   std::vector<std::string> env, command;
 };
 
-// Runs a command in a running container; its exit status, or 125/126/127.
+// Runs a command in a running container: its exit status, or 125/126/127
+// with the error.
+LaunchResult exec_in_container(const ExecRequest& request);
+
+// Until `stack exec` (cmd/service_commands.cpp) takes a LaunchResult: as
+// above, its error printed to stderr here. Goes once nothing calls it.
 int exec_in_running_container(const ExecRequest& request);
 
 }  // namespace stack::compose
