@@ -44,6 +44,14 @@ struct RunFlags {
   std::vector<std::string> command;
 };
 
+// A launch's (or start's) exit status, its error and an OOM kill printed
+// as `container run` and `container start` say them.
+int exit_status_of(const LaunchResult& launched) {
+  if (!launched.error.empty()) std::cerr << "error: " << launched.error << "\n";
+  if (launched.oom_killed) std::cerr << "container " << launched.name << " was OOM-killed\n";
+  return launched.exit_code;
+}
+
 int run(const RunFlags& f) {
   auto fail = [](const std::string& message) {
     std::cerr << "error: " << message << "\n";
@@ -117,10 +125,9 @@ int run(const RunFlags& f) {
     if (r.joins.empty()) return fail("--ip needs --network");
     if (!(r.joins[0].ipv4_address = netbridge::Ipv4Address::parse(f.ip))) return fail("--ip " + f.ip + ": expected an IPv4 address");
   }
-  std::string id;
-  int rc = launch_container(r, &id);
-  if (f.detach && rc == 0) std::cout << id << "\n";
-  return rc;
+  LaunchResult launched = launch_container(r);
+  if (f.detach && launched.exit_code == 0) std::cout << launched.id << "\n";
+  return exit_status_of(launched);
 }
 
 struct StartFlags {
@@ -210,7 +217,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
     reclaim_containers(store, false);
     exit_code = 0;
     for (const std::string& name : sf->names)
-      if (int rc = start_container(name, sf->attach, sf->interactive); rc != 0) exit_code = rc;
+      if (int rc = exit_status_of(start_container(name, sf->attach, sf->interactive)); rc != 0) exit_code = rc;
       else if (!sf->attach) std::cout << name << "\n";
   });
 

@@ -190,7 +190,9 @@ void add_container_process_commands(CLI::App& container, int& exit_code) {
   exec_cmd->footer("Arguments after the container are the command.");
   exec_cmd->callback([ef, exec_cmd, &exit_code] {
     ef->command = exec_cmd->remaining();
-    exit_code = exec_in_running_container(*ef);
+    LaunchResult ran = exec_in_container(*ef);
+    if (!ran.error.empty()) std::cerr << "error: " << ran.error << "\n";
+    exit_code = ran.exit_code;
   });
 }
 

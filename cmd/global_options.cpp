@@ -10,9 +10,9 @@
 #include <iterator>
 #include <sstream>
 
-#include "compose/heap_reserve.h"
 #include "compose/service_pulls.h"
 #include "orchestrator/dependency_graph.h"
+#include "runtime/linux/heap_reserve.h"
 #include "schema/project.h"
 
 extern char** environ;
@@ -103,7 +103,7 @@ std::optional<schema::LoadedProject> load_project(const GlobalOptions& o, const 
     struct stat st {};
     if (f != "-" && ::stat(f.c_str(), &st) == 0) input_bytes += static_cast<std::size_t>(st.st_size);
   }
-  reserve_heap(input_bytes * 40);
+  runtime::linux_::reserve_heap(input_bytes * 40);
 
   schema::DiskFileSource files;
   schema::LoadedProject project = schema::load_project(options, files);

@@ -1,8 +1,6 @@
 // `stack up`: flags into compose::UpOptions, Ctrl-C counted for the engine, its progress on the terminal.
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -11,6 +9,7 @@
 #include "cmd/project_ref.h"
 #include "compose/compose.h"
 #include "compose/machine.h"
+#include "runtime/linux/this_process.h"
 #include "ui/console_listener.h"
 
 namespace stack::cmd {
@@ -21,9 +20,6 @@ struct UpFlags {
   int wait_timeout = 0;
   std::vector<std::string> scale;
 };
-
-std::atomic<int> g_interrupts{0};
-extern "C" void count_interrupt(int) { g_interrupts.fetch_add(1); }
 
 // "SERVICE=NUMBER" of --scale into `out`; false, with why, when it is not that.
 bool parse_scale(const std::vector<std::string>& flags, std::map<std::string, int>* out, std::string* error) {
@@ -51,13 +47,8 @@ int up(const GlobalOptions& global, UpFlags f) {
   }
   if (f.wait_timeout > 0) f.options.wait_timeout = f.wait_timeout;
   // Attached: Ctrl-C stops the stack (a second one kills it), as Compose's.
-  f.options.catch_interrupts = [] {
-    struct sigaction sa {};
-    sa.sa_handler = count_interrupt;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-  };
-  f.options.interrupts = [] { return g_interrupts.load(); };
+  f.options.catch_interrupts = runtime::linux_::count_interrupts;
+  f.options.interrupts = runtime::linux_::interrupts_counted;
   int exit_code = 1;
   compose::HostMachine machine;
   compose::Compose engine(machine, listener);

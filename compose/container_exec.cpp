@@ -6,16 +6,13 @@
 #include "compose/host.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
-#include "runtime/on_disk.h"
+#include "runtime/linux/container_view.h"
 #include "runtime/user_lookup.h"
 
 namespace stack::compose {
 
-int exec_in_running_container(const ExecRequest& f) {
-  auto fail = [](const std::string& message) {
-    std::cerr << "error: " << message << "\n";
-    return 125;
-  };
+LaunchResult exec_in_container(const ExecRequest& f) {
+  auto fail = [](const std::string& message) { return LaunchResult::failure(125, message); };
   if (f.command.empty()) return fail("exec needs a command");
   runtime::ContainerStore store(runtime_paths().containers);
   runtime::ContainerRecord record;
@@ -40,10 +37,9 @@ int exec_in_running_container(const ExecRequest& f) {
   }
   if (!f.user.empty()) {
     // The container's own account files, as it sees them now.
-    std::string root = "/proc/" + std::to_string(record.pid) + "/root";
     std::string error;
-    auto resolved = runtime::resolve_user(f.user, runtime::read_whole_file(root + "/etc/passwd").value_or(""),
-                                          runtime::read_whole_file(root + "/etc/group").value_or(""), &error);
+    auto resolved = runtime::resolve_user(f.user, runtime::linux_::read_container_file(record.pid, "/etc/passwd").value_or(""),
+                                          runtime::linux_::read_container_file(record.pid, "/etc/group").value_or(""), &error);
     if (!resolved) return fail(error);
     process.uid = resolved->uid;
     process.gid = resolved->gid;
@@ -55,8 +51,16 @@ int exec_in_running_container(const ExecRequest& f) {
   runtime::RunResult result;
   runtime::Status s = runtime::exec_attached(spec, process, runtime_paths(), record, {f.interactive, f.tty}, &result);
   if (!s) return fail(s.message());
-  if (!result.error.empty()) std::cerr << "error: exec in container " << record.name << ": " << result.error << "\n";
-  return result.exit_code;
+  LaunchResult ran;
+  ran.exit_code = result.exit_code;
+  if (!result.error.empty()) ran.error = "exec in container " + record.name + ": " + result.error;
+  return ran;
+}
+
+int exec_in_running_container(const ExecRequest& request) {
+  LaunchResult ran = exec_in_container(request);
+  if (!ran.error.empty()) std::cerr << "error: " << ran.error << "\n";
+  return ran.exit_code;
 }
 
 }  // namespace stack::compose

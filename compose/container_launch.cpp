@@ -1,28 +1,24 @@
 #include "compose/container_launch.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <map>
-#include <system_error>
-#include <thread>
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "compose/host.h"
 #include "compose/container_networks.h"
 #include "compose/crash_points.h"
-#include "compose/heap_reserve.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
 #include "runtime/linux/container_process.h"
+#include "runtime/linux/forked_tasks.h"
+#include "runtime/linux/heap_reserve.h"
 #include "runtime/linux/network_namespace.h"
 #include "runtime/object_names.h"
 #include "runtime/on_disk.h"
@@ -37,7 +33,7 @@ constexpr const char* kInitBinary = "/usr/bin/tini-static";
 
 }  // namespace
 
-int launch_container(const LaunchRequest& r, std::string* id, const BatchedLaunch* batched) {
+LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batched) {
   auto began = std::chrono::steady_clock::now();
   auto since = [&began] {
     auto now = std::chrono::steady_clock::now();
@@ -47,11 +43,8 @@ int launch_container(const LaunchRequest& r, std::string* id, const BatchedLaunc
   };
   // What a start allocates, faulted in at once rather than page by page;
   // not in a forked launch, whose heap pages are its parent's until written.
-  if (!batched) reserve_heap(1u << 20);
-  auto fail = [](const std::string& message) {
-    std::cerr << "error: " << message << "\n";
-    return 125;
-  };
+  if (!batched) runtime::linux_::reserve_heap(1u << 20);
+  auto fail = [](const std::string& message) { return LaunchResult::failure(125, message); };
   runtime::ImageStore store(images_root());
   runtime::Image looked_up;
   const runtime::Image* found = batched ? batched->image : nullptr;
@@ -169,11 +162,20 @@ int launch_container(const LaunchRequest& r, std::string* id, const BatchedLaunc
   if (r.detach)
     spdlog::debug("container {}: spec {:.1f} ms, record {:.1f} ms, networks {:.1f} ms, started {:.1f} ms", record.name,
                   prepared_ms, created_ms, joined_ms, since());
-  if (id) *id = spec.id;
-  if (r.detach && result.error.empty()) return 0;
-  if (!result.error.empty()) std::cerr << "error: container " << record.name << ": " << result.error << "\n";
-  if (result.oom_killed) std::cerr << "container " << record.name << " was OOM-killed\n";
-  return result.exit_code;
+  LaunchResult launched{0, "", spec.id, false, record.name};
+  if (r.detach && result.error.empty()) return launched;
+  launched.exit_code = result.exit_code;
+  if (!result.error.empty()) launched.error = "container " + record.name + ": " + result.error;
+  launched.oom_killed = result.oom_killed;
+  return launched;
+}
+
+int launch_container(const LaunchRequest& r, std::string* id) {
+  LaunchResult launched = launch_container(r);
+  if (!launched.error.empty()) std::cerr << "error: " << launched.error << "\n";
+  if (launched.oom_killed) std::cerr << "container " << launched.name << " was OOM-killed\n";
+  if (id) *id = launched.id;
+  return launched.exit_code;
 }
 
 namespace {
@@ -183,17 +185,14 @@ std::vector<pid_t> g_running_shims;
 
 }  // namespace
 
-void reap_ended_shims() {
-  std::erase_if(g_running_shims, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
-}
+void reap_ended_shims() { runtime::linux_::reap_ended_children(&g_running_shims); }
 
-std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
+std::vector<LaunchResult> launch_containers(const std::vector<LaunchRequest>& requests) {
   reap_ended_shims();
-  std::vector<int> results(requests.size(), 125);
   if (requests.size() == 1) {
-    results[0] = launch_container(requests[0], nullptr);
-    if (results[0] == 0) crash_point("container-started");
-    return results;
+    LaunchResult launched = launch_container(requests[0]);
+    if (launched.exit_code == 0) crash_point("container-started");
+    return {launched};
   }
   // Once here rather than in every launch: looking an image up reads and
   // parses the whole index, and the stale check every container's record.
@@ -207,104 +206,58 @@ std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests) {
     runtime::Image image;
     if (!found.count(r.image) && images.find(r.image, &image)) found.emplace(r.image, std::move(image));
   }
-  struct Launch {
-    size_t index;
-    pid_t pid;
-    int report_fd;
-    std::string report;
+  // A launch's process sends one of two things back on its report pipe:
+  // once it became the shim, the shim's start report ("0:running" or
+  // "EXIT:why", then a NUL); having failed before that, its error (no NUL)
+  // before it exits with its status.
+  auto launch = [&](size_t i, int report_fd) {
+    BatchedLaunch batched{nullptr, report_fd};
+    if (auto it = found.find(requests[i].image); it != found.end()) batched.image = &it->second;
+    LaunchResult launched = launch_container(requests[i], &batched);
+    (void)!::write(report_fd, launched.error.data(), launched.error.size());
+    return launched.exit_code;
   };
-  // A launch that ends without a report failed before its shim began:
-  // its exit status says how. A shim that reported is left running; one
-  // that reported a failure exits at once, and is reaped here.
-  auto finish = [&](const Launch& l) {
-    ::close(l.report_fd);
+  // A shim that reported its container running is left to run; one that
+  // reported a failure exits at once, and is reaped.
+  auto runs_on = [](size_t, const std::string& report) {
     runtime::linux_::StartResult started;
-    runtime::Status reported = runtime::linux_::parse_start_report(l.report, &started);
-    bool has_report = !reported;  // "0:running" parses as a report with exit 0
-    if (has_report) results[l.index] = started.failure_exit;
-    if (has_report && started.failure_exit == 0) {
-      g_running_shims.push_back(l.pid);
-      crash_point("container-started");
-      return;
-    }
-    if (has_report) std::cerr << "error: container " << requests[l.index].name << ": " << reported.message() << "\n";
-    int status = 0;
-    while (::waitpid(l.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!has_report) results[l.index] = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+    if (runtime::linux_::parse_start_report(report, &started) || started.failure_exit != 0) return false;
+    crash_point("container-started");
+    return true;
   };
   // A start is about half waiting (forks, the shim's report): two at a
   // time per core keeps the cores busy.
   size_t parallel = std::clamp<size_t>(2 * std::thread::hardware_concurrency(), 2, 8);
-  std::vector<Launch> running;
-  auto read_reports = [&] {
-    std::vector<pollfd> fds;
-    for (const Launch& l : running) fds.push_back({l.report_fd, POLLIN, 0});
-    while (::poll(fds.data(), fds.size(), -1) < 0 && errno == EINTR) {
+  std::vector<runtime::linux_::ForkedTaskEnd> ends = runtime::linux_::run_forked_tasks(requests.size(), parallel, launch, runs_on);
+  std::vector<LaunchResult> results;
+  for (size_t i = 0; i < ends.size(); ++i) {
+    const runtime::linux_::ForkedTaskEnd& end = ends[i];
+    const std::string container = "container " + requests[i].name + ": ";
+    LaunchResult& launched = results.emplace_back();
+    launched.name = requests[i].name;
+    if (!end.error.empty()) {
+      launched.exit_code = 125;
+      launched.error = container + end.error;
+    } else if (end.reported && !end.report.empty()) {
+      runtime::linux_::StartResult started;
+      runtime::Status s = runtime::linux_::parse_start_report(end.report, &started);
+      launched.exit_code = started.failure_exit;
+      if (started.failure_exit != 0) launched.error = container + s.message();
+      if (end.running > 0) g_running_shims.push_back(end.running);
+    } else {
+      launched.exit_code = end.signal ? 125 : end.exit_code;
+      launched.error = end.report;
+      if (launched.error.empty() && end.signal)
+        launched.error = container + "its launch was killed by signal " + std::to_string(end.signal);
+      else if (launched.error.empty() && end.exit_code != 0)
+        launched.error = container + "its launch ended with status " + std::to_string(end.exit_code);
     }
-    for (size_t i = fds.size(); i-- > 0;) {
-      if (!fds[i].revents) continue;
-      Launch& l = running[i];
-      char buf[512];
-      ssize_t n = ::read(l.report_fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n > 0) l.report.append(buf, static_cast<size_t>(n));
-      if (n > 0 && l.report.find('\0') == std::string::npos) continue;
-      finish(l);
-      running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
-    }
-  };
-  // Forked from a thread of their own: a forked launch allocates from the
-  // malloc arena of the thread that forked it, which holds little. From
-  // the main arena it would reuse chunks strewn over pages the parent
-  // freed, and copy each such page on its first write: a fault, a copy
-  // and a TLB flush per page, a sixth of all the CPU `up` spent on 50.
-  auto launch_all = [&] {
-    for (size_t i = 0; i < requests.size(); ++i) {
-      while (running.size() >= parallel) read_reports();
-      int report[2];
-      if (::pipe2(report, O_CLOEXEC) != 0) {
-        std::cerr << "error: container " << requests[i].name << ": pipe: " << std::strerror(errno) << "\n";
-        continue;
-      }
-      std::cout.flush();
-      std::fflush(nullptr);
-      pid_t pid = ::fork();
-      if (pid == 0) {
-        ::close(report[0]);
-        for (const Launch& l : running) ::close(l.report_fd);
-        BatchedLaunch batched{nullptr, report[1]};
-        if (auto it = found.find(requests[i].image); it != found.end()) batched.image = &it->second;
-        int rc = launch_container(requests[i], nullptr, &batched);
-        // Only stderr: a detached launch prints nothing on stdout, and what
-        // stdout's buffer held at the fork (a progress row being drawn by the
-        // parent's display thread) is the parent's to print, not ours again.
-        std::cerr.flush();
-        ::_exit(rc);
-      }
-      ::close(report[1]);
-      if (pid < 0) {
-        std::cerr << "error: container " << requests[i].name << ": fork: " << std::strerror(errno) << "\n";
-        ::close(report[0]);
-        continue;
-      }
-      running.push_back({i, pid, report[0], {}});
-    }
-    while (!running.empty()) read_reports();
-  };
-  try {
-    std::thread(launch_all).join();
-  } catch (const std::system_error&) {  // no thread to be had (a pids limit): from this one, slower
-    launch_all();
   }
   return results;
 }
 
-int start_container(const std::string& name, bool attach, bool interactive) {
-  auto fail = [&](const std::string& message) {
-    std::cerr << "error: " << message << "\n";
-    return attach ? 125 : 1;
-  };
+LaunchResult start_container(const std::string& name, bool attach, bool interactive) {
+  auto fail = [&](const std::string& message) { return LaunchResult::failure(attach ? 125 : 1, message); };
   runtime::RuntimePaths paths = runtime_paths();
   runtime::ContainerStore containers(paths.containers);
   runtime::ContainerRecord record;
@@ -343,11 +296,12 @@ int start_container(const std::string& name, bool attach, bool interactive) {
   runtime::Status ran = attach ? runtime::run_attached(spec, paths, containers, &record, {interactive, record.tty}, hooks, &result)
                                  : runtime::run_detached(spec, paths, containers, &record, record.tty, hooks, &result);
   if (!ran) return fail(ran.message());
+  LaunchResult started{attach ? result.exit_code : 0, "", record.id, false, record.name};
   if (!result.error.empty()) {
-    std::cerr << "error: container " << record.name << ": " << result.error << "\n";
-    return attach ? result.exit_code : 1;
+    started.error = "container " + record.name + ": " + result.error;
+    if (!attach) started.exit_code = 1;
   }
-  return attach ? result.exit_code : 0;
+  return started;
 }
 
 int resume_shim(const std::string& text) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "netbridge/endpoints.h"
@@ -46,25 +47,49 @@ struct BatchedLaunch {
   int report_fd = -1;
 };
 
+// How a launch (or a start, or an exec) went. Errors are the caller's to print: the
+// CLI as "error: " + error, the engine in the Status it hands on.
+struct LaunchResult {
+  int exit_code = 0;  // `container run`'s (or `container start`'s) exit status
+  std::string error;  // what went wrong, when something did ("container web: ...")
+  std::string id;     // the container's ID, once made
+  // Attached: its command was OOM-killed ("container NAME was OOM-killed"),
+  // its name here for saying so.
+  bool oom_killed = false;
+  std::string name;
+
+  static LaunchResult failure(int exit_code, std::string error) {
+    LaunchResult r;
+    r.exit_code = exit_code;
+    r.error = std::move(error);
+    return r;
+  }
+};
+
 // Creates the container (record, spec, ports bound, networks joined) and
-// runs it. Returns `container run`'s exit status: 125 with the error on
-// stderr when it could not be made; detached, 0 once its command runs
-// (its ID in *id); attached, the command's.
-int launch_container(const LaunchRequest& request, std::string* id, const BatchedLaunch* batched = nullptr);
+// runs it. Its exit status: 125 when it could not be made; detached, 0
+// once its command runs; attached, the command's.
+LaunchResult launch_container(const LaunchRequest& request, const BatchedLaunch* batched = nullptr);
+
+// Until `stack run` (cmd/service_commands.cpp) takes a LaunchResult: as
+// above, its error (and an OOM kill) printed to stderr here, its ID in
+// *id. Goes once nothing calls it.
+int launch_container(const LaunchRequest& request, std::string* id);
 
 // Launches detached containers several at a time, each from a process of
 // its own (forked: locks and IPAM leases stay per process) that then
-// becomes its shim; the exit status of each as launch_container's, in
-// order. Their errors go to stderr as they come.
-std::vector<int> launch_containers(const std::vector<LaunchRequest>& requests);
+// becomes its shim; how each went, in order. A launch that failed before
+// its shim began sends its error back over its report pipe.
+std::vector<LaunchResult> launch_containers(const std::vector<LaunchRequest>& requests);
 
 // Reaps the shims of launch_containers that have ended: our children, they
 // stay zombies until then (or until we exit and init adopts them).
 void reap_ended_shims();
 
 // Starts a stopped container again: same spec, writable layer, networks
-// (and so addresses) and published ports. Returns as launch_container.
-int start_container(const std::string& name, bool attach, bool interactive);
+// (and so addresses) and published ports. Fails with 125 attached, 1
+// detached; attached, the command's exit status.
+LaunchResult start_container(const std::string& name, bool attach, bool interactive);
 
 // `stack __shim-resume TEXT`, exec'd by a container's supervisor program
 // (stack-shim) in the shim's process once the init exited: finishes the
@@ -77,7 +102,12 @@ struct ExecRequest {
   std::vector<std::string> env, command;
 };
 
-// Runs a command in a running container; its exit status, or 125/126/127.
+// Runs a command in a running container: its exit status, or 125/126/127
+// with the error.
+LaunchResult exec_in_container(const ExecRequest& request);
+
+// Until `stack exec` (cmd/service_commands.cpp) takes a LaunchResult: as
+// above, its error printed to stderr here. Goes once nothing calls it.
 int exec_in_running_container(const ExecRequest& request);
 
 }  // namespace stack::compose

@@ -11,6 +11,7 @@
 #include "compose/crash_points.h"
 #include "compose/project_containers.h"
 #include "compose/service_devices.h"
+#include "netbridge/host_routes.h"
 #include "runtime/linux/network_namespace.h"
 #include "runtime/on_disk.h"
 
@@ -77,7 +78,7 @@ void crash_point_reached(const std::string& step) { crash_point(step); }
 }  // namespace
 
 netbridge::NetworkStore network_store() {
-  return netbridge::NetworkStore(stack_root() + "/networks", runtime::read_whole_file("/proc/net/route").value_or(""));
+  return netbridge::NetworkStore(stack_root() + "/networks", netbridge::read_host_routes());
 }
 
 void refresh_hosts_on(const std::vector<std::string>& networks) {

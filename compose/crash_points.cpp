@@ -1,10 +1,9 @@
 #include "compose/crash_points.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <string>
+
+#include "runtime/linux/this_process.h"
 
 namespace stack::compose {
 namespace {
@@ -22,13 +21,12 @@ const std::string& crash_step() {
 
 void arm_crash_point() {
   if (crash_step().empty()) return;
-  if (::getpgrp() != ::getpid()) ::setpgid(0, 0);
+  runtime::linux_::lead_own_process_group();
 }
 
 void crash_point(std::string_view step) {
   if (crash_step().empty() || step != crash_step()) return;
-  ::kill(0, SIGKILL);
-  ::raise(SIGKILL);
+  runtime::linux_::kill_own_process_group();
 }
 
 }  // namespace stack::compose

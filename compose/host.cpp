@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/linux/this_process.h"
 #include "runtime/on_disk.h"
 
 namespace stack::compose {
@@ -67,9 +68,8 @@ runtime::RuntimePaths runtime_paths() {
   paths.mount_points = stack_root() + "/mount-points";
   // The shim's supervisor is installed beside us (build/cmd, /usr/bin).
   static const std::pair<std::string, std::string> programs = [] {
-    std::error_code ec;
-    std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-    if (ec) return std::pair<std::string, std::string>();
+    std::string self = runtime::linux_::own_executable();
+    if (self.empty()) return std::pair<std::string, std::string>();
     std::string supervisor = std::filesystem::path(self).parent_path().string() + "/stack-shim";
     if (::access(supervisor.c_str(), X_OK) != 0) return std::pair<std::string, std::string>();
     return std::pair(self, supervisor);

@@ -84,14 +84,14 @@ Status HostMachine::launch(const schema::Project& project, const std::vector<Lau
     request.tell_peers = false;  // the caller refreshes the peers' hosts once for the whole batch
     requests.push_back(std::move(request));
   }
-  std::vector<int> codes = launch_containers(requests);
+  std::vector<LaunchResult> launched = launch_containers(requests);
   crash_point("containers-launched");
-  for (int code : codes) results->push_back(code == 0 ? Status::ok() : Status::error("its error is above"));
+  for (const LaunchResult& l : launched) results->push_back(l.exit_code == 0 ? Status::ok() : Status::error(l.error));
   return Status::ok();
 }
 
 Status HostMachine::start(const std::string& name) {
-  if (start_container(name, false, false) != 0) return Status::error("see its error above");
+  if (LaunchResult started = start_container(name, false, false); started.exit_code != 0) return Status::error(started.error);
   return Status::ok();
 }
 

@@ -30,8 +30,12 @@ int start_in_order(Machine& machine, const ProjectRef& ref, std::vector<Containe
     std::optional<ContainerRecord> r = machine.find(listed.name);  // as it is now: it may have just been stopped
     if (!r) continue;
     if (r->running() || (r->runner_alive() && r->state != runtime::ContainerState::Exited)) continue;
-    if (Status s = machine.start(r->name); !s) rc = 1;
-    else listener.say(" Container " + r->name + "  Started");
+    if (Status s = machine.start(r->name); !s) {
+      listener.error(s.message());
+      rc = 1;
+    } else {
+      listener.say(" Container " + r->name + "  Started");
+    }
   }
   return rc;
 }

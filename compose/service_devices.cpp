@@ -1,14 +1,12 @@
 #include "compose/service_devices.h"
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "compose/host.h"
+#include "devices/host_device_node.h"
 #include "devices/nvidia_driver.h"
 
 namespace stack::compose {
@@ -19,17 +17,16 @@ namespace {
 // into apply_edits, takes `n` for part of `node` (a false -Warray-bounds).
 [[gnu::noinline]] runtime::Status device_node(const devices::CdiDeviceNode& n, runtime::DeviceNode* node, runtime::DeviceRule* rule) {
   std::string host = n.host_path.empty() ? n.path : n.host_path;
-  struct stat st {};
-  bool on_host = ::stat(host.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
+  std::optional<devices::HostDeviceNode> on_host = devices::find_host_device_node(host);
   if (!on_host && (!n.major || !n.minor))
     return runtime::Status::error("device node " + host + " is not on this host and its spec gives no major and minor");
   node->path = n.path;
-  node->type = !n.type.empty() ? n.type[0] : on_host && S_ISBLK(st.st_mode) ? 'b' : 'c';
-  node->major = n.major ? *n.major : static_cast<int64_t>(major(st.st_rdev));
-  node->minor = n.minor ? *n.minor : static_cast<int64_t>(minor(st.st_rdev));
-  node->file_mode = n.file_mode ? *n.file_mode : on_host ? st.st_mode & 07777 : 0666;
-  node->uid = n.uid ? *n.uid : on_host ? st.st_uid : 0;
-  node->gid = n.gid ? *n.gid : on_host ? st.st_gid : 0;
+  node->type = !n.type.empty() ? n.type[0] : on_host ? on_host->type : 'c';
+  node->major = n.major ? *n.major : on_host->major;
+  node->minor = n.minor ? *n.minor : on_host->minor;
+  node->file_mode = n.file_mode ? *n.file_mode : on_host ? on_host->file_mode : 0666;
+  node->uid = n.uid ? *n.uid : on_host ? on_host->uid : 0;
+  node->gid = n.gid ? *n.gid : on_host ? on_host->gid : 0;
   *rule = {node->type, node->major, node->minor, n.permissions.empty() ? "rwm" : n.permissions};
   return runtime::Status::ok();
 }

@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <cstdio>
 
-#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "runtime/linux/terminal_size.h"
 
 namespace stack::ui {
 
 ProgressDisplay::ProgressDisplay(std::ostream& out, bool terminal) : out_(out), terminal_(terminal), screen_rows_(24) {
   if (!terminal_) return;
-  winsize size{};
-  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 1) screen_rows_ = size.ws_row - 1u;
+  if (unsigned rows = runtime::linux_::terminal_rows(STDOUT_FILENO); rows > 1) screen_rows_ = rows - 1u;
   ticker_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!finished_) {

@@ -1,4 +1,4 @@
-#include "compose/heap_reserve.h"
+#include "runtime/linux/heap_reserve.h"
 
 #include <malloc.h>
 #include <sys/mman.h>
@@ -11,7 +11,7 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-namespace stack::compose {
+namespace stack::runtime::linux_ {
 
 void reserve_heap(std::size_t bytes) {
   constexpr std::size_t kMax = 32u << 20;  // glibc's largest mmap threshold
@@ -29,4 +29,4 @@ void reserve_heap(std::size_t bytes) {
   std::free(block);
 }
 
-}  // namespace stack::compose
+}  // namespace stack::runtime::linux_
