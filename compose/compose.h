@@ -28,6 +28,8 @@ class Listener : public orchestrator::ExecutorListener, public ImageProgress {
                           std::chrono::steady_clock::time_point since) = 0;
   // The rows are done: what is printed next goes below them.
   virtual void steps_done() = 0;
+  // One warning, whether the executor's or a pull's (both bases ask for it).
+  void warning(const std::string& message) override = 0;
   // A line for the user ("Gracefully stopping...", " Network p_default  Removed").
   virtual void say(const std::string& line) = 0;
   // An error that does not stop the operation (it goes on with the next

@@ -1,7 +1,6 @@
 #include "compose/container_launch.h"
 
 #include <cstdlib>
-#include <iostream>
 
 #include "compose/host.h"
 #include "runtime/container_session.h"
@@ -55,12 +54,6 @@ LaunchResult exec_in_container(const ExecRequest& f) {
   ran.exit_code = result.exit_code;
   if (!result.error.empty()) ran.error = "exec in container " + record.name + ": " + result.error;
   return ran;
-}
-
-int exec_in_running_container(const ExecRequest& request) {
-  LaunchResult ran = exec_in_container(request);
-  if (!ran.error.empty()) std::cerr << "error: " << ran.error << "\n";
-  return ran.exit_code;
 }
 
 }  // namespace stack::compose

@@ -170,14 +170,6 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
   return launched;
 }
 
-int launch_container(const LaunchRequest& r, std::string* id) {
-  LaunchResult launched = launch_container(r);
-  if (!launched.error.empty()) std::cerr << "error: " << launched.error << "\n";
-  if (launched.oom_killed) std::cerr << "container " << launched.name << " was OOM-killed\n";
-  if (id) *id = launched.id;
-  return launched.exit_code;
-}
-
 namespace {
 
 // The shims launch_containers left running, until reaped.

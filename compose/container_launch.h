@@ -71,11 +71,6 @@ struct LaunchResult {
 // once its command runs; attached, the command's.
 LaunchResult launch_container(const LaunchRequest& request, const BatchedLaunch* batched = nullptr);
 
-// Until `stack run` (cmd/service_commands.cpp) takes a LaunchResult: as
-// above, its error (and an OOM kill) printed to stderr here, its ID in
-// *id. Goes once nothing calls it.
-int launch_container(const LaunchRequest& request, std::string* id);
-
 // Launches detached containers several at a time, each from a process of
 // its own (forked: locks and IPAM leases stay per process) that then
 // becomes its shim; how each went, in order. A launch that failed before
@@ -105,9 +100,5 @@ struct ExecRequest {
 // Runs a command in a running container: its exit status, or 125/126/127
 // with the error.
 LaunchResult exec_in_container(const ExecRequest& request);
-
-// Until `stack exec` (cmd/service_commands.cpp) takes a LaunchResult: as
-// above, its error printed to stderr here. Goes once nothing calls it.
-int exec_in_running_container(const ExecRequest& request);
 
 }  // namespace stack::compose

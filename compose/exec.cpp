@@ -18,7 +18,10 @@ Status Compose::exec(const ProjectRef& ref, const ExecOptions& o, int* exit_code
     return number != r.labels.end() && number->second == std::to_string(o.index);
   });
   if (it == records.end() || !it->running()) return Status::error("service \"" + o.service + "\" is not running");
-  return machine_.exec(it->name, o, exit_code);
+  LaunchResult ran = machine_.exec(it->name, o);
+  *exit_code = ran.exit_code;
+  if (!ran.error.empty()) listener_.error(ran.error);  // 125, 126 or 127 says it failed
+  return Status::ok();
 }
 
 }  // namespace stack::compose

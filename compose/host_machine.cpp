@@ -169,10 +169,10 @@ Status HostMachine::build(const schema::Project& project, const std::vector<cons
   return build_services(project, services, false, o, progress);
 }
 
-Status HostMachine::run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& o, int* exit_code) {
+LaunchResult HostMachine::run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& o) {
   LaunchRequest r;
   if (Status s = service_launch(project, *launch.service, launch.number, launch.config_hash, &r, launch.name, launch.gpus); !s)
-    return s;
+    return LaunchResult::failure(1, s.message());
   r.labels[kOneOffLabel] = "True";
   r.detach = o.detach;
   r.remove = o.remove;
@@ -186,14 +186,11 @@ Status HostMachine::run_one_off(const schema::Project& project, const Launch& la
   r.options.volumes.insert(r.options.volumes.end(), o.volumes.begin(), o.volumes.end());
   if (!o.user.empty()) r.user = o.user;
   if (!o.workdir.empty()) r.options.working_dir = o.workdir;
-  std::string id;
-  *exit_code = launch_container(r, &id);
-  return Status::ok();
+  return launch_container(r);
 }
 
-Status HostMachine::exec(const std::string& name, const ExecOptions& o, int* exit_code) {
-  *exit_code = exec_in_running_container({o.interactive, o.tty, o.user, o.workdir, name, o.env, o.command});
-  return Status::ok();
+LaunchResult HostMachine::exec(const std::string& name, const ExecOptions& o) {
+  return exec_in_container({o.interactive, o.tty, o.user, o.workdir, name, o.env, o.command});
 }
 
 ContainerStatus HostMachine::status(const runtime::ContainerRecord& record) {

@@ -23,6 +23,10 @@ class ImageProgress {
   virtual std::unique_ptr<builder::BuildObserver> build(const std::string& progress, bool quiet) = 0;
   // The view of one pull, shown unless `quiet`.
   virtual std::unique_ptr<PullView> pull(bool quiet) = 0;
+  // A line between builds ("Building web (p-web)"), and a failure that
+  // does not stop the others (pull --ignore-pull-failures).
+  virtual void note(const std::string& line) = 0;
+  virtual void warning(const std::string& message) = 0;
 };
 
 }  // namespace stack::compose

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compose/compose.h"
+#include "compose/container_launch.h"
 #include "compose/container_status.h"
 #include "compose/image_progress.h"
 #include "compose/project_containers.h"
@@ -107,11 +108,10 @@ class Machine {
 
   // What `run`, `exec`, `ps`, `top` and `ls` ask besides.
   // Creates and runs a one-off container of `launch`'s service, as
-  // `options` change it; *exit_code as launch_container's.
-  virtual runtime::Status run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& options,
-                                      int* exit_code) = 0;
+  // `options` change it: how it went, as launch_container says.
+  virtual LaunchResult run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& options) = 0;
   // Runs options.command in the running container `name`.
-  virtual runtime::Status exec(const std::string& name, const ExecOptions& options, int* exit_code) = 0;
+  virtual LaunchResult exec(const std::string& name, const ExecOptions& options) = 0;
   virtual ContainerStatus status(const runtime::ContainerRecord& record) = 0;
   // Every container on this host, of every project.
   virtual std::vector<runtime::ContainerRecord> all_containers() = 0;
@@ -158,9 +158,8 @@ class HostMachine : public Machine {
   runtime::Status remove_volume(const std::string& name) override;
   runtime::Status remove_stopped(const runtime::ContainerRecord& record) override;
   std::vector<std::string> anonymous_volumes(const std::string& name) override;
-  runtime::Status run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& options,
-                              int* exit_code) override;
-  runtime::Status exec(const std::string& name, const ExecOptions& options, int* exit_code) override;
+  LaunchResult run_one_off(const schema::Project& project, const Launch& launch, const RunOptions& options) override;
+  LaunchResult exec(const std::string& name, const ExecOptions& options) override;
   ContainerStatus status(const runtime::ContainerRecord& record) override;
   std::vector<runtime::ContainerRecord> all_containers() override;
   std::vector<runtime::linux_::ProcessRow> processes(const runtime::ContainerRecord& record) override;

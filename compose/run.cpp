@@ -45,10 +45,16 @@ Status Compose::run(const ProjectRef& ref, const RunOptions& o, int* exit_code) 
   if (Status s = machine_.reserve_gpus(project.name, planned, &gpus); !s) return s;
   launch.gpus = gpus[launch.name];
   // As Compose: the project's networks, when nothing made them yet.
-  Status s = machine_.create_networks(project);
-  if (s) s = machine_.run_one_off(project, launch, o, exit_code);
+  if (Status s = machine_.create_networks(project); !s) {
+    machine_.release_gpus_of_missing(planned);
+    return s;
+  }
+  LaunchResult ran = machine_.run_one_off(project, launch, o);
   machine_.release_gpus_of_missing(planned);  // it could not start, or ran and was removed
-  if (!s) return s;
+  *exit_code = ran.exit_code;
+  // Its exit status says it failed (125 as `docker run`'s when it could not be made).
+  if (!ran.error.empty()) listener_.error(ran.error);
+  if (ran.oom_killed) listener_.warning("container " + ran.name + " was OOM-killed");
   if (o.detach && *exit_code == 0) listener_.say(launch.name);
   // As Compose: a removed one-off takes its anonymous volumes with it.
   if (o.remove && !o.detach)

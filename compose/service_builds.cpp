@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <iostream>
 
 #include "compose/host.h"
 #include "compose/service_pulls.h"
@@ -60,10 +59,10 @@ runtime::Status build_services(const schema::Project& project, const std::vector
       if (!ref) return fail("image name " + tag + ": " + error);
       request.tags.push_back(*ref);
     }
-    if (!options.quiet) std::cerr << "Building " << s->name << " (" << name << ")\n";
+    if (!options.quiet) progress.note("Building " + s->name + " (" + name + ")");
     runtime::Image built;
     if (runtime::Status st = build_with_progress(request, options, progress, &built); !st) return fail(st.message());
-    if (!options.quiet) std::cerr << "Built " << built.reference << " (" << built.id() << ")\n";
+    if (!options.quiet) progress.note("Built " + built.reference + " (" + built.id() + ")");
   }
   return runtime::Status::ok();
 }

@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <ctime>
-#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -128,7 +127,7 @@ runtime::Status pull_services(const std::vector<const schema::ServiceSpec*>& ser
     if (runtime::Status st = pull_image(s->image, quiet, progress, &pulled, s->platform); !st) {
       runtime::Status failure = st.with_context("service " + s->name);
       if (!keep_going) return failure;
-      std::cerr << "warning: " << failure.message() << "\n";
+      progress.warning(failure.message());
     }
   }
   return runtime::Status::ok();

@@ -43,6 +43,7 @@ class ConsoleListener : public compose::Listener {
     return images_.build(progress, quiet);
   }
   std::unique_ptr<compose::PullView> pull(bool quiet) override { return images_.pull(quiet); }
+  void note(const std::string& line) override { images_.note(line); }
 
  private:
   ProgressDisplay& rows();

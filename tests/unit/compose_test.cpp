@@ -211,22 +211,23 @@ class FakeMachine : public Machine {
 
   // What run, exec, ps, top and ls ask besides.
   int command_exit = 0;  // what a one-off's or exec'd command exits with
-  Status run_one_off(const schema::Project&, const Launch& l, const RunOptions& o, int* exit_code) override {
+  std::string command_error;  // set: the one-off or exec'd command could not run, with 127
+  LaunchResult run_one_off(const schema::Project&, const Launch& l, const RunOptions& o) override {
     calls.push_back("run " + l.name + (o.service_ports ? " with ports" : "") + (o.remove ? " --rm" : ""));
+    if (!command_error.empty()) return LaunchResult::failure(127, command_error);
     records[l.name] = running_record(l.name, l.service->name, l.config_hash);
     records[l.name].labels[kOneOffLabel] = "True";
-    *exit_code = o.detach ? 0 : command_exit;
-    if (o.detach) return Status::ok();
+    if (o.detach) return {};
     end(l.name, command_exit);
     if (o.remove) records.erase(l.name);
-    return Status::ok();
+    return LaunchResult::failure(command_exit, "");
   }
-  Status exec(const std::string& name, const ExecOptions& o, int* exit_code) override {
+  LaunchResult exec(const std::string& name, const ExecOptions& o) override {
     std::string call = "exec in " + name + ":";
     for (const std::string& word : o.command) call += " " + word;
     calls.push_back(call);
-    *exit_code = command_exit;
-    return Status::ok();
+    if (!command_error.empty()) return LaunchResult::failure(127, command_error);
+    return LaunchResult::failure(command_exit, "");
   }
   ContainerStatus status(const ContainerRecord& r) override {
     ContainerStatus s;
@@ -269,6 +270,7 @@ class Recorded : public Listener {
   void print_attached() override { ++prints; }
   std::unique_ptr<builder::BuildObserver> build(const std::string&, bool) override { return nullptr; }
   std::unique_ptr<PullView> pull(bool) override { return nullptr; }
+  void note(const std::string& line) override { lines.push_back(line); }
 };
 
 // Each test: a fake machine, what the engine told, and the exit status it gave.
@@ -576,6 +578,14 @@ TEST_F(ComposeRun, DetachedItSaysItsNameAndANetworkThatCannotBeMadeRunsNothing) 
   Status s = engine.run(project_ref(kChain), o, &code);
   EXPECT_EQ(s.message(), "no subnet left");
   EXPECT_EQ(last_calls(2), (std::vector<std::string>{"networks", "release gpus"}));
+  // A command that cannot run: its error told, its exit status docker's.
+  machine.networks_refused.clear();
+  machine.command_error = "container bg3: exec: \"nope\": not found";
+  o.name = "bg3";
+  ASSERT_TRUE(engine.run(project_ref(kChain), o, &code));
+  EXPECT_EQ(code, 127);
+  EXPECT_EQ(shown.lines.back(), "error: container bg3: exec: \"nope\": not found");
+  EXPECT_EQ(machine.calls.back(), "release gpus");
   o.service = "nope";
   EXPECT_EQ(engine.run(project_ref(kChain), o, &code).message(), "no such service: nope");
 }
