@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "cmd/commands.h"
+#include "cmd/environment.h"
 #include "compose/container_launch.h"
 #include "compose/container_networks.h"
 #include "compose/container_status.h"
@@ -63,7 +64,7 @@ int run(const RunFlags& f) {
   runtime::RunOptions& o = r.options;
   o.command = f.command;
   if (!f.entrypoint.empty()) o.entrypoint = std::vector<std::string>{f.entrypoint};
-  o.env = f.env;
+  o.env = with_values_from_environment(f.env);
   o.working_dir = f.workdir;
   o.hostname = f.hostname;
   o.volumes = f.volumes;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cmd/commands.h"
+#include "cmd/environment.h"
 #include "compose/container_launch.h"
 #include "compose/container_networks.h"
 #include "runtime/container_log.h"
@@ -190,7 +191,9 @@ void add_container_process_commands(CLI::App& container, int& exit_code) {
   exec_cmd->footer("Arguments after the container are the command.");
   exec_cmd->callback([ef, exec_cmd, &exit_code] {
     ef->command = exec_cmd->remaining();
-    LaunchResult ran = exec_in_container(*ef);
+    ExecRequest request = *ef;
+    request.env = with_values_from_environment(request.env);
+    LaunchResult ran = exec_in_container(request);
     if (!ran.error.empty()) std::cerr << "error: " << ran.error << "\n";
     exit_code = ran.exit_code;
   });

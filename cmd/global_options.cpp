@@ -10,7 +10,6 @@
 #include <iterator>
 #include <sstream>
 
-#include "compose/service_pulls.h"
 #include "orchestrator/dependency_graph.h"
 #include "runtime/linux/heap_reserve.h"
 #include "schema/project.h"
@@ -18,8 +17,6 @@
 extern char** environ;
 
 namespace stack::cmd {
-
-using namespace stack::compose;
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("-f,--file", o.files, "Stack file (repeatable; - reads standard input)")->take_all();
@@ -30,12 +27,8 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("--log-level", o.log_level, "Diagnostics: trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_flag("--strict", o.strict, "Treat attributes stack ignores as errors");
-  app.add_option_function<std::vector<std::string>>(
-      "--insecure-registry",
-      [](const std::vector<std::string>& hosts) {
-        for (const std::string& host : hosts) allow_insecure_registry(host);
-      },
-      "Reach this registry (host[:port]) over plain HTTP (repeatable)");
+  app.add_option("--insecure-registry", o.insecure_registries,
+                 "Reach this registry (host[:port]) over plain HTTP (repeatable)");
 }
 
 void apply_log_level(const GlobalOptions& o) {

@@ -18,6 +18,7 @@ struct GlobalOptions {
   std::vector<std::string> profiles;
   std::string log_level = "warn";
   bool strict = false;
+  std::vector<std::string> insecure_registries;
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);

@@ -4,15 +4,18 @@
 #include <string_view>
 
 #include "cmd/commands.h"
+#include "cmd/environment.h"
+#include "cmd/global_options.h"
 #include "compose/container_launch.h"
 #include "compose/crash_points.h"
-#include "cmd/global_options.h"
 #include "runtime/shim_handover.h"
 
 int main(int argc, char** argv) {
   // Not a command of users': a container's supervisor coming back.
-  if (argc == 3 && std::string_view(argv[1]) == stack::runtime::kShimResumeCommand) return stack::compose::resume_shim(argv[2]);
-  stack::compose::arm_crash_point();
+  if (argc == 3 && std::string_view(argv[1]) == stack::runtime::kShimResumeCommand) {
+    stack::compose::use_host(stack::cmd::host_from_environment({}));
+    return stack::compose::resume_shim(argv[2]);
+  }
   CLI::App app{"stack: run multi-container applications described in Compose files, without Docker"};
   app.name("stack");
   app.require_subcommand(1);
@@ -37,7 +40,12 @@ int main(int argc, char** argv) {
   stack::cmd::add_service_commands(app, global, exit_code);
   stack::cmd::add_gpus_command(app, exit_code);
   stack::cmd::add_version_command(app, exit_code);
-  app.parse_complete_callback([&global] { stack::cmd::apply_log_level(global); });
+  // Once the flags are read, before the command runs.
+  app.parse_complete_callback([&global] {
+    stack::cmd::apply_log_level(global);
+    stack::compose::use_host(stack::cmd::host_from_environment(global.insecure_registries));
+    stack::compose::arm_crash_point();
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cmd/commands.h"
+#include "cmd/environment.h"
 #include "cmd/project_ref.h"
 #include "compose/compose.h"
 #include "compose/machine.h"
@@ -48,16 +49,6 @@ int logs(const GlobalOptions& global, const LogsFlags& f) {
   compose::Compose engine(machine, listener);
   if (runtime::Status s = engine.logs(*ref, {f.follow, f.services}); !s) return fail(s.message());
   return 0;
-}
-
-// -e KEY without a value takes KEY's from this command's environment, as
-// Docker's; one unset there is left out.
-std::vector<std::string> with_values_from_environment(const std::vector<std::string>& entries) {
-  std::vector<std::string> out;
-  for (const std::string& e : entries)
-    if (e.find('=') != std::string::npos) out.push_back(e);
-    else if (const char* value = std::getenv(e.c_str())) out.push_back(e + "=" + value);
-  return out;
 }
 
 struct RunFlags {

@@ -1,6 +1,5 @@
 #include "compose/container_launch.h"
 
-#include <cstdlib>
 
 #include "compose/host.h"
 #include "runtime/container_session.h"
@@ -23,13 +22,9 @@ LaunchResult exec_in_container(const ExecRequest& f) {
   process.args = f.command;
   process.terminal = f.tty;
   if (!f.workdir.empty()) process.cwd = f.workdir;
-  for (const std::string& e : f.env) {
-    std::string entry = e;
-    if (e.find('=') == std::string::npos) {
-      const char* v = std::getenv(e.c_str());
-      if (!v) continue;
-      entry = e + "=" + v;
-    }
+  // Each KEY=VALUE (a bare -e KEY took its value where the command began).
+  for (const std::string& entry : f.env) {
+    if (entry.find('=') == std::string::npos) continue;
     std::string key = entry.substr(0, entry.find('=') + 1);
     std::erase_if(process.env, [&](const std::string& x) { return x.rfind(key, 0) == 0; });
     process.env.push_back(entry);

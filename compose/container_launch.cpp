@@ -76,10 +76,8 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
   }
 
   runtime::ContainerSpec spec;
-  auto lookup = [](const std::string& k) -> std::optional<std::string> {
-    const char* v = std::getenv(k.c_str());
-    return v ? std::optional<std::string>(v) : std::nullopt;
-  };
+  // -e KEY took its value where the command began (cmd/environment).
+  auto lookup = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   if (runtime::Status s = runtime::make_spec(image, lower_dirs, o, runtime::new_object_id(), &spec, lookup); !s) return fail(s.message());
   if (runtime::Status s = runtime::run_as_user(!r.user.empty() ? r.user : image.config.user, lower_dirs, &spec.process); !s)
     return fail(s.message());

@@ -1,21 +1,15 @@
 #include "compose/crash_points.h"
 
-#include <cstdlib>
 #include <string>
 
+#include "compose/host.h"
 #include "runtime/linux/this_process.h"
 
 namespace stack::compose {
 namespace {
 
-// Set once, before anything forks: every launch reads the same.
-const std::string& crash_step() {
-  static const std::string step = [] {
-    const char* at = std::getenv("STACK_TEST_CRASH_AT");
-    return std::string(at ? at : "");
-  }();
-  return step;
-}
+// Installed before anything forks: every launch reads the same.
+const std::string& crash_step() { return host().crash_at; }
 
 }  // namespace
 

@@ -1,16 +1,12 @@
 #include "compose/host.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <mutex>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
-#include "runtime/linux/this_process.h"
 #include "runtime/on_disk.h"
 
 namespace stack::compose {
@@ -47,16 +43,21 @@ void prepare_state_root(const std::string& root) {
       spdlog::debug("state root: {}", s.message());
 }
 
+Host& installed_host() {
+  static Host host;
+  return host;
+}
+
 }  // namespace
 
+void use_host(Host host) { installed_host() = std::move(host); }
+
+const Host& host() { return installed_host(); }
+
 std::string stack_root() {
-  static const std::string root = [] {
-    const char* env = std::getenv("STACK_ROOT");
-    std::string r = env && *env ? env : "/var/lib/stack";
-    prepare_state_root(r);
-    return r;
-  }();
-  return root;
+  static std::once_flag prepared;
+  std::call_once(prepared, [] { prepare_state_root(host().root); });
+  return host().root;
 }
 
 std::string images_root() { return stack_root() + "/images"; }
@@ -66,16 +67,8 @@ runtime::RuntimePaths runtime_paths() {
   paths.containers = stack_root() + "/containers";
   paths.seccomp_cache = stack_root() + "/seccomp";
   paths.mount_points = stack_root() + "/mount-points";
-  // The shim's supervisor is installed beside us (build/cmd, /usr/bin).
-  static const std::pair<std::string, std::string> programs = [] {
-    std::string self = runtime::linux_::own_executable();
-    if (self.empty()) return std::pair<std::string, std::string>();
-    std::string supervisor = std::filesystem::path(self).parent_path().string() + "/stack-shim";
-    if (::access(supervisor.c_str(), X_OK) != 0) return std::pair<std::string, std::string>();
-    return std::pair(self, supervisor);
-  }();
-  paths.stack_binary = programs.first;
-  paths.supervisor = programs.second;
+  paths.stack_binary = host().stack_binary;
+  paths.supervisor = host().supervisor;
   return paths;
 }
 

@@ -79,15 +79,15 @@ std::string ld_cache_listing() {
 const DeviceInventory& DeviceInventory::host() {
   static const DeviceInventory inventory = [] {
     DeviceInventory i;
-    std::vector<std::string> dirs = devices::cdi_spec_dirs();
+    const std::vector<std::string>& dirs = compose::host().cdi_dirs;
     i.registry = devices::CdiRegistry::load(dirs);
     for (const auto& problem : i.registry.problems().all()) std::cerr << "warning: " << problem.format() << "\n";
     i.gpus = devices::gpus_from_cdi(i.registry);
     for (const std::string& d : dirs) i.searched += (i.searched.empty() ? "" : ", ") + d;
     // No CDI spec: the driver's own view, as nvidia-container-toolkit's
-    // legacy mode finds it (STACK_CDI_DIRS, set by tests, means CDI only).
+    // legacy mode finds it (unless the CDI specs alone are asked for).
     devices::NvidiaDriverPaths driver;
-    if (i.gpus.empty() && !std::getenv("STACK_CDI_DIRS") && devices::nvidia_driver_loaded(driver)) {
+    if (i.gpus.empty() && !compose::host().cdi_only && devices::nvidia_driver_loaded(driver)) {
       driver.ld_cache = ld_cache_listing();
       i.gpus = devices::gpus_from_nvidia_driver(driver);
     }

@@ -19,16 +19,6 @@ namespace stack::compose {
 using runtime::Status;
 namespace {
 
-std::vector<std::string>& insecure_from_flags() {
-  static std::vector<std::string> hosts;
-  return hosts;
-}
-
-std::string registries_config_path() {
-  const char* path = std::getenv("STACK_REGISTRIES_CONFIG");
-  return path && *path ? path : "/etc/stack/registries.json";
-}
-
 Status read_string_list(const nlohmann::json& config, const char* key, const std::string& path, std::vector<std::string>* out) {
   if (!config.contains(key)) return Status::ok();
   const nlohmann::json& list = config[key];
@@ -68,22 +58,17 @@ std::optional<std::int64_t> pull_interval(const std::string& policy) {
 
 }  // namespace
 
-void allow_insecure_registry(const std::string& host) { insecure_from_flags().push_back(host); }
-
 runtime::Status registry_settings(RegistrySettings* out) {
   *out = RegistrySettings{};
-  out->insecure = insecure_from_flags();
-  std::istringstream env(std::getenv("STACK_INSECURE_REGISTRIES") ? std::getenv("STACK_INSECURE_REGISTRIES") : "");
-  for (std::string host; std::getline(env, host, ',');)
-    if (!host.empty()) out->insecure.push_back(host);
-  std::string path = registries_config_path();
+  out->insecure = host().insecure_registries;
+  const std::string& path = host().registries_config;
   if (std::optional<std::string> text = runtime::read_whole_file(path)) {
     nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
     if (!config.is_object()) return Status::error(path + ": not a JSON object");
     if (Status s = read_string_list(config, "insecure-registries", path, &out->insecure); !s) return s;
     if (Status s = read_string_list(config, "registry-mirrors", path, &out->mirrors); !s) return s;
   }
-  out->credentials_path = registry::CredentialStore::default_path();
+  out->credentials_path = host().credentials;
   return Status::ok();
 }
 

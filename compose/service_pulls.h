@@ -11,18 +11,15 @@
 
 namespace stack::compose {
 
-// Where registries are reached from: the registries config
-// ($STACK_REGISTRIES_CONFIG, else /etc/stack/registries.json, keys as
-// Docker's daemon.json: "insecure-registries", "registry-mirrors"),
-// STACK_INSECURE_REGISTRIES (host[:port],...), --insecure-registry, and
-// the logins of `stack login` (CredentialStore::default_path()).
+// Where registries are reached from, as the Host says: its registries
+// config (keys as Docker's daemon.json: "insecure-registries",
+// "registry-mirrors") over its insecure registries, and the logins of
+// `stack login`.
 struct RegistrySettings {
   std::vector<std::string> insecure, mirrors;
   std::string credentials_path;
 };
 runtime::Status registry_settings(RegistrySettings* out);
-// --insecure-registry HOST, for this process.
-void allow_insecure_registry(const std::string& host);
 
 // Pulls one image into the local store, its progress shown by `progress`
 // unless `quiet`. `platform` ("linux/arm64") picks from an index; empty: linux/amd64.

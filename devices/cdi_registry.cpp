@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -203,16 +202,6 @@ void CdiEdits::append(const CdiEdits& other) {
 
 bool CdiEdits::empty() const {
   return env.empty() && device_nodes.empty() && mounts.empty() && hooks.empty() && additional_gids.empty();
-}
-
-std::vector<std::string> cdi_spec_dirs() {
-  std::string list = "/etc/cdi:/var/run/cdi";
-  if (const char* v = std::getenv("STACK_CDI_DIRS")) list = v;
-  std::vector<std::string> dirs;
-  std::istringstream in(list);
-  for (std::string dir; std::getline(in, dir, ':');)
-    if (!dir.empty()) dirs.push_back(dir);
-  return dirs;
 }
 
 bool split_cdi_name(const std::string& qualified, std::string* kind, std::string* name) {

@@ -60,10 +60,6 @@ struct CdiDevice {
 // The newest cdiVersion understood.
 inline constexpr const char* kCdiVersion = "1.1.0";
 
-// The directories searched, later ones winning: STACK_CDI_DIRS (colon
-// separated) when set, else /etc/cdi then /var/run/cdi.
-std::vector<std::string> cdi_spec_dirs();
-
 // Parses one spec (YAML or JSON). Unknown keys, a missing name or kind, a
 // cdiVersion newer than kCdiVersion and malformed values are errors at
 // their file:line; `file` names the spec in them.

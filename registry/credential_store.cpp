@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -43,10 +42,9 @@ Status write_config(const std::string& path, const json& config) {
 
 }  // namespace
 
-std::string CredentialStore::default_path() {
-  if (const char* dir = std::getenv("DOCKER_CONFIG"); dir && *dir) return std::string(dir) + "/config.json";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : "/root") + "/.docker/config.json";
+std::string CredentialStore::path_for(const std::string& docker_config, const std::string& home) {
+  if (!docker_config.empty()) return docker_config + "/config.json";
+  return (home.empty() ? std::string("/root") : home) + "/.docker/config.json";
 }
 
 std::string auths_key(const std::string& host) {

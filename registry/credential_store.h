@@ -20,8 +20,9 @@ struct Credentials {
 // Docker files it.
 class CredentialStore {
  public:
-  // $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
-  static std::string default_path();
+  // Where Docker keeps it: DOCKER_CONFIG/config.json when that is set
+  // (not empty), else HOME/.docker/config.json (HOME empty: root's).
+  static std::string path_for(const std::string& docker_config, const std::string& home);
 
   explicit CredentialStore(std::string path) : path_(std::move(path)) {}
 
