@@ -35,7 +35,8 @@ compose::Host host_from_environment(const std::vector<std::string>& insecure_reg
   if (std::string self = runtime::linux_::own_executable(); !self.empty()) {
     fs::path supervisor = fs::path(self).parent_path() / "stack-shim";
     std::error_code ec;
-    if ((fs::status(supervisor, ec).permissions() & fs::perms::owner_exec) != fs::perms::none) {
+    fs::file_status st = fs::status(supervisor, ec);
+    if (fs::is_regular_file(st) && (st.permissions() & fs::perms::owner_exec) != fs::perms::none) {
       host.stack_binary = self;
       host.supervisor = supervisor.string();
     }

@@ -1,6 +1,4 @@
 // `stack up`: flags into compose::UpOptions, Ctrl-C counted for the engine, its progress on the terminal.
-#include <unistd.h>
-
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -8,9 +6,7 @@
 #include "cmd/commands.h"
 #include "cmd/project_ref.h"
 #include "compose/compose.h"
-#include "compose/machine.h"
 #include "runtime/linux/this_process.h"
-#include "ui/console_listener.h"
 
 namespace stack::cmd {
 namespace {
@@ -37,9 +33,6 @@ bool parse_scale(const std::vector<std::string>& flags, std::map<std::string, in
 }
 
 int up(const GlobalOptions& global, UpFlags f) {
-  ui::ConsoleListener listener(std::cout, ::isatty(STDOUT_FILENO));
-  std::optional<ProjectRef> ref = find_project(global, true);
-  if (!ref) return 1;
   std::string error;
   if (!parse_scale(f.scale, &f.options.scale, &error)) {
     std::cerr << "error: " << error << "\n";
@@ -49,15 +42,9 @@ int up(const GlobalOptions& global, UpFlags f) {
   // Attached: Ctrl-C stops the stack (a second one kills it), as Compose's.
   f.options.catch_interrupts = runtime::linux_::count_interrupts;
   f.options.interrupts = runtime::linux_::interrupts_counted;
-  int exit_code = 1;
-  compose::HostMachine machine;
-  compose::Compose engine(machine, listener);
-  if (runtime::Status s = engine.up(*ref, f.options, &exit_code); !s) {
-    listener.steps_done();  // the error goes below the rows
-    std::cerr << "error: " << s.message() << "\n";
-    return 1;
-  }
-  return exit_code;
+  return on_project(global, true, [&](compose::Compose& engine, const ProjectRef& ref, int* exit_code) {
+    return engine.up(ref, f.options, exit_code);
+  });
 }
 
 }  // namespace

@@ -1,16 +1,17 @@
-// CrashPoints: a test's way to kill `stack` at a named step of its work (STACK_TEST_CRASH_AT=STEP), as a SIGKILL would.
+// CrashPoints: a test's way to kill `stack` at a named step of its work (the Host's crash_at, from STACK_TEST_CRASH_AT=STEP), as a SIGKILL would.
 #pragma once
 
 #include <string_view>
 
 namespace stack::compose {
 
-// Reads STACK_TEST_CRASH_AT once. When it names a step, makes this process
-// the leader of its own process group (unless it is already), so that a
-// crash takes what `stack` forked and nothing of its caller's.
+// Once the Host is installed (use_host): when its crash_at names a step,
+// makes this process the leader of its own process group (unless it is
+// already), so that a crash takes what `stack` forked and nothing of its
+// caller's.
 void arm_crash_point();
 
-// When STACK_TEST_CRASH_AT names `step`: SIGKILL to this process group,
+// When the Host's crash_at names `step`: SIGKILL to this process group,
 // the `stack` command and its forked launches (not the shims, which have
 // sessions of their own), as `kill -9 -PGID` would. Otherwise nothing.
 //

@@ -76,6 +76,17 @@ void HostMachine::refresh_hosts(const std::vector<std::string>& networks) {
   crash_point("hosts-written");
 }
 
+namespace {
+
+// Why a launch or start of `name` failed, without "container NAME: ":
+// the executor names the service and container itself.
+std::string cause(const LaunchResult& result, const std::string& name) {
+  std::string prefix = "container " + name + ": ";
+  return result.error.rfind(prefix, 0) == 0 ? result.error.substr(prefix.size()) : result.error;
+}
+
+}  // namespace
+
 Status HostMachine::launch(const schema::Project& project, const std::vector<Launch>& batch, std::vector<Status>* results) {
   std::vector<LaunchRequest> requests;
   for (const Launch& l : batch) {
@@ -86,12 +97,14 @@ Status HostMachine::launch(const schema::Project& project, const std::vector<Lau
   }
   std::vector<LaunchResult> launched = launch_containers(requests);
   crash_point("containers-launched");
-  for (const LaunchResult& l : launched) results->push_back(l.exit_code == 0 ? Status::ok() : Status::error(l.error));
+  for (size_t i = 0; i < launched.size(); ++i)
+    results->push_back(launched[i].exit_code == 0 ? Status::ok() : Status::error(cause(launched[i], requests[i].name)));
   return Status::ok();
 }
 
 Status HostMachine::start(const std::string& name) {
-  if (LaunchResult started = start_container(name, false, false); started.exit_code != 0) return Status::error(started.error);
+  if (LaunchResult started = start_container(name, false, false); started.exit_code != 0)
+    return Status::error(cause(started, name));
   return Status::ok();
 }
 
@@ -198,10 +211,8 @@ ContainerStatus HostMachine::status(const runtime::ContainerRecord& record) {
 }
 
 std::vector<runtime::ContainerRecord> HostMachine::all_containers() {
-  runtime::ContainerStore store(runtime_paths().containers);
-  reclaim_containers(store, false);
   std::vector<runtime::ContainerRecord> all;
-  store.list(&all);
+  runtime::ContainerStore(runtime_paths().containers).list(&all);
   return all;
 }
 

@@ -31,7 +31,7 @@ int start_in_order(Machine& machine, const ProjectRef& ref, std::vector<Containe
     if (!r) continue;
     if (r->running() || (r->runner_alive() && r->state != runtime::ContainerState::Exited)) continue;
     if (Status s = machine.start(r->name); !s) {
-      listener.error(s.message());
+      listener.error("container " + r->name + ": " + s.message());
       rc = 1;
     } else {
       listener.say(" Container " + r->name + "  Started");

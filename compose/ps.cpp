@@ -12,7 +12,6 @@ Status Compose::ps(const ProjectRef& ref, const PsOptions& o, std::vector<Contai
   machine_.reclaim();
   std::vector<runtime::ContainerRecord> records;
   if (Status s = select_service_containers(ref, machine_.containers(ref.name), o.services, true, &records); !s) return s;
-  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   for (runtime::ContainerRecord& r : records) {
     ContainerStatus status = machine_.status(r);
     if (o.all || status.up()) out->push_back({std::move(r), status});

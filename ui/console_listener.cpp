@@ -28,8 +28,7 @@ void ConsoleListener::say(const std::string& line) {
 
 void ConsoleListener::attach(const std::vector<std::pair<std::string, std::string>>& containers) {
   if (!logs_) logs_ = std::make_unique<ProjectLogs>(runtime::ContainerStore(compose::runtime_paths().containers), view_);
-  for (const auto& [name, label] : containers)
-    if (!logs_->has(name)) logs_->add(name, label);
+  for (const auto& [name, label] : containers) logs_->add(name, label);
 }
 
 void ConsoleListener::print_attached() {

@@ -91,8 +91,8 @@ TEST_F(Container, UpStartingSeveralAtOnceNamesTheOneThatCouldNotStartAndWhy) {
                          "; $S up -d >/dev/null; echo up=$?; $S ps -a | tail -n +2 | awk '{print $1, $4, $5}'; "
                          "$S down -t 0 >/dev/null; echo down=$?");
   EXPECT_EQ(r.out, "up=1\nbatch-also-1 Up \nbatch-missing-1 Exited (127)\nbatch-ok-1 Up \ndown=0\n") << r.err;
-  EXPECT_NE(r.err.find("error: service missing: container batch-missing-1 did not start (container batch-missing-1: exec: "
-                       "\"no-such-program\": executable file not found in $PATH)"),
+  EXPECT_NE(r.err.find("error: service missing: container batch-missing-1 did not start (exec: \"no-such-program\": "
+                       "executable file not found in $PATH)"),
             std::string::npos)
       << r.err;
 }
