@@ -56,7 +56,9 @@ void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string
     std::string hostname = runtime::read_whole_file(etc + "/hostname").value_or("");
     while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
     if (hostname.empty()) continue;  // not a container of ours, or being removed
-    rewrite_existing(etc + "/hosts", runtime::hosts_file(hostname) + netbridge::peer_hosts(joined));
+    // The lines it was given (extra_hosts) stay; its peers are those of now.
+    std::string extra = runtime::read_whole_file(runtime_paths().containers + "/" + endpoint + "/" + runtime::kExtraHostsFile).value_or("");
+    rewrite_existing(etc + "/hosts", runtime::hosts_file(hostname) + extra + netbridge::peer_hosts(joined));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "compose/container_networks.h"
 #include "compose/host.h"
 #include "compose/service_builds.h"
 #include "compose/service_devices.h"
@@ -199,6 +200,25 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     }
     r.joins.push_back(join);
   }
+  // ulimits, extra_hosts and dns*: as Docker's --ulimit, --add-host and --dns*.
+  for (const auto& [name, limit] : s.ulimits) o.ulimits.push_back({name, limit.soft, limit.hard});
+  for (const std::string& entry : s.extra_hosts) {
+    size_t eq = entry.find('=');
+    std::string name = entry.substr(0, eq), address = entry.substr(eq + 1);
+    if (address == "host-gateway") {
+      // The host as the container reaches it: its bridge's address on the
+      // container's first network (Docker's default host-gateway-ip is
+      // docker0's, the bridge of its default network).
+      netbridge::NetworkRecord network;
+      if (r.joins.empty() || !network_store().find(r.joins.front().network, &network))
+        return runtime::Status::error("service " + s.name + ": extra_hosts " + name +
+                                      ": host-gateway needs the service on a network");
+      address = network.gateway.to_string();
+    }
+    o.extra_hosts.push_back(address + "\t" + name);
+  }
+  o.dns = {s.dns, s.dns_search, s.dns_opt};
+  o.sysctls = s.sysctls;
   for (const schema::PortSpec& p : s.ports) {
     std::string text = (p.host_ip.empty() ? "" : p.host_ip + ":") + (p.published.empty() ? "" : p.published + ":") +
                        std::to_string(p.target) + "/" + p.protocol;

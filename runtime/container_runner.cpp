@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -32,8 +33,42 @@ const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 }  // namespace
 
-std::string hosts_file(const std::string& hostname) {
-  return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n";
+std::string hosts_file(const std::string& hostname, const std::vector<std::string>& extra_hosts) {
+  std::string text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n";
+  for (const std::string& line : extra_hosts) text += line + "\n";
+  return text;
+}
+
+std::string resolv_conf(const std::string& host, const DnsConfig& dns) {
+  std::vector<std::string> servers, search, options;
+  std::istringstream lines(host);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string kind, word;
+    words >> kind;
+    std::vector<std::string>* into = kind == "nameserver" ? &servers : kind == "search" ? &search : kind == "options" ? &options : nullptr;
+    if (!into) continue;
+    if (kind == "search") into->clear();  // the last search line wins, as the resolver reads it
+    while (words >> word) into->push_back(word);
+  }
+  std::erase_if(servers, [](const std::string& s) { return s.rfind("127.", 0) == 0 || s == "::1"; });
+  if (!dns.servers.empty()) servers = dns.servers;
+  if (servers.empty()) servers = {"8.8.8.8"};
+  if (!dns.search.empty()) search = dns.search;
+  if (!dns.options.empty()) options = dns.options;
+  std::string text;
+  if (!search.empty()) {
+    text += "search";
+    for (const std::string& s : search) text += " " + s;
+    text += "\n";
+  }
+  for (const std::string& s : servers) text += "nameserver " + s + "\n";
+  if (!options.empty()) {
+    text += "options";
+    for (const std::string& o : options) text += " " + o;
+    text += "\n";
+  }
+  return text;
 }
 
 struct SignalForwarding::Saved {
@@ -74,13 +109,14 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
     if (remove) fs::remove_all(dir, ec);
   };
   Status s = write_file(rootfs.etc_dir + "/hostname", spec.hostname + "\n");
-  if (s) s = write_file(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname) + (hooks.hosts ? hooks.hosts() : ""));
-  if (s) {
-    // The host's resolvers; a loopback resolver cannot be reached from the container.
-    std::string resolv = read_whole_file("/etc/resolv.conf").value_or("");
-    if (resolv.find("127.0.0.") != std::string::npos || resolv.empty()) resolv = "nameserver 8.8.8.8\n";
-    s = write_file(rootfs.etc_dir + "/resolv.conf", resolv);
+  if (s && !spec.extra_hosts.empty()) {
+    std::string lines;
+    for (const std::string& line : spec.extra_hosts) lines += line + "\n";
+    s = write_file(dir + "/" + kExtraHostsFile, lines);
   }
+  if (s)
+    s = write_file(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname, spec.extra_hosts) + (hooks.hosts ? hooks.hosts() : ""));
+  if (s) s = write_file(rootfs.etc_dir + "/resolv.conf", resolv_conf(read_whole_file("/etc/resolv.conf").value_or(""), spec.dns));
   if (!s) {
     discard();
     return s;

@@ -32,8 +32,19 @@ struct RuntimePaths {
   std::string stack_binary;
 };
 
-// A container's /etc/hosts before it joins networks: localhost and its own name.
-std::string hosts_file(const std::string& hostname);
+// A container's /etc/hosts before it joins networks: localhost, its own
+// name, and the lines it was given (extra_hosts).
+std::string hosts_file(const std::string& hostname, const std::vector<std::string>& extra_hosts = {});
+
+// The file the lines given to a container's /etc/hosts are kept in, under
+// its state directory, for rewriting its /etc/hosts as peers come and go.
+inline constexpr const char* kExtraHostsFile = "etc/extra_hosts";
+
+// A container's /etc/resolv.conf: the host's (`host`, its text), each kind
+// of line `dns` sets replaced by those, as Docker writes it. A host that
+// names only loopback resolvers (unreachable from the container) gives
+// way to 8.8.8.8, as Docker's does.
+std::string resolv_conf(const std::string& host, const DnsConfig& dns);
 
 // What the caller does around a container's life, as OCI hooks: `prestart`
 // runs once the init exists, in its namespaces and cgroup, before it goes

@@ -5,8 +5,10 @@
 namespace stack::runtime {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountSpec, destination, type, source, options)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Rlimit, name, soft, hard)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessSpec, args, env, cwd, uid, gid, additional_gids, capabilities,
-                                                no_new_privileges, terminal)
+                                                no_new_privileges, terminal, rlimits)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DnsConfig, servers, search, options)
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceNode, path, type, major, minor, file_mode, uid, gid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceRule, type, major, minor, access)
@@ -49,6 +51,9 @@ nlohmann::json spec_to_json(const ContainerSpec& s) {
   const char* seccomp = s.seccomp == SeccompMode::Default ? "default" : s.seccomp == SeccompMode::Profile ? "profile" : "unconfined";
   return {{"id", s.id},
           {"hostname", s.hostname},
+          {"extra_hosts", s.extra_hosts},
+          {"dns", s.dns},
+          {"sysctls", s.sysctls},
           {"process", s.process},
           {"lower_dirs", s.lower_dirs},
           {"readonly_rootfs", s.readonly_rootfs},
@@ -69,6 +74,9 @@ ContainerSpec spec_from_json(const nlohmann::json& j) {
   ContainerSpec s;
   s.id = j.value("id", "");
   s.hostname = j.value("hostname", "");
+  s.extra_hosts = j.value("extra_hosts", std::vector<std::string>{});
+  if (j.contains("dns")) s.dns = j["dns"].get<DnsConfig>();
+  s.sysctls = j.value("sysctls", std::map<std::string, std::string>{});
   if (j.contains("process")) s.process = j["process"].get<ProcessSpec>();
   s.lower_dirs = j.value("lower_dirs", std::vector<std::string>{});
   s.readonly_rootfs = j.value("readonly_rootfs", false);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,14 @@ struct MountSpec {
   std::vector<std::string> options;  // "ro", "nosuid", "rbind", "size=65536k", ...
 };
 
+// A resource limit set with setrlimit before the process runs, as Docker's
+// --ulimit: `name` as Docker spells it (nofile, memlock, stack, ...), -1
+// unlimited.
+struct Rlimit {
+  std::string name;
+  int64_t soft = 0, hard = 0;
+};
+
 struct ProcessSpec {
   std::vector<std::string> args;
   std::vector<std::string> env;  // KEY=VALUE
@@ -26,6 +35,14 @@ struct ProcessSpec {
   std::vector<std::string> capabilities;  // bounding = permitted = effective = inheritable
   bool no_new_privileges = true;
   bool terminal = false;
+  std::vector<Rlimit> rlimits;  // beyond those it inherits
+};
+
+// What a container's /etc/resolv.conf says instead of the host's, as
+// Docker's --dns, --dns-search and --dns-option: each list that is set
+// replaces the host's lines of its kind.
+struct DnsConfig {
+  std::vector<std::string> servers, search, options;
 };
 
 enum class SeccompMode { Default, Unconfined, Profile };
@@ -80,6 +97,10 @@ struct HookSpec {
 struct ContainerSpec {
   std::string id;    // unique; names the cgroup and the state directory
   std::string hostname;
+  // /etc/hosts lines of its own, after localhost and its hostname: "ADDRESS\tNAME".
+  std::vector<std::string> extra_hosts;
+  DnsConfig dns;
+  std::map<std::string, std::string> sysctls;  // namespaced ones only (linux/sysctls.h)
   ProcessSpec process;
   std::vector<std::string> lower_dirs;  // image layers, top first
   bool readonly_rootfs = false;

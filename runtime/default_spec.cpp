@@ -61,6 +61,10 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
   ContainerSpec spec;
   spec.id = id;
   spec.hostname = o.hostname.empty() ? id.substr(0, 12) : o.hostname;
+  spec.extra_hosts = o.extra_hosts;
+  spec.dns = o.dns;
+  spec.sysctls = o.sysctls;
+  spec.process.rlimits = o.ulimits;
   spec.lower_dirs = lower_dirs;
   spec.readonly_rootfs = o.read_only;
   spec.privileged = o.privileged;

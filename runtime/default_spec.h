@@ -25,6 +25,10 @@ struct RunOptions {
   bool privileged = false, read_only = false;
   std::vector<std::string> security_opt;        // seccomp=unconfined|FILE, no-new-privileges[:bool]
   std::optional<uint64_t> shm_size;
+  std::vector<Rlimit> ulimits;
+  std::vector<std::string> extra_hosts;  // /etc/hosts lines: "ADDRESS\tNAME"
+  DnsConfig dns;
+  std::map<std::string, std::string> sysctls;
   std::string init_path;  // --init: a static init on the host (tini-static), run as PID 1
   std::vector<DeviceNode> device_nodes;  // made in /dev
   std::vector<DeviceRule> device_rules;  // allowed beyond Docker's defaults

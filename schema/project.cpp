@@ -177,6 +177,8 @@ ServiceSpec service(const std::string& name, const Node& s) {
   out.cap_drop = strings(s.find("cap_drop"));
   out.security_opt = strings(s.find("security_opt"));
   out.dns = strings(s.find("dns"));
+  out.dns_search = strings(s.find("dns_search"));
+  out.dns_opt = strings(s.find("dns_opt"));
   out.extra_hosts = strings(s.find("extra_hosts"));
   out.profiles = strings(s.find("profiles"));
   out.privileged = flag(s.find("privileged"));

@@ -102,7 +102,8 @@ struct ServiceSpec {
   std::optional<std::int64_t> memory_bytes, pids_limit, shm_size;
   std::vector<DeviceRequest> device_requests;  // deploy.resources.reservations.devices and gpus:
   std::vector<DeviceMapping> devices;
-  std::vector<std::string> cap_add, cap_drop, security_opt, dns, extra_hosts, profiles;
+  std::vector<std::string> cap_add, cap_drop, security_opt, dns, dns_search, dns_opt, profiles;
+  std::vector<std::string> extra_hosts;  // "NAME=ADDRESS"; ADDRESS may be host-gateway
   bool privileged = false, read_only = false, init = false, tty = false, stdin_open = false;
   std::string stop_signal = "SIGTERM";
   std::int64_t stop_grace_period_ns = 10'000'000'000;

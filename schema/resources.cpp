@@ -1,6 +1,8 @@
 // deploy, gpus, devices, ulimits and healthcheck: resource and supervision attributes.
 #include "schema/service_attributes.h"
 
+#include "runtime/linux/rlimits.h"
+
 namespace stack::schema {
 namespace {
 
@@ -190,6 +192,12 @@ std::optional<Node> normalize_ulimits(const Node& v, const std::string& path, No
   Node out = Node::mapping(v.mark());
   for (const Entry& e : v.entries()) {
     std::string p = path_key(path, e.key);
+    if (!runtime::linux_::rlimit_resource(e.key)) {
+      std::string names;
+      for (const std::string& name : runtime::linux_::rlimit_names()) names += (names.empty() ? "" : ", ") + name;
+      cx.diags.error(e.key_mark, p, "no such limit \"" + e.key + "\" (one of " + names + ")");
+      continue;
+    }
     Node limit = Node::mapping(e.value.mark());
     if (e.value.is_scalar()) {
       auto n = check_int(e.value, p, cx, -1);

@@ -7,6 +7,7 @@
 #include "schema/service_attributes.h"
 #include "schema/shapes.h"
 #include "schema/units.h"
+#include "runtime/linux/sysctls.h"
 
 namespace stack::schema {
 namespace {
@@ -371,8 +372,14 @@ std::optional<Node> logging(const Node& v, const std::string& path, Cx& cx) {
 std::optional<Node> sysctls(const Node& v, const std::string& path, Cx& cx) {
   auto map = check_string_map(v, path, cx);
   if (!map) return std::nullopt;
-  for (const Entry& e : map->entries())
+  for (const Entry& e : map->entries()) {
     if (e.value.is_null()) cx.diags.error(e.key_mark, path_key(path, e.key), "a sysctl needs a value");
+    // Docker's rule: only those of a namespace the container has of its own.
+    else if (!runtime::linux_::namespaced_sysctl(e.key))
+      cx.diags.error(e.key_mark, path_key(path, e.key),
+                     "\"" + e.key + "\" is not namespaced: setting it would change the host (allowed: net.*, "
+                     "kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)");
+  }
   return map;
 }
 
@@ -417,8 +424,8 @@ const std::vector<Field>& service_fields() {
       {"device_cgroup_rules", keep_as_is, false},
       {"devices", normalize_devices},
       {"dns", string_or_list},
-      {"dns_opt", keep_as_is, false},
-      {"dns_search", keep_as_is, false},
+      {"dns_opt", string_list},
+      {"dns_search", string_or_list},
       {"domainname", keep_as_is, false},
       {"entrypoint", entrypoint},
       {"env_file", env_file},

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -19,6 +20,8 @@
 #include <vector>
 
 #include "runtime/linux/capabilities.h"
+#include "runtime/linux/rlimits.h"
+#include "runtime/linux/sysctls.h"
 #include "runtime/linux/seccomp_filter.h"
 #include "runtime/on_disk.h"
 
@@ -110,12 +113,35 @@ int child_main(void* raw) {
   const std::string& cwd = spec.process.cwd;
   for (size_t i = 1; i <= cwd.size(); ++i)
     if (i == cwd.size() || cwd[i] == '/') ::mkdir(cwd.substr(0, i).c_str(), 0755);
+  // Its own /proc now, in its own network and IPC namespaces; before
+  // finish_rootfs makes /proc/sys read-only.
+  check(write_sysctls(spec.sysctls));
   check(finish_rootfs(spec));
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
     check(Status::from_errno("setting the hostname"));
   if (::chdir(cwd.c_str()) != 0) check(Status::from_errno("working directory " + cwd));
 
   exec_container_process(spec.process, *a.seccomp_bpf, *a.stdio, a.error_fd, parent);
+}
+
+// The spec's resource limits, while this process may still raise a hard
+// limit (CAP_SYS_RESOURCE is dropped with the other capabilities below).
+Status set_rlimits(const std::vector<Rlimit>& rlimits) {
+  for (const Rlimit& r : rlimits) {
+    std::optional<int> resource = rlimit_resource(r.name);
+    if (!resource) return Status::error("ulimit " + r.name + ": no such limit");
+    auto value = [](int64_t v) { return v < 0 ? RLIM_INFINITY : static_cast<rlim_t>(v); };
+    struct rlimit limit {value(r.soft), value(r.hard)};
+    if (::setrlimit(*resource, &limit) != 0) {
+      int err = errno;
+      struct rlimit now {};
+      ::getrlimit(*resource, &now);
+      // Raising a hard limit takes CAP_SYS_RESOURCE over the whole machine.
+      std::string hard = now.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(now.rlim_max);
+      return Status::from_errno("ulimit " + r.name + " (this host's hard limit is " + hard + ")", err);
+    }
+  }
+  return Status::ok();
 }
 
 // One byte that carries one file descriptor (SCM_RIGHTS), to send or receive.
@@ -185,6 +211,7 @@ Status attach_stdio_in_new_session(const ContainerStdio& stdio) {
   };
   check(p.terminal && stdio.console_socket >= 0 ? attach_new_terminal(p, stdio.console_socket)
                                                 : attach_stdio_in_new_session(stdio));
+  check(set_rlimits(p.rlimits));
   check(limit_bounding_set(p.capabilities));
   // Without no_new_privs only CAP_SYS_ADMIN may load a filter: now, before dropping it.
   if (!bpf.empty() && !p.no_new_privileges) check(load_seccomp_program(bpf));

@@ -8,14 +8,6 @@ namespace {
 
 class Hardening : public Container {
  protected:
-  // Writes `compose` into a project directory named `name` and runs SCRIPT there.
-  Outcome in_project(const std::string& name, const std::string& compose, const std::string& script) {
-    fs::path dir = root_ / name;
-    fs::create_directories(dir);
-    std::ofstream(dir / "compose.yaml") << compose;
-    return in_sandbox("ip link set lo up; cd " + quote(dir.string()) + "; " + script);
-  }
-
   // A host directory outside STACK_ROOT holding one file, as a user's data.
   fs::path host_data(const std::string& name) {
     fs::path dir = root_ / name;

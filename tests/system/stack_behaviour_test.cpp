@@ -7,21 +7,7 @@
 namespace stack_system_test {
 namespace {
 
-class Stack : public Container {
- protected:
-  // Writes `compose` into a project directory named `name` and runs SCRIPT
-  // there. SCRIPT may call `wait_for 'CONDITION'`, which polls the shell
-  // condition until it holds, for 10 s at most (then says so on stderr and
-  // fails): what a container does after `up` returns takes its own time.
-  Outcome in_project(const std::string& name, const std::string& compose, const std::string& script) {
-    fs::path dir = root_ / name;
-    fs::create_directories(dir);
-    std::ofstream(dir / "compose.yaml") << compose;
-    return in_sandbox("wait_for() { i=0; until eval \"$1\" >/dev/null 2>&1; do i=$((i+1)); "
-                      "if [ $i -ge 200 ]; then echo \"timed out waiting for: $1\" >&2; return 1; fi; sleep 0.05; done; }; "
-                      "ip link set lo up; cd " + quote(dir.string()) + "; " + script);
-  }
-};
+class Stack : public Container {};
 
 TEST_F(Stack, ServiceHealthyWaitsForTheHealthcheckAndUnhealthyFailsUp) {
   Outcome r = in_project("health", R"(services:

@@ -1,0 +1,96 @@
+// System tests (root) of stack-file keys that shape what a container sees
+// (extra_hosts, dns, dns_search, dns_opt, ulimits, sysctls), each checked
+// from inside the container, and the refusals that make nothing. Each runs
+// in a private network and mount namespace with a private STACK_ROOT.
+#include "tests/system/container_fixture.h"
+
+namespace stack_system_test {
+namespace {
+
+class ComposeKeys : public Container {};
+
+TEST_F(ComposeKeys, ExtraHostsAndDnsAreWhatTheContainerReadsAndStayWhenPeersCome) {
+  Outcome r = in_project("hosts", R"(services:
+  app:
+    image: busybox
+    command: ["sleep", "30"]
+    extra_hosts:
+      - "somehost:162.242.195.82"
+      - "host.docker.internal:host-gateway"
+    dns: [192.0.2.53, 192.0.2.54]
+    dns_search: example.internal
+    dns_opt: ["ndots:2", "timeout:1"]
+  peer:
+    image: busybox
+    command: ["sleep", "30"]
+    extra_hosts:
+      db: 10.0.0.5
+    profiles: [later]
+)",
+                         "$S up -d >/dev/null; echo up=$?; "
+                         "$S exec -T app sh -c 'grep -v -e localhost -e ^127.0.1.1 -e hosts-peer /etc/hosts; "
+                         "echo gateway $(ip route | grep default | cut -d\" \" -f3); cat /etc/resolv.conf'; "
+                         // A peer joining rewrites app's /etc/hosts: its own lines stay.
+                         "$S --profile later up -d peer >/dev/null; "
+                         "$S exec -T app grep -c -e somehost -e host.docker.internal -e hosts-peer /etc/hosts; "
+                         "$S --profile later exec -T peer grep db /etc/hosts; "
+                         "$S --profile later down -t 0 >/dev/null; echo down=$?");
+  ASSERT_NE(r.out.find("up=0\n"), std::string::npos) << r.out << r.err;
+  // The gateway the container routes through is the address host-gateway gave.
+  size_t at = r.out.find("gateway ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::string gateway = r.out.substr(at + 8, r.out.find('\n', at) - at - 8);
+  EXPECT_NE(r.out.find("162.242.195.82\tsomehost\n" + gateway + "\thost.docker.internal\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("search example.internal\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions ndots:2 timeout:1\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\n3\n10.0.0.5\tdb\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("down=0"), std::string::npos) << r.out;
+}
+
+// Limits at or under the hard ones of this process: raising a hard limit
+// needs CAP_SYS_RESOURCE over the whole machine, which a CI sandbox may not
+// give even to root (then the container does not start, and says why).
+TEST_F(ComposeKeys, UlimitsAndNamespacedSysctlsAreTheContainersOwn) {
+  std::string host_somaxconn = shell("cat /proc/sys/net/core/somaxconn").out;
+  Outcome r = in_project("limits", R"(services:
+  app:
+    image: busybox
+    command: ["sleep", "30"]
+    ulimits:
+      memlock: 65536
+      stack: 67108864
+      nofile: {soft: 200, hard: 300}
+    sysctls:
+      net.core.somaxconn: 1234
+      kernel.shmmax: 68719476736
+)",
+                         "$S up -d >/dev/null; echo up=$?; "
+                         "$S exec -T app sh -c 'echo memlock $(ulimit -l) stack $(ulimit -s) nofile $(ulimit -n) $(ulimit -Hn); "
+                         "echo somaxconn $(cat /proc/sys/net/core/somaxconn) shmmax $(cat /proc/sys/kernel/shmmax)'; "
+                         "$S down -t 0 >/dev/null; echo down=$?");
+  EXPECT_NE(r.out.find("up=0\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("memlock 64 stack 65536 nofile 200 300\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("somaxconn 1234 shmmax 68719476736\n"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(shell("cat /proc/sys/net/core/somaxconn").out, host_somaxconn) << "the host's changed";
+}
+
+TEST_F(ComposeKeys, ASysctlOfTheHostOrAnUnknownUlimitIsRefusedByNameAndNothingIsMade) {
+  Outcome r = in_project("refused", R"(services:
+  app:
+    image: busybox
+    command: ["sleep", "30"]
+    sysctls: {vm.swappiness: 10}
+    ulimits: {nofiles: 10}
+)",
+                         "n=$(ls $STACK_ROOT/containers | wc -l); $S up -d; echo up=$?; "
+                         "echo made $(( $(ls $STACK_ROOT/containers | wc -l) - n ))");
+  EXPECT_EQ(r.out, "up=1\nmade 0\n") << r.err;
+  EXPECT_NE(r.err.find("compose.yaml:5:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("services.app.sysctls.vm.swappiness: \"vm.swappiness\" is not namespaced"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("compose.yaml:6:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("services.app.ulimits.nofiles: no such limit \"nofiles\""), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace stack_system_test
