@@ -189,7 +189,9 @@ std::optional<Node> build(const Node& v, const std::string& path, Cx& cx) {
       {"no_cache", check_bool},
       {"platforms", keep_as_is, false},
       {"privileged", keep_as_is, false},
+      {"provenance", keep_as_is, false},
       {"pull", keep_as_is, false},
+      {"sbom", keep_as_is, false},
       {"secrets", keep_as_is, false},
       {"shm_size", keep_as_is, false},
       {"ssh", keep_as_is, false},
@@ -358,9 +360,14 @@ std::optional<Node> logging(const Node& v, const std::string& path, Cx& cx) {
   if (Node* options = out->find("options")) {
     for (const Entry& e : options->entries()) {
       std::string p = path_key(path_key(path, "options"), e.key);
-      if (e.key == "max-size") check_bytes(e.value, p, cx);
-      else if (e.key == "max-file") check_int(e.value, p, cx, 1);
-      else cx.diags.warning(e.key_mark, p, "logging option not supported by stack; ignored");
+      // Checked as Docker checks them, but not applied: the shim's log
+      // file grows until the container is removed.
+      bool rotation = e.key == "max-size" ? check_bytes(e.value, p, cx).has_value()
+                      : e.key == "max-file" ? check_int(e.value, p, cx, 1).has_value()
+                                            : false;
+      if (rotation) cx.diags.warning(e.key_mark, p, "stack does not rotate container logs yet; ignored");
+      else if (e.key != "max-size" && e.key != "max-file")
+        cx.diags.warning(e.key_mark, p, "logging option not supported by stack; ignored");
     }
   }
   if (const Node* driver = out->find("driver"); driver && driver->text() != "json-file" && driver->text() != "local")
@@ -465,6 +472,7 @@ const std::vector<Field>& service_fields() {
       {"profiles", profiles},
       {"provider", keep_as_is, false},
       {"pull_policy", pull_policy},
+      {"pull_refresh_after", keep_as_is, false},
       {"read_only", check_bool},
       {"restart", restart},
       {"runtime", keep_as_is, false},

@@ -91,6 +91,7 @@ std::optional<Node> normalize_volumes(const Node& v, const std::string& path, No
       {"recursive", keep_as_is, false},
   };
   static const std::vector<Field> volume_fields = {
+      {"labels", keep_as_is, false},
       {"nocopy", check_bool},
       {"subpath", [](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
          auto s = check_string(n, p, c);
