@@ -226,11 +226,14 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     if (runtime::Status st = netbridge::parse_port_mappings(text, &r.ports); !st)
       return runtime::Status::error("service " + s.name + ": " + st.message());
   }
-  r.labels = {{kProjectLabel, project.name},
-              {kServiceLabel, s.name},
-              {kNumberLabel, std::to_string(number)},
-              {kConfigHashLabel, config_hash},
-              {kOneOffLabel, "False"}};
+  // The service's labels on its containers, as Compose puts them; its own
+  // com.docker.compose.* ones, which find the containers again, win.
+  r.labels = s.labels;
+  r.labels[kProjectLabel] = project.name;
+  r.labels[kServiceLabel] = s.name;
+  r.labels[kNumberLabel] = std::to_string(number);
+  r.labels[kConfigHashLabel] = config_hash;
+  r.labels[kOneOffLabel] = "False";
   *out = std::move(r);
   return runtime::Status::ok();
 }

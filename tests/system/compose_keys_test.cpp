@@ -1,5 +1,5 @@
 // System tests (root) of stack-file keys that shape what a container sees
-// (extra_hosts, dns, dns_search, dns_opt, ulimits, sysctls), each checked
+// (extra_hosts, dns, dns_search, dns_opt, ulimits, sysctls, labels), each checked
 // from inside the container, and the refusals that make nothing. Each runs
 // in a private network and mount namespace with a private STACK_ROOT.
 #include "tests/system/container_fixture.h"
@@ -9,7 +9,7 @@ namespace {
 
 class ComposeKeys : public Container {};
 
-TEST_F(ComposeKeys, ExtraHostsAndDnsAreWhatTheContainerReadsAndStayWhenPeersCome) {
+TEST_F(ComposeKeys, ExtraHostsDnsAndLabelsAreWhatTheContainerHasAndHostsStayWhenPeersCome) {
   Outcome r = in_project("hosts", R"(services:
   app:
     image: busybox
@@ -20,6 +20,7 @@ TEST_F(ComposeKeys, ExtraHostsAndDnsAreWhatTheContainerReadsAndStayWhenPeersCome
     dns: [192.0.2.53, 192.0.2.54]
     dns_search: example.internal
     dns_opt: ["ndots:2", "timeout:1"]
+    labels: {com.example.team: ml}
   peer:
     image: busybox
     command: ["sleep", "30"]
@@ -34,6 +35,7 @@ TEST_F(ComposeKeys, ExtraHostsAndDnsAreWhatTheContainerReadsAndStayWhenPeersCome
                          "$S --profile later up -d peer >/dev/null; "
                          "$S exec -T app grep -c -e somehost -e host.docker.internal -e hosts-peer /etc/hosts; "
                          "$S --profile later exec -T peer grep db /etc/hosts; "
+                         "$S container inspect hosts-app-1 | grep -c -e com.example.team -e com.docker.compose.service; "
                          "$S --profile later down -t 0 >/dev/null; echo down=$?");
   ASSERT_NE(r.out.find("up=0\n"), std::string::npos) << r.out << r.err;
   // The gateway the container routes through is the address host-gateway gave.
@@ -44,7 +46,7 @@ TEST_F(ComposeKeys, ExtraHostsAndDnsAreWhatTheContainerReadsAndStayWhenPeersCome
   EXPECT_NE(r.out.find("search example.internal\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions ndots:2 timeout:1\n"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("\n3\n10.0.0.5\tdb\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n3\n10.0.0.5\tdb\n2\n"), std::string::npos) << r.out;  // and the service's label beside Compose's
   EXPECT_NE(r.out.find("down=0"), std::string::npos) << r.out;
 }
 
