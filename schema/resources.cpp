@@ -1,7 +1,7 @@
 // deploy, gpus, devices, ulimits and healthcheck: resource and supervision attributes.
 #include "schema/service_attributes.h"
 
-#include "runtime/linux/rlimits.h"
+#include "runtime/kernel_settings.h"
 
 namespace stack::schema {
 namespace {
@@ -192,9 +192,9 @@ std::optional<Node> normalize_ulimits(const Node& v, const std::string& path, No
   Node out = Node::mapping(v.mark());
   for (const Entry& e : v.entries()) {
     std::string p = path_key(path, e.key);
-    if (!runtime::linux_::rlimit_resource(e.key)) {
+    if (!runtime::known_rlimit(e.key)) {
       std::string names;
-      for (const std::string& name : runtime::linux_::rlimit_names()) names += (names.empty() ? "" : ", ") + name;
+      for (const std::string& name : runtime::rlimit_names()) names += (names.empty() ? "" : ", ") + name;
       cx.diags.error(e.key_mark, p, "no such limit \"" + e.key + "\" (one of " + names + ")");
       continue;
     }

@@ -7,7 +7,7 @@
 #include "schema/service_attributes.h"
 #include "schema/shapes.h"
 #include "schema/units.h"
-#include "runtime/linux/sysctls.h"
+#include "runtime/kernel_settings.h"
 
 namespace stack::schema {
 namespace {
@@ -382,7 +382,7 @@ std::optional<Node> sysctls(const Node& v, const std::string& path, Cx& cx) {
   for (const Entry& e : map->entries()) {
     if (e.value.is_null()) cx.diags.error(e.key_mark, path_key(path, e.key), "a sysctl needs a value");
     // Docker's rule: only those of a namespace the container has of its own.
-    else if (!runtime::linux_::namespaced_sysctl(e.key))
+    else if (!runtime::namespaced_sysctl(e.key))
       cx.diags.error(e.key_mark, path_key(path, e.key),
                      "\"" + e.key + "\" is not namespaced: setting it would change the host (allowed: net.*, "
                      "kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)");

@@ -3,12 +3,11 @@
 #include <sys/resource.h>
 
 #include <utility>
+#include <vector>
 
 namespace stack::runtime::linux_ {
-namespace {
 
-// Docker's names (go-units' ulimit table): RLIMIT_ without its prefix, lower case.
-const std::vector<std::pair<std::string, int>>& table() {
+std::optional<int> rlimit_resource(const std::string& name) {
   static const std::vector<std::pair<std::string, int>> limits = {
       {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
       {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
@@ -17,24 +16,9 @@ const std::vector<std::pair<std::string, int>>& table() {
       {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
       {"stack", RLIMIT_STACK},
   };
-  return limits;
-}
-
-}  // namespace
-
-std::optional<int> rlimit_resource(const std::string& name) {
-  for (const auto& [known, resource] : table())
+  for (const auto& [known, resource] : limits)
     if (known == name) return resource;
   return std::nullopt;
-}
-
-const std::vector<std::string>& rlimit_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& [name, resource] : table()) out.push_back(name);
-    return out;
-  }();
-  return names;
 }
 
 }  // namespace stack::runtime::linux_
