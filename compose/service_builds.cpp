@@ -6,6 +6,7 @@
 
 #include "compose/host.h"
 #include "compose/service_pulls.h"
+#include "registry/image_pull.h"
 
 namespace stack::compose {
 
@@ -88,8 +89,25 @@ runtime::Status resolve_service_images(const schema::Project& project,
     if (!why.empty()) return runtime::Status::error("service " + s->name + ": image " + name + " is missing and " + why);
   }
   if (runtime::Status s = pull_services(services, policy.pull, false, progress); !s) return s;
-  if (policy.build == ImagePolicy::Build::None) return runtime::Status::ok();
-  return build_services(project, services, policy.build == ImagePolicy::Build::Missing, {}, progress);
+  if (policy.build != ImagePolicy::Build::None)
+    if (runtime::Status s = build_services(project, services, policy.build == ImagePolicy::Build::Missing, {}, progress); !s)
+      return s;
+  // As Compose: an image of another platform than the service names is
+  // refused, not run as whatever it is.
+  for (const schema::ServiceSpec* s : services) {
+    runtime::Image image;
+    if (s->platform.empty() || !store.find(service_image(project, *s), &image)) continue;
+    registry::PullOptions wanted;
+    if (runtime::Status st = registry::parse_platform(s->platform, &wanted); !st) return st.with_context("service " + s->name);
+    std::string have = store.platform(image);
+    std::string want = wanted.os + "/" + wanted.architecture;
+    // Without a variant the platform takes any of its architecture's.
+    bool same = wanted.variant.empty() ? have == want || have.rfind(want + "/", 0) == 0 : have == want + "/" + wanted.variant;
+    if (!same)
+      return runtime::Status::error("service " + s->name + ": image " + image.reference + " is " + have + ", not " +
+                                    s->platform + " as its platform says");
+  }
+  return runtime::Status::ok();
 }
 
 }  // namespace stack::compose

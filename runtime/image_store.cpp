@@ -30,6 +30,14 @@ bool is_hex_digest(const std::string& digest) {
 
 }  // namespace
 
+std::string ImageStore::platform(const Image& image) const {
+  nlohmann::json config =
+      nlohmann::json::parse(read_whole_file(blob_path(image.config_digest)).value_or("{}"), nullptr, false);
+  if (!config.is_object()) config = nlohmann::json::object();
+  std::string variant = config.value("variant", "");
+  return config.value("os", "linux") + "/" + config.value("architecture", "amd64") + (variant.empty() ? "" : "/" + variant);
+}
+
 std::string ImageStore::blob_path(const std::string& digest) const {
   return root_ + "/blobs/sha256/" + digest.substr(7);
 }

@@ -75,6 +75,8 @@ class ImageStore {
 
   // Where a blob (manifest, config, uncompressed layer tar) is stored.
   std::string blob_path(const std::string& digest) const;
+  // The platform its configuration names: "linux/amd64", "linux/arm64/v8".
+  std::string platform(const Image& image) const;
   // Where a layer is unpacked, for overlayfs' lowerdir.
   std::string layer_dir(const std::string& diff_id) const;
   // The unpacked layers of `diff_ids` (bottom first) as overlayfs stacks

@@ -94,5 +94,25 @@ TEST_F(ComposeKeys, ASysctlOfTheHostOrAnUnknownUlimitIsRefusedByNameAndNothingIs
   EXPECT_NE(r.err.find("services.app.ulimits.nofiles: no such limit \"nofiles\""), std::string::npos) << r.err;
 }
 
+TEST_F(ComposeKeys, AnImageOfAnotherPlatformIsRefusedNotRun) {
+  // The fixture's busybox was imported here: linux/amd64.
+  Outcome r = in_project("platform", R"(services:
+  arm:
+    image: busybox
+    platform: linux/arm64/v8
+    command: ["sleep", "30"]
+  amd:
+    image: busybox
+    platform: linux/amd64
+    command: ["true"]
+)",
+                         "$S up -d arm; echo up=$?; $S ps -a | tail -n +2 | wc -l; $S up -d amd >/dev/null; echo amd=$?; "
+                         "$S down -t 0 >/dev/null");
+  EXPECT_NE(r.out.find("up=1\n0\namd=0\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("service arm: image busybox:latest is linux/amd64, not linux/arm64/v8 as its platform says"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace stack_system_test
