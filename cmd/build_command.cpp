@@ -1,9 +1,9 @@
 // `stack build`, `stack image build`, `stack image tag` and `stack builder prune`: images from Dockerfiles.
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "cmd/commands.h"
+#include "cmd/environment.h"
 #include "compose/project_containers.h"
 #include "compose/service_builds.h"
 #include "compose/host.h"
@@ -23,10 +23,9 @@ int fail(const std::string& message) {
 // --build-arg K=V, or K for the caller's value of K (left out when it has none), as Docker reads them.
 std::map<std::string, std::string> build_args_of(const std::vector<std::string>& flags) {
   std::map<std::string, std::string> out;
-  for (const std::string& flag : flags) {
-    size_t eq = flag.find('=');
-    if (eq != std::string::npos) out[flag.substr(0, eq)] = flag.substr(eq + 1);
-    else if (const char* v = std::getenv(flag.c_str())) out[flag] = v;
+  for (const std::string& arg : with_values_from_environment(flags)) {
+    size_t eq = arg.find('=');
+    out[arg.substr(0, eq)] = arg.substr(eq + 1);
   }
   return out;
 }

@@ -88,10 +88,12 @@ TEST_F(ComposeKeys, ASysctlOfTheHostOrAnUnknownUlimitIsRefusedByNameAndNothingIs
                          "n=$(ls $STACK_ROOT/containers | wc -l); $S up -d; echo up=$?; "
                          "echo made $(( $(ls $STACK_ROOT/containers | wc -l) - n ))");
   EXPECT_EQ(r.out, "up=1\nmade 0\n") << r.err;
-  EXPECT_NE(r.err.find("compose.yaml:5:"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("services.app.sysctls.vm.swappiness: \"vm.swappiness\" is not namespaced"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("compose.yaml:6:"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("services.app.ulimits.nofiles: no such limit \"nofiles\""), std::string::npos) << r.err;
+  // Each names its file, line and column, and the key.
+  EXPECT_NE(r.err.find("compose.yaml:5:15: services.app.sysctls.vm.swappiness: \"vm.swappiness\" is not namespaced"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("compose.yaml:6:15: services.app.ulimits.nofiles: no such limit \"nofiles\""), std::string::npos)
+      << r.err;
 }
 
 TEST_F(ComposeKeys, AnImageOfAnotherPlatformIsRefusedNotRun) {
