@@ -82,6 +82,7 @@ std::optional<schema::LoadedProject> load_project(const GlobalOptions& o, const 
   options.services = services;
   options.interpolate = interpolate;
   options.strict = o.strict;
+  options.creating = o.creating;
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
     size_t eq = kv.find('=');
@@ -109,7 +110,8 @@ std::optional<schema::LoadedProject> load_project(const GlobalOptions& o, const 
     }
   }
   std::map<std::string, schema::SourceLines> lines;
-  for (const schema::Diagnostic& d : project.diags.all()) print_diagnostic(d, files, lines);
+  for (const schema::Diagnostic& d : project.diags.all())
+    if (o.creating || d.severity == schema::Diagnostic::Severity::Error) print_diagnostic(d, files, lines);
   spdlog::debug("loaded {} file(s) in {:.1f} ms", project.files.size(),
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
   if (!project.ok()) return std::nullopt;

@@ -18,6 +18,7 @@ struct GlobalOptions {
   std::vector<std::string> profiles;
   std::string log_level = "warn";
   bool strict = false;
+  bool creating = false;  // the command makes containers (see schema::LoadOptions::creating)
   std::vector<std::string> insecure_registries;
 };
 

@@ -41,8 +41,13 @@ int main(int argc, char** argv) {
   stack::cmd::add_gpus_command(app, exit_code);
   stack::cmd::add_version_command(app, exit_code);
   // Once the flags are read, before the command runs.
-  app.parse_complete_callback([&global] {
+  app.parse_complete_callback([&app, &global] {
     stack::cmd::apply_log_level(global);
+    // Only the commands that make containers check what they would read
+    // (secrets' files) and tell the project's warnings, as Compose's do.
+    for (const CLI::App* command : app.get_subcommands())
+      for (const char* creating : {"config", "up", "run", "create", "convert"})
+        if (command->get_name() == creating) global.creating = true;
     stack::compose::use_host(stack::cmd::host_from_environment(global.insecure_registries));
     stack::compose::arm_crash_point();
   });

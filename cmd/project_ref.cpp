@@ -21,7 +21,7 @@ std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_r
     schema::DiskFileSource disk;
     if (schema::discover_stack_files(fs::current_path().string(), disk).empty()) return ref;
     if (auto loaded = load_project(global, {}, true)) {
-      ref.project = schema::build_project(loaded->tree, loaded->project_dir);
+      ref.project = schema::build_project(loaded->tree, loaded->project_dir, loaded->environment);
       ref.name = ref.project->name;
       ref.loaded = std::move(loaded);
     }
@@ -30,7 +30,7 @@ std::optional<ProjectRef> find_project(const GlobalOptions& global, bool files_r
   auto loaded = load_project(global, {}, true);
   if (!loaded) return std::nullopt;
   ProjectRef ref;
-  ref.project = schema::build_project(loaded->tree, loaded->project_dir);
+  ref.project = schema::build_project(loaded->tree, loaded->project_dir, loaded->environment);
   ref.name = ref.project->name;
   ref.loaded = std::move(loaded);
   return ref;

@@ -114,6 +114,10 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   crash_point("record-written");
   if (!r.joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
+  if (runtime::Status s = containers.give_files(o.files, &spec); !s) {
+    containers.discard(record);
+    return fail("container " + record.name + ": " + s.message());
+  }
   // For `exec` and `start`, which run its processes the way the init was run.
   if (runtime::Status s = containers.save_spec(spec); !s) {
     containers.discard(record);

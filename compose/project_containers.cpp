@@ -219,6 +219,18 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   }
   o.dns = {s.dns, s.dns_search, s.dns_opt};
   o.sysctls = s.sysctls;
+  // Secrets and configs: a file bound in read-only as Compose binds it, or
+  // a value (and a file with an owner or mode of its own) copied in.
+  for (bool secret : {true, false}) {
+    for (const schema::FileGrant& g : secret ? s.secrets : s.configs) {
+      const schema::FileObjectSpec* object = secret ? project.secret(g.source) : project.config(g.source);
+      std::string what = std::string(secret ? "secret " : "config ") + g.source;
+      if (!object) return runtime::Status::error("service " + s.name + ": no " + what);
+      if (object->file.empty() && !object->value)
+        return runtime::Status::error("service " + s.name + ": " + what + ": variable " + object->environment + " is not set");
+      o.files.push_back({g.target, object->file, object->value.value_or(""), g.uid, g.gid, g.mode});
+    }
+  }
   for (const schema::PortSpec& p : s.ports) {
     std::string text = (p.host_ip.empty() ? "" : p.host_ip + ":") + (p.published.empty() ? "" : p.published + ":") +
                        std::to_string(p.target) + "/" + p.protocol;

@@ -4,7 +4,10 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "kube/pod_template.h"
@@ -49,7 +52,8 @@ const std::set<std::string> kTranslated = {
     "build", "cap_add", "cap_drop", "command", "depends_on", "deploy", "entrypoint", "environment", "env_file",
     "expose", "extra_hosts", "gpus", "healthcheck", "hostname", "image", "labels", "networks", "platform", "ports",
     "privileged", "profiles", "pull_policy", "read_only", "restart", "scale", "shm_size", "stdin_open",
-    "stop_grace_period", "sysctls", "tmpfs", "tty", "user", "volumes", "working_dir", "mem_limit", "cpus"};
+    "stop_grace_period", "sysctls", "tmpfs", "tty", "user", "volumes", "working_dir", "mem_limit", "cpus",
+    "secrets", "configs"};
 
 // Why a key has no counterpart, where there is more to say than "none".
 const std::map<std::string, std::string> kWhyNot = {
@@ -103,6 +107,55 @@ struct Builder {
     const Node* services = tree.find("services");
     const Node* node = services ? services->find(service) : nullptr;
     return node ? node->mark() : schema::Mark{};
+  }
+
+  // A Secret of each secret and a ConfigMap of each config some service
+  // uses, holding what `up` would give it: the file's text, or the value.
+  // (stringData: the API server encodes it; a file that is not text is
+  // left out, with a warning.)
+  void file_objects() {
+    for (bool secret : {true, false}) {
+      std::string section = secret ? "secrets" : "configs";
+      for (const schema::FileObjectSpec& o : secret ? project.secrets : project.configs) {
+        bool used = std::any_of(project.services.begin(), project.services.end(), [&](const ServiceSpec& s) {
+          const auto& grants = secret ? s.secrets : s.configs;
+          return std::any_of(grants.begin(), grants.end(), [&](const schema::FileGrant& g) { return g.source == o.key; });
+        });
+        if (!used) continue;
+        std::optional<std::string> value = o.value;
+        if (!o.file.empty()) {
+          std::ifstream in(o.file, std::ios::binary);
+          if (in) value = std::string(std::istreambuf_iterator<char>(in), {});
+        }
+        std::string path = section + "." + o.key;
+        if (!value) {
+          warn_at(o.mark, path, (o.file.empty() ? "variable " + o.environment + " is not set" : o.file + " cannot be read") +
+                                    "; left out");
+          continue;
+        }
+        if (!valid_utf8(*value)) {
+          warn_at(o.mark, path, "not text (a Secret's stringData is UTF-8); left out: make it with kubectl create");
+          continue;
+        }
+        Node data = Node::mapping();
+        data.set(o.key, str(*value));
+        Node& body = add("v1", secret ? "Secret" : "ConfigMap", file_object_name(o.key), "", path, o.mark);
+        if (secret) body.set("type", str("Opaque"));
+        body.set(secret ? "stringData" : "data", data);
+      }
+    }
+  }
+
+  static bool valid_utf8(const std::string& text) {
+    for (size_t i = 0; i < text.size();) {
+      unsigned char c = static_cast<unsigned char>(text[i]);
+      size_t more = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+      if (more == 4 || i + more >= text.size()) return false;
+      for (size_t k = 1; k <= more; ++k)
+        if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+      i += more + 1;
+    }
+    return true;
   }
 
   void warn_at(const schema::Mark& mark, const std::string& path, const std::string& message) {
@@ -391,7 +444,7 @@ struct Builder {
 };
 
 int kind_order(const std::string& kind) {
-  static const std::vector<std::string> order = {"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "PersistentVolumeClaim", "Service",
+  static const std::vector<std::string> order = {"ServiceAccount", "Role", "RoleBinding", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service",
                                                  "Deployment", "StatefulSet", "Job", "NetworkPolicy"};
   return static_cast<int>(std::find(order.begin(), order.end(), kind) - order.begin());
 }
@@ -401,8 +454,10 @@ int kind_order(const std::string& kind) {
 Conversion convert_to_kubernetes(const Node& tree, const schema::Project& project, const ConvertOptions& options) {
   Builder b{tree, project, options, {}};
   for (const schema::Entry& e : tree.entries())
-    if (e.key != "name" && e.key != "services" && e.key != "volumes" && e.key != "networks")
-      b.warn_at(e.key_mark, e.key, "not translated (Secrets and ConfigMaps are the cluster's to make); left out");
+    if (e.key != "name" && e.key != "services" && e.key != "volumes" && e.key != "networks" && e.key != "secrets" &&
+        e.key != "configs")
+      b.warn_at(e.key_mark, e.key, "not translated; left out");
+  b.file_objects();
   const Node* services = tree.find("services");
   bool waits_for_jobs = false;
   for (const ServiceSpec& s : project.services) {

@@ -34,6 +34,8 @@ std::string file_line(const schema::Mark& mark) {
 
 std::string env_config_map_name(const std::string& service) { return object_name(service, "", "-env"); }
 
+std::string file_object_name(const std::string& key) { return object_name(key); }
+
 std::string job_reader_name(const std::string& project) { return object_name(project, "", "-job-reader"); }
 
 Node selector_labels(const std::string& project, const std::string& service) {
@@ -306,6 +308,37 @@ Node pod_template(const ServiceSpec& s, ServiceTranslation& t, bool job) {
       volumes.push_back(v);
     }
     mount(name, m.target, m.read_only);
+  }
+  // Secrets and configs: the conversion's Secret or ConfigMap of each, its
+  // one file mounted alone (subPath) where the service has it.
+  for (bool secret : {true, false}) {
+    const char* key = secret ? "secrets" : "configs";
+    for (const schema::FileGrant& g : secret ? s.secrets : s.configs) {
+      std::string name = object_name(g.source, secret ? "secret-" : "config-");
+      Node item = Node::mapping();
+      item.set("key", str(g.source));
+      item.set("path", str(g.source));
+      if (g.mode) item.set("mode", integer(*g.mode));
+      Node source = Node::mapping(), items = Node::sequence();
+      items.push_back(item);
+      source.set(secret ? "secretName" : "name", str(file_object_name(g.source)));
+      source.set("items", items);
+      if (claimed.insert(name).second) {
+        Node v = Node::mapping();
+        v.set("name", str(name));
+        v.set(secret ? "secret" : "configMap", source);
+        volumes.push_back(v);
+      }
+      Node m = Node::mapping();
+      m.set("name", str(name));
+      m.set("mountPath", str(g.target));
+      m.set("subPath", str(g.source));
+      m.set("readOnly", boolean(true));
+      mounts.push_back(m);
+      if (g.uid || g.gid)
+        t.warn(key, g.source + ": a pod sets its files' group only as a whole (securityContext.fsGroup); uid and gid left out",
+               g.mark);
+    }
   }
   if (s.shm_size) {
     Node dir = Node::mapping();

@@ -42,6 +42,9 @@ schema::Node pod_template(const schema::ServiceSpec& service, ServiceTranslation
 // The ConfigMap of a service with env_file: its whole environment, read with envFrom.
 std::string env_config_map_name(const std::string& service);
 
+// The Secret or ConfigMap made of a top-level secret or config.
+std::string file_object_name(const std::string& key);
+
 // The name of the account whose init containers read Jobs.
 std::string job_reader_name(const std::string& project);
 

@@ -18,6 +18,16 @@ struct MountSpec {
   std::vector<std::string> options;  // "ro", "nosuid", "rbind", "size=65536k", ...
 };
 
+// A file a container is given read-only (a Compose secret or config): a
+// host file mounted as it is, or `content` written beside the container
+// with this owner and mode and mounted from there.
+struct ContainerFile {
+  std::string destination;  // absolute, in the container
+  std::string source;       // a host file; empty: `content`
+  std::string content;
+  std::optional<uint32_t> uid, gid, mode;  // set: the host file is copied to have them
+};
+
 // A resource limit set with setrlimit before the process runs, as Docker's
 // --ulimit: `name` as Docker spells it (nofile, memlock, stack, ...), -1
 // unlimited.

@@ -362,6 +362,36 @@ void ContainerStore::release_name(const ContainerRecord& record) const {
   if (id_named(record.name) == record.id) ::unlink(name_path(record.name).c_str());
 }
 
+Status ContainerStore::give_files(const std::vector<ContainerFile>& files, ContainerSpec* spec) const {
+  std::string files_dir = dir(spec->id) + "/files";
+  for (size_t i = 0; i < files.size(); ++i) {
+    const ContainerFile& f = files[i];
+    auto failed = [&](const Status& s) { return Status::error(f.destination + ": " + s.message()); };
+    bool copied = f.source.empty() || f.uid || f.gid || f.mode;
+    if (!copied) {
+      if (::access(f.source.c_str(), R_OK) != 0) return failed(Status::from_errno("reading " + f.source));
+      spec->mounts.push_back({f.destination, "bind", f.source, {"rbind", "ro"}});
+      continue;
+    }
+    std::string content = f.content;
+    if (!f.source.empty()) {
+      std::optional<std::string> text = read_whole_file(f.source);
+      if (!text) return failed(Status::from_errno("reading " + f.source));
+      content = std::move(*text);
+    }
+    // Only root reaches the directory: the host's other users do not read
+    // a secret through it, whatever its mode in the container.
+    if (::mkdir(files_dir.c_str(), 0700) != 0 && errno != EEXIST) return failed(Status::from_errno("creating " + files_dir));
+    std::string path = files_dir + "/" + std::to_string(i);
+    mode_t mode = f.mode.value_or(0444);
+    if (Status s = write_file(path, content, 0600); !s) return failed(s);
+    if (::chown(path.c_str(), f.uid.value_or(0), f.gid.value_or(0)) != 0 || ::chmod(path.c_str(), mode) != 0)
+      return failed(Status::from_errno("setting the owner and mode of " + path));
+    spec->mounts.push_back({f.destination, "bind", path, {"rbind", "ro"}});
+  }
+  return Status::ok();
+}
+
 Status ContainerStore::save_spec(const ContainerSpec& spec) const {
   return write_file(spec_path(spec.id), spec_to_json(spec).dump() + "\n", 0600);
 }

@@ -95,6 +95,11 @@ class ContainerStore {
   Status take_out(const std::string& name_or_id, bool force, ContainerRecord* removed);
   void purge_removed() const;
 
+  // Gives a created container its files: each content (or host file with
+  // an owner or mode of its own) written under its directory, 0444 and
+  // root's unless told, and every one mounted read-only at its destination
+  // after the spec's other mounts. Errors name the destination.
+  Status give_files(const std::vector<ContainerFile>& files, ContainerSpec* spec) const;
   // The spec it was created with (spec.json), which `exec` and `start` run by.
   Status save_spec(const ContainerSpec& spec) const;
   Status load_spec(const ContainerRecord& record, ContainerSpec* out) const;

@@ -29,6 +29,7 @@ struct RunOptions {
   std::vector<std::string> extra_hosts;  // /etc/hosts lines: "ADDRESS\tNAME"
   DnsConfig dns;
   std::map<std::string, std::string> sysctls;
+  std::vector<ContainerFile> files;  // given by the container's creator (ContainerStore::give_files)
   std::string init_path;  // --init: a static init on the host (tini-static), run as PID 1
   std::vector<DeviceNode> device_nodes;  // made in /dev
   std::vector<DeviceRule> device_rules;  // allowed beyond Docker's defaults

@@ -202,7 +202,7 @@ std::optional<Node> check_object(const Node& v, const std::string& path, Normali
       continue;
     }
     if (!field->honoured) {
-      cx.diags.warning(e.key_mark, child, "not supported by stack; ignored");
+      cx.diags.ignored(e.key_mark, child, "not supported by stack; ignored");
       out.append(e.key, e.value, e.key_mark);
       continue;
     }

@@ -97,8 +97,12 @@ void Diagnostics::error(const Mark& mark, std::string path, std::string message)
   ++errors_;
 }
 
-void Diagnostics::warning(const Mark& mark, std::string path, std::string message) {
+void Diagnostics::ignored(const Mark& mark, std::string path, std::string message) {
   if (strict_) return error(mark, std::move(path), std::move(message));
+  warning(mark, std::move(path), std::move(message));
+}
+
+void Diagnostics::warning(const Mark& mark, std::string path, std::string message) {
   items_.push_back({Diagnostic::Severity::Warning, mark, excerpt(path, kMaxPath), excerpt(message, kMaxMessage)});
 }
 

@@ -44,7 +44,10 @@ class Diagnostics {
  public:
   void error(const Mark& mark, std::string path, std::string message);
   void warning(const Mark& mark, std::string path, std::string message);
-  // Turns every later warning into an error (`--strict`).
+  // A key stack accepts and does not apply: a warning, and an error under
+  // `--strict`, which fails on these and on nothing else (an unset
+  // variable or the obsolete `version:` stay warnings, as in Compose).
+  void ignored(const Mark& mark, std::string path, std::string message);
   void set_strict(bool strict) { strict_ = strict; }
 
   bool has_errors() const { return errors_ > 0; }

@@ -84,7 +84,7 @@ class Loader {
  public:
   Loader(const LoadOptions& options, StackFileSource& source, LoadedProject& out)
       : options_(options), source_(source), out_(out) {
-    out_.diags.set_strict(options.strict);
+    out_.diags.set_strict(options.strict && options.creating);
   }
 
   void load() {
@@ -267,6 +267,13 @@ class Loader {
         if (t.is_null()) continue;
         if (Node* services = t.find("services"); services && services->is_mapping())
           for (Entry& s : services->entries()) rebase_paths(s.value, project_dir);
+        // A secret's or config's file is where its own file meant too.
+        for (const char* section : {"secrets", "configs"})
+          if (Node* objects = t.find(section); objects && objects->is_mapping())
+            for (Entry& o : objects->entries())
+              if (Node* file = o.value.is_mapping() ? o.value.find("file") : nullptr;
+                  file && file->is_scalar() && !file->text().empty() && file->text()[0] != '/')
+                *file = Node::string(join_path(project_dir, file->text()), file->mark());
         if (included.is_null()) included = std::move(t);
         else merge_project(included, t, out_.diags);
       }
@@ -432,8 +439,8 @@ class Loader {
         report_unknown_key(e.key_mark, "", e.key, kTopLevelKeys, cx);
       } else if (e.key == "version") {
         out_.diags.warning(e.key_mark, "version", "the attribute is obsolete and ignored");
-      } else if (e.key == "secrets" || e.key == "configs" || e.key == "models") {
-        out_.diags.warning(e.key_mark, e.key, "not supported by stack; ignored");
+      } else if (e.key == "models") {
+        out_.diags.ignored(e.key_mark, e.key, "not supported by stack; ignored");
       }
     }
     merged.erase("version");
@@ -533,6 +540,7 @@ class Loader {
   }
 
   std::set<std::string> disabled_;
+  std::set<std::string> checked_sources_;  // secrets and configs whose source was checked
 
   // Stage: typed, long syntax, defaults filled.
   Node normalize(const Node& merged) {
@@ -577,9 +585,12 @@ class Loader {
     out.set("services", std::move(services));
     if (networks.size() > 0) out.set("networks", std::move(networks));
     if (volumes.size() > 0) out.set("volumes", std::move(volumes));
+    for (const char* section : {"secrets", "configs"})
+      if (const Node* v = merged.find(section); v && !v->is_null())
+        if (auto objects = normalize_file_objects(*v, section, out_.name, cx); objects && objects->size() > 0)
+          out.set(section, std::move(*objects));
     for (const Entry& e : merged.entries()) {
-      if (e.key.rfind("x-", 0) == 0 || e.key == "secrets" || e.key == "configs" || e.key == "models")
-        out.set(e.key, e.value, e.key_mark);
+      if (e.key.rfind("x-", 0) == 0 || e.key == "models") out.set(e.key, e.value, e.key_mark);
     }
     return out;
   }
@@ -631,6 +642,35 @@ class Loader {
                            "uses volume \"" + source->text() + "\", which is not declared under top-level volumes");
         }
       }
+      for (const char* section : {"secrets", "configs"}) check_file_grants(project, s.value, path, section);
+    }
+  }
+
+  // A service's secrets and configs name declared ones; for a command that
+  // makes containers, their files exist and their variables are set, so
+  // that a missing one fails before anything is made.
+  void check_file_grants(const Node& project, const Node& service, const std::string& path, const std::string& section) {
+    const Node* grants = service.find(section);
+    if (!grants) return;
+    const Node* declared = project.find(section);
+    std::string singular = section == "secrets" ? "secret" : "config";
+    for (size_t i = 0; i < grants->items().size(); ++i) {
+      const Node& source = *grants->items()[i].find("source");
+      const Node* object = declared ? declared->find(source.text()) : nullptr;
+      std::string at = path_index(path_key(path, section), i);
+      if (!object) {
+        out_.diags.error(source.mark(), at,
+                         "uses " + singular + " \"" + source.text() + "\", which is not declared under top-level " + section);
+        continue;
+      }
+      if (!options_.creating || !checked_sources_.insert(section + "." + source.text()).second) continue;
+      std::string where = path_key(section, source.text());
+      if (const Node* file = object->find("file"); file && !source_.exists(file->text()))
+        out_.diags.error(file->mark(), path_key(where, "file"),
+                         singular + " file " + file->text() + " not found (" + at + " uses it)");
+      if (const Node* variable = object->find("environment"); variable && !out_.environment.count(variable->text()))
+        out_.diags.error(variable->mark(), path_key(where, "environment"),
+                         "variable " + variable->text() + " is not set (" + at + " uses this " + singular + ")");
     }
   }
 };

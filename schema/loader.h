@@ -39,6 +39,11 @@ struct LoadOptions {
   std::map<std::string, std::string> environment;  // the shell environment
   bool interpolate = true;
   bool strict = false;  // attributes stack ignores are errors, not warnings
+  // For a command that makes containers (config, up, run, convert): the
+  // sources of secrets and configs are checked, and only then do warnings
+  // count (--strict) or get told. Commands that work on what exists (down,
+  // ps, logs, ...) load the project without either.
+  bool creating = true;
 };
 
 struct LoadedProject {

@@ -193,6 +193,22 @@ ServiceSpec service(const std::string& name, const Node& s) {
     for (const Entry& e : u->entries())
       out.ulimits[e.key] = {e.value.find("soft")->as_int().value_or(0), e.value.find("hard")->as_int().value_or(0)};
   out.sysctls = string_map(s.find("sysctls"));
+  for (const char* section : {"secrets", "configs"}) {
+    const Node* grants = s.find(section);
+    if (!grants) continue;
+    for (const Node& g : grants->items()) {
+      FileGrant grant{str(g.find("source")), str(g.find("target")), {}, {}, {}, g.mark()};
+      auto number = [&](const char* key) -> std::optional<std::uint32_t> {
+        const Node* n = g.find(key);
+        if (!n) return std::nullopt;
+        return static_cast<std::uint32_t>(std::stoul(n->text(), nullptr, key == std::string("mode") ? 8 : 10));
+      };
+      grant.uid = number("uid");
+      grant.gid = number("gid");
+      grant.mode = number("mode");
+      (section == std::string("secrets") ? out.secrets : out.configs).push_back(std::move(grant));
+    }
+  }
   if (const Node* l = s.find("logging")) {
     out.log_driver = str(l->find("driver"));
     out.log_options = string_map(l->find("options"));
@@ -210,7 +226,20 @@ const ServiceSpec* Project::service(const std::string& name) const {
   return nullptr;
 }
 
-Project build_project(const Node& tree, const std::string& project_dir) {
+const FileObjectSpec* Project::secret(const std::string& key) const {
+  for (const FileObjectSpec& s : secrets)
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+const FileObjectSpec* Project::config(const std::string& key) const {
+  for (const FileObjectSpec& c : configs)
+    if (c.key == key) return &c;
+  return nullptr;
+}
+
+Project build_project(const Node& tree, const std::string& project_dir,
+                      const std::map<std::string, std::string>& environment) {
   Project p;
   p.name = str(tree.find("name"));
   p.working_dir = project_dir;
@@ -242,6 +271,17 @@ Project build_project(const Node& tree, const std::string& project_dir) {
     for (const Entry& e : volumes->entries())
       p.volumes.push_back({e.key, str(e.value.find("name")), flag(e.value.find("external")),
                            string_map(e.value.find("labels"))});
+  }
+  for (const char* section : {"secrets", "configs"}) {
+    const Node* objects = tree.find(section);
+    if (!objects) continue;
+    for (const Entry& e : objects->entries()) {
+      FileObjectSpec o{e.key, str(e.value.find("name")), str(e.value.find("file")), str(e.value.find("environment")),
+                       std::nullopt, e.key_mark};
+      if (const Node* content = e.value.find("content")) o.value = content->text();
+      if (auto it = environment.find(o.environment); !o.environment.empty() && it != environment.end()) o.value = it->second;
+      (section == std::string("secrets") ? p.secrets : p.configs).push_back(std::move(o));
+    }
   }
   return p;
 }

@@ -71,6 +71,15 @@ struct NetworkAttachment {
   int priority = 0;
 };
 
+// A secret or config a service's containers are given: a read-only file at
+// `target` with, when set, this owner and mode.
+struct FileGrant {
+  std::string source;  // its key under the top-level secrets or configs
+  std::string target;  // absolute, in the container
+  std::optional<std::uint32_t> uid, gid, mode;
+  Mark mark;
+};
+
 struct RestartPolicy {
   enum class Mode { No, Always, OnFailure, UnlessStopped };
   Mode mode = Mode::No;
@@ -109,6 +118,7 @@ struct ServiceSpec {
   std::int64_t stop_grace_period_ns = 10'000'000'000;
   std::map<std::string, Ulimit> ulimits;
   std::map<std::string, std::string> sysctls;
+  std::vector<FileGrant> secrets, configs;
   std::string log_driver;
   std::map<std::string, std::string> log_options;
   int replicas = 1;
@@ -131,17 +141,33 @@ struct VolumeSpec {
   std::map<std::string, std::string> labels;
 };
 
+// A top-level secret or config: a host file, or a value (a variable of the
+// project's environment, or a config's content).
+struct FileObjectSpec {
+  std::string key, name;
+  std::string file;                    // empty: from `value`
+  std::string environment;             // the variable `value` came from, if any
+  std::optional<std::string> value;    // nullopt for a file, or a variable that is not set
+  Mark mark;
+};
+
 struct Project {
   std::string name;
   std::string working_dir;
   std::vector<ServiceSpec> services;  // sorted by name
   std::vector<NetworkSpec> networks;
   std::vector<VolumeSpec> volumes;
+  std::vector<FileObjectSpec> secrets, configs;
 
   const ServiceSpec* service(const std::string& name) const;
+  const FileObjectSpec* secret(const std::string& key) const;
+  const FileObjectSpec* config(const std::string& key) const;
 };
 
-// Builds the typed model from a tree that load_project() normalized.
-Project build_project(const Node& normalized, const std::string& project_dir);
+// Builds the typed model from a tree that load_project() normalized;
+// `environment` (the project's variables) gives secrets and configs read
+// from a variable their value.
+Project build_project(const Node& normalized, const std::string& project_dir,
+                      const std::map<std::string, std::string>& environment = {});
 
 }  // namespace stack::schema

@@ -1,6 +1,7 @@
 // The service attribute table: every key of the Compose Specification's service, normalized or warned about.
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "schema/dotenv.h"
 #include "schema/names.h"
@@ -300,7 +301,7 @@ std::optional<Node> network_mode(const Node& v, const std::string& path, Normali
     return std::nullopt;
   }
   if (v.text() != "none")
-    cx.diags.warning(v.mark(), path, "network_mode \"" + v.text() + "\" is not supported by stack; the service gets loopback only, as with none");
+    cx.diags.ignored(v.mark(), path, "network_mode \"" + v.text() + "\" is not supported by stack; the service gets loopback only, as with none");
   return v;
 }
 
@@ -317,6 +318,75 @@ std::optional<Node> extra_hosts(const Node& v, const std::string& path, Cx& cx) 
       if (addr.size() > 2 && addr.front() == '[' && addr.back() == ']') addr = addr.substr(1, addr.size() - 2);
       out.push_back(Node::string(e.key + "=" + addr, ip.mark()));
     }
+  }
+  return out;
+}
+
+// A file mode as Compose reads one: octal when quoted or written with a
+// leading 0 (0440, "440", 0o440), decimal otherwise (288).
+std::optional<Node> file_mode(const Node& v, const std::string& path, Cx& cx) {
+  if (!v.is_scalar() || v.text().empty()) {
+    cx.diags.error(v.mark(), path, "expected a file mode such as 0440");
+    return std::nullopt;
+  }
+  std::string digits = v.text();
+  bool octal = !v.plain_written() || digits[0] == '0';
+  if (digits.rfind("0o", 0) == 0) digits = digits.substr(2);
+  std::int64_t mode = 0;
+  bool ok = !digits.empty() && digits.size() <= 6;
+  for (char c : digits) {
+    if (c < '0' || c > (octal ? '7' : '9')) ok = false;
+    mode = mode * (octal ? 8 : 10) + (c - '0');
+  }
+  if (!ok || mode > 07777) {
+    cx.diags.error(v.mark(), path, "invalid file mode \"" + excerpt(v.text()) + "\": expected octal permissions such as 0440");
+    return std::nullopt;
+  }
+  char text[8];
+  std::snprintf(text, sizeof text, "0%o", static_cast<unsigned>(mode));
+  return Node::string(text, v.mark());
+}
+
+std::optional<Node> numeric_id(const Node& v, const std::string& path, Cx& cx) {
+  auto n = check_int(v, path, cx, 0, 4294967294LL);
+  if (!n) return std::nullopt;
+  return Node::string(std::to_string(*n->as_int()), v.mark());
+}
+
+// A service's secrets: or configs:, short (NAME) or long syntax, made long
+// with the target absolute: a secret's relative one is under /run/secrets,
+// a config's under /, as Compose places them.
+std::optional<Node> file_grants(const Node& v, const std::string& path, Cx& cx, const std::string& base) {
+  static const std::vector<Field> fields = {
+      {"source", check_string}, {"target", check_string}, {"uid", numeric_id}, {"gid", numeric_id}, {"mode", file_mode},
+  };
+  if (!v.is_sequence()) {
+    cx.diags.error(v.mark(), path, "expected a list of names or of {source, target, uid, gid, mode}");
+    return std::nullopt;
+  }
+  Node out = Node::sequence(v.mark());
+  for (size_t i = 0; i < v.items().size(); ++i) {
+    const Node& item = v.items()[i];
+    std::string p = path_index(path, i);
+    Node grant = Node::mapping(item.mark());
+    if (item.is_scalar()) {
+      auto name = check_string(item, p, cx);
+      if (!name) continue;
+      grant.set("source", *name);
+    } else {
+      auto o = check_object(item, p, cx, fields);
+      if (!o) continue;
+      if (!o->find("source")) {
+        cx.diags.error(item.mark(), p, "missing required key \"source\"");
+        continue;
+      }
+      grant = std::move(*o);
+    }
+    const Node* target = grant.find("target");
+    std::string where = target ? target->text() : grant.find("source")->text();
+    if (where.empty() || where[0] != '/') where = base + where;
+    grant.set("target", Node::string(where, target ? target->mark() : item.mark()));
+    out.push_back(std::move(grant));
   }
   return out;
 }
@@ -365,13 +435,13 @@ std::optional<Node> logging(const Node& v, const std::string& path, Cx& cx) {
       bool rotation = e.key == "max-size" ? check_bytes(e.value, p, cx).has_value()
                       : e.key == "max-file" ? check_int(e.value, p, cx, 1).has_value()
                                             : false;
-      if (rotation) cx.diags.warning(e.key_mark, p, "stack does not rotate container logs yet; ignored");
+      if (rotation) cx.diags.ignored(e.key_mark, p, "stack does not rotate container logs yet; ignored");
       else if (e.key != "max-size" && e.key != "max-file")
-        cx.diags.warning(e.key_mark, p, "logging option not supported by stack; ignored");
+        cx.diags.ignored(e.key_mark, p, "logging option not supported by stack; ignored");
     }
   }
   if (const Node* driver = out->find("driver"); driver && driver->text() != "json-file" && driver->text() != "local")
-    cx.diags.warning(driver->mark(), path_key(path, "driver"),
+    cx.diags.ignored(driver->mark(), path_key(path, "driver"),
                      "stack writes logs to files itself; driver \"" + driver->text() + "\" is ignored");
   return out;
 }
@@ -413,7 +483,7 @@ const std::vector<Field>& service_fields() {
       {"cgroup", keep_as_is, false},
       {"cgroup_parent", keep_as_is, false},
       {"command", command},
-      {"configs", keep_as_is, false},
+      {"configs", [](const Node& n, const std::string& p, Cx& c) { return file_grants(n, p, c, "/"); }},
       {"container_name", container_name},
       {"cpu_count", keep_as_is, false},
       {"cpu_percent", keep_as_is, false},
@@ -477,7 +547,7 @@ const std::vector<Field>& service_fields() {
       {"restart", restart},
       {"runtime", keep_as_is, false},
       {"scale", non_negative},
-      {"secrets", keep_as_is, false},
+      {"secrets", [](const Node& n, const std::string& p, Cx& c) { return file_grants(n, p, c, "/run/secrets/"); }},
       {"security_opt", string_list},
       {"shm_size", check_bytes},
       {"stdin_open", check_bool},

@@ -132,7 +132,7 @@ std::optional<Node> normalize_networks(const Node& v, const std::string& project
     if (!network.find("driver")) network.set("driver", Node::string("bridge", mark));
     const Node* driver = network.find("driver");
     if (driver->text() != "bridge")
-      cx.diags.warning(driver->mark(), path_key(path, "driver"),
+      cx.diags.ignored(driver->mark(), path_key(path, "driver"),
                        "stack makes bridge networks only; driver \"" + driver->text() + "\" is treated as bridge");
   });
 }
@@ -148,8 +148,52 @@ std::optional<Node> normalize_named_volumes(const Node& v, const std::string& pr
   static const NameRule rule{object_name_problem, "volume"};
   return resource_section(v, "volumes", project, fields, rule, cx, [&](Node& volume, const std::string& path, const Mark&) {
     if (const Node* driver = volume.find("driver"); driver && driver->text() != "local")
-      cx.diags.warning(driver->mark(), path_key(path, "driver"),
+      cx.diags.ignored(driver->mark(), path_key(path, "driver"),
                        "stack stores volumes locally; driver \"" + driver->text() + "\" is ignored");
+  });
+}
+
+// Secrets and configs: what a container is given as a read-only file,
+// from a file, a variable of the project's environment or (a config)
+// content written in the stack file. docker compose refuses the Swarm-only
+// forms (external, driver, template_driver) when it creates a container;
+// stack refuses them here, before anything is made.
+std::optional<Node> normalize_file_objects(const Node& v, const std::string& section, const std::string& project,
+                                           NormalizeContext& cx) {
+  bool secrets = section == "secrets";
+  const char* singular = secrets ? "secret" : "config";
+  auto refused = [singular](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+    c.diags.error(n.mark(), p, std::string("a ") + singular + "'s driver belongs to Swarm: docker compose refuses it too");
+    return std::nullopt;
+  };
+  auto labels = [singular](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+    auto map = check_string_map(n, p, c);
+    if (map) c.diags.ignored(n.mark(), p, std::string("a ") + singular + " is a file, not an object to label; ignored");
+    return map;
+  };
+  std::vector<Field> fields = {
+      {"name", check_string}, {"file", check_path},      {"environment", check_string},
+      {"external", keep_as_is}, {"labels", labels},      {"driver", refused},
+      {"driver_opts", refused}, {"template_driver", refused},
+  };
+  if (!secrets) fields.push_back({"content", check_string});
+  static const NameRule rule{object_name_problem, "secret"};
+  static const NameRule config_rule{object_name_problem, "config"};
+  return resource_section(v, section, project, fields, secrets ? rule : config_rule, cx,
+                          [&](Node& object, const std::string& path, const Mark& mark) {
+    const Node* external = object.find("external");
+    if (external && external->text() == "true") {
+      cx.diags.error(external->mark(), path_key(path, "external"),
+                     std::string("an external ") + singular +
+                         " lives in Swarm, which stack (like docker compose without Swarm) does not reach; use file or environment");
+      return;
+    }
+    int sources = 0;
+    for (const char* key : {"file", "environment", "content"}) sources += object.find(key) ? 1 : 0;
+    if (sources != 1)
+      cx.diags.error(mark, path,
+                     std::string("a ") + singular + " needs exactly one of file, environment" + (secrets ? "" : ", content") +
+                         (sources ? " (it has several)" : ""));
   });
 }
 

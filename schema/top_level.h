@@ -1,4 +1,4 @@
-// Top-level networks and volumes: declared resources, their defaults and their project-scoped names.
+// Top-level networks, volumes, secrets and configs: declared resources, their defaults and their project-scoped names.
 #pragma once
 
 #include <optional>
@@ -10,5 +10,8 @@ namespace stack::schema {
 
 std::optional<Node> normalize_networks(const Node& v, const std::string& project, NormalizeContext& cx);
 std::optional<Node> normalize_named_volumes(const Node& v, const std::string& project, NormalizeContext& cx);
+// `section` is "secrets" or "configs".
+std::optional<Node> normalize_file_objects(const Node& v, const std::string& section, const std::string& project,
+                                           NormalizeContext& cx);
 
 }  // namespace stack::schema

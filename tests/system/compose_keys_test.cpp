@@ -1,5 +1,6 @@
 // System tests (root) of stack-file keys that shape what a container sees
-// (extra_hosts, dns, dns_search, dns_opt, ulimits, sysctls, labels), each checked
+// (extra_hosts, dns, dns_search, dns_opt, ulimits, sysctls, labels, secrets,
+// configs), each checked
 // from inside the container, and the refusals that make nothing. Each runs
 // in a private network and mount namespace with a private STACK_ROOT.
 #include "tests/system/container_fixture.h"
@@ -77,6 +78,62 @@ TEST_F(ComposeKeys, UlimitsAndNamespacedSysctlsAreTheContainersOwn) {
   EXPECT_EQ(shell("cat /proc/sys/net/core/somaxconn").out, host_somaxconn) << "the host's changed";
 }
 
+// As Compose: a file source is bound in read-only (its edits show), a
+// variable's value or a config's content is a file of its own, 0444 and
+// root's unless the long syntax says otherwise; neither is writable.
+TEST_F(ComposeKeys, SecretsAndConfigsAreReadOnlyFilesWithTheirContentOwnerAndMode) {
+  Outcome r = in_project("secrets", R"(services:
+  app:
+    image: busybox
+    command: ["sleep", "30"]
+    secrets:
+      - db_password
+      - source: api_token
+        target: token
+        uid: "999"
+        gid: "998"
+        mode: 0440
+      - source: db_password
+        target: /etc/db/password
+        mode: 0400
+    configs:
+      - nginx
+      - source: settings
+        target: /etc/app/settings.json
+secrets:
+  db_password:
+    file: ./db_password.txt
+  api_token:
+    environment: API_TOKEN
+configs:
+  nginx:
+    file: ./nginx.conf
+  settings:
+    content: '{"debug": false}'
+)",
+                         "printf hunter2 > db_password.txt; echo 'events {}' > nginx.conf; export API_TOKEN=tok-3f9a7c1e; "
+                         "$S config | grep -c tok-3f9a7c1e; "
+                         "$S up -d >/dev/null; echo up=$?; "
+                         "$S exec -T app sh -c 'for f in /run/secrets/db_password /run/secrets/token /etc/db/password /nginx "
+                         "/etc/app/settings.json; do echo \"$f $(stat -c \"%u %g %a\" $f) $(cat $f)\"; done; "
+                         "echo x > /run/secrets/token || echo refused; echo x > /nginx || echo refused'; "
+                         // The bound file is the host's: its edits show, and a restart keeps them all.
+                         "printf changed > db_password.txt; $S restart -t 0 app >/dev/null; "
+                         "$S exec -T app sh -c 'cat /run/secrets/db_password; echo; cat /run/secrets/token; echo'; "
+                         "$S down -t 0 >/dev/null; echo down=$?");
+  EXPECT_NE(r.out.find("0\nup=0\n"), std::string::npos) << "config printed the secret, or up failed\n" << r.out << r.err;
+  EXPECT_NE(r.out.find("/run/secrets/db_password 0 0 644 hunter2\n"
+                       "/run/secrets/token 999 998 440 tok-3f9a7c1e\n"
+                       "/etc/db/password 0 0 400 hunter2\n"
+                       "/nginx 0 0 644 events {}\n"
+                       "/etc/app/settings.json 0 0 444 {\"debug\": false}\n"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_NE(r.out.find("refused\nrefused\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("changed\ntok-3f9a7c1e\ndown=0"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(ComposeKeys, ASysctlOfTheHostOrAnUnknownUlimitIsRefusedByNameAndNothingIsMade) {
   Outcome r = in_project("refused", R"(services:
   app:
@@ -84,16 +141,21 @@ TEST_F(ComposeKeys, ASysctlOfTheHostOrAnUnknownUlimitIsRefusedByNameAndNothingIs
     command: ["sleep", "30"]
     sysctls: {vm.swappiness: 10}
     ulimits: {nofiles: 10}
+    secrets: [password]
+secrets:
+  password:
+    file: ./password.txt
 )",
                          "n=$(ls $STACK_ROOT/containers | wc -l); $S up -d; echo up=$?; "
-                         "echo made $(( $(ls $STACK_ROOT/containers | wc -l) - n ))");
-  EXPECT_EQ(r.out, "up=1\nmade 0\n") << r.err;
+                         "echo made $(( $(ls $STACK_ROOT/containers | wc -l) - n )) $(ls $STACK_ROOT/networks 2>/dev/null | wc -l)");
+  EXPECT_EQ(r.out, "up=1\nmade 0 0\n") << r.err;
   // Each names its file, line and column, and the key.
   EXPECT_NE(r.err.find("compose.yaml:5:15: services.app.sysctls.vm.swappiness: \"vm.swappiness\" is not namespaced"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("compose.yaml:6:15: services.app.ulimits.nofiles: no such limit \"nofiles\""), std::string::npos)
       << r.err;
+  EXPECT_NE(r.err.find("compose.yaml:10:11: secrets.password.file: secret file "), std::string::npos) << r.err;
 }
 
 TEST_F(ComposeKeys, AnImageOfAnotherPlatformIsRefusedNotRun) {

@@ -141,3 +141,64 @@ TEST(Loader, HashIgnoresReplicasAndKeyOrder) {
 
 }  // namespace
 }  // namespace stack::schema
+
+namespace stack::schema {
+namespace {
+
+// A secret's sources are checked only for a command that makes containers:
+// `down` of a project whose secret file is gone still finds the project.
+TEST(Loader, SecretSourcesAreCheckedOnlyWhenCreating) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] =
+      "services: {db: {image: a, secrets: [pw, {source: token, target: t, mode: 0440}], configs: [c]}}\n"
+      "secrets: {pw: {file: ./pw.txt}, token: {environment: TOKEN}}\n"
+      "configs: {c: {content: hello}}\n";
+  LoadedProject creating = load(files);
+  ASSERT_EQ(creating.diags.all().size(), 2u);
+  EXPECT_EQ(creating.diags.all()[0].format(), "/p/app/compose.yaml:2:22: secrets.pw.file: secret file /p/app/pw.txt not found (services.db.secrets[0] uses it)");
+  EXPECT_EQ(creating.diags.all()[1].format(), "/p/app/compose.yaml:2:54: secrets.token.environment: variable TOKEN is not set (services.db.secrets[1] uses this secret)");
+  LoadOptions o;
+  o.creating = false;
+  LoadedProject reading = load(files, o);
+  EXPECT_TRUE(reading.ok());
+  EXPECT_TRUE(reading.diags.all().empty());
+
+  files.files["/p/app/pw.txt"] = "hunter2";
+  o.creating = true;
+  o.environment["TOKEN"] = "tok";
+  LoadedProject loaded = load(files, o);
+  ASSERT_TRUE(loaded.ok()) << loaded.diags.all()[0].format();
+  Project project = build_project(loaded.tree, loaded.project_dir, loaded.environment);
+  const ServiceSpec& db = project.services.at(0);
+  ASSERT_EQ(db.secrets.size(), 2u);
+  EXPECT_EQ(db.secrets[0].target, "/run/secrets/pw");
+  EXPECT_FALSE(db.secrets[0].mode);
+  EXPECT_EQ(db.secrets[1].target, "/run/secrets/t");
+  EXPECT_EQ(db.secrets[1].mode, 0440u);
+  EXPECT_EQ(db.configs.at(0).target, "/c");
+  EXPECT_EQ(project.secret("pw")->file, "/p/app/pw.txt");
+  EXPECT_FALSE(project.secret("pw")->value);
+  EXPECT_EQ(project.secret("token")->value, "tok");
+  EXPECT_EQ(project.config("c")->value, "hello");
+  // The value is the project's, never the tree's: `config` prints the tree.
+  EXPECT_EQ(to_yaml(loaded.tree).find("tok\n"), std::string::npos);
+}
+
+// --strict fails on a key stack ignores, and on nothing else: an unset
+// variable and `version:` stay warnings, as in Compose.
+TEST(Loader, StrictFailsOnIgnoredKeysOnly) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] = "version: '3'\nservices: {web: {image: \"a${UNSET}\"}}\n";
+  LoadOptions o;
+  o.strict = true;
+  LoadedProject p = load(files, o);
+  EXPECT_TRUE(p.ok());
+  EXPECT_EQ(p.diags.all().size(), 2u);
+  files.files["/p/app/compose.yaml"] = "services: {web: {image: a, pid: host}}\n";
+  EXPECT_FALSE(load(files, o).ok());
+  o.creating = false;  // only a creating command tells or counts what is ignored
+  EXPECT_TRUE(load(files, o).ok());
+}
+
+}  // namespace
+}  // namespace stack::schema
