@@ -232,9 +232,10 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     }
   }
   for (const schema::PortSpec& p : s.ports) {
-    std::string text = (p.host_ip.empty() ? "" : p.host_ip + ":") + (p.published.empty() ? "" : p.published + ":") +
+    std::string ip = p.host_ip.find(':') != std::string::npos ? "[" + p.host_ip + "]" : p.host_ip;
+    std::string text = (ip.empty() ? "" : ip + ":") + (p.published.empty() ? "" : p.published + ":") +
                        std::to_string(p.target) + "/" + p.protocol;
-    if (!p.host_ip.empty() && p.published.empty()) text = p.host_ip + "::" + std::to_string(p.target) + "/" + p.protocol;
+    if (!ip.empty() && p.published.empty()) text = ip + "::" + std::to_string(p.target) + "/" + p.protocol;
     if (runtime::Status st = netbridge::parse_port_mappings(text, &r.ports); !st)
       return runtime::Status::error("service " + s.name + ": " + st.message());
   }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,64 @@ sockaddr_in socket_address(Ipv4Address a, uint16_t port) {
   s.sin_addr.s_addr = htonl(a.value);
   s.sin_port = htons(port);
   return s;
+}
+
+// A host address of either family as a socket address; nullopt when `ip`
+// is neither.
+std::optional<sockaddr_storage> host_socket_address(const std::string& ip, uint16_t port, socklen_t* length) {
+  sockaddr_storage s{};
+  if (ip.find(':') == std::string::npos) {
+    auto v4 = Ipv4Address::parse(ip);
+    if (!v4) return std::nullopt;
+    sockaddr_in a = socket_address(*v4, port);
+    std::memcpy(&s, &a, sizeof a);
+    *length = sizeof a;
+    return s;
+  }
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(port);
+  if (::inet_pton(AF_INET6, ip.c_str(), &a.sin6_addr) != 1) return std::nullopt;
+  std::memcpy(&s, &a, sizeof a);
+  *length = sizeof a;
+  return s;
+}
+
+uint16_t port_of(const sockaddr_storage& s) {
+  return ntohs(s.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(s).sin6_port
+                                       : reinterpret_cast<const sockaddr_in&>(s).sin_port);
+}
+
+// Binds (and for TCP listens on) one mapping; its port is the one bound.
+// `missing_family`: set when the host has no such address family (IPv6
+// turned off), which a default [::] binding may skip.
+Status bind_mapping(PortMapping* m, int* fd_out, bool* missing_family) {
+  bool tcp = m->protocol == "tcp";
+  socklen_t length = 0;
+  std::optional<sockaddr_storage> at = host_socket_address(m->host_ip, m->host_port, &length);
+  if (!at) return Status::error("publishing port " + m->to_string() + ": " + m->host_ip + " is not an IP address");
+  auto failed = [&] {
+    return Status::from_errno("publishing port " + std::to_string(m->host_port) + "/" + m->protocol + " on " +
+                              (at->ss_family == AF_INET6 ? "[" + m->host_ip + "]" : m->host_ip));
+  };
+  int fd = ::socket(at->ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    if (missing_family) *missing_family = errno == EAFNOSUPPORT;
+    return failed();
+  }
+  int one = 1;
+  if (tcp) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // past TIME_WAIT, not past a listener
+  // [::] beside 0.0.0.0, not over it.
+  if (at->ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&*at), length) != 0 || (tcp && ::listen(fd, 512) != 0)) {
+    if (missing_family) *missing_family = errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT;
+    Status s = failed();
+    ::close(fd);
+    return s;
+  }
+  if (m->host_port == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&*at), &length) == 0) m->host_port = port_of(*at);
+  *fd_out = fd;
+  return Status::ok();
 }
 
 std::optional<int> parse_port(const std::string& s) {
@@ -99,7 +158,8 @@ constexpr auto kUdpIdle = std::chrono::seconds(30);
 }  // namespace
 
 std::string PortMapping::to_string() const {
-  return host_ip.to_string() + ":" + std::to_string(host_port) + "->" + std::to_string(container_port) + "/" + protocol;
+  std::string ip = host_ip.empty() ? "0.0.0.0" : host_ip.find(':') != std::string::npos ? "[" + host_ip + "]" : host_ip;
+  return ip + ":" + std::to_string(host_port) + "->" + std::to_string(container_port) + "/" + protocol;
 }
 
 Status parse_port_mappings(const std::string& text, std::vector<PortMapping>* out) {
@@ -119,12 +179,10 @@ Status parse_port_mappings(const std::string& text, std::vector<PortMapping>* ou
       host = host.substr(first + 1);
     }
   }
-  Ipv4Address address{0};
-  if (!ip.empty()) {
-    auto parsed = Ipv4Address::parse(ip);
-    if (!parsed) return bad("host address " + ip + " is not an IPv4 address");
-    address = *parsed;
-  }
+  std::string address = ip;
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
+  socklen_t length = 0;
+  if (!address.empty() && !host_socket_address(address, 0, &length)) return bad("host address " + ip + " is not an IP address");
   int c_first, c_last, h_first, h_last;
   if (!parse_range(container, &c_first, &c_last)) return bad("container port must be 1-65535 or a range of them");
   if (host.empty()) {
@@ -145,22 +203,25 @@ PortProxy::~PortProxy() { stop(); }
 
 Status PortProxy::bind(const std::vector<PortMapping>& mappings, std::unique_ptr<PortProxy>* out) {
   std::unique_ptr<PortProxy> proxy(new PortProxy);
-  proxy->mappings_ = mappings;
-  for (PortMapping& m : proxy->mappings_) {
-    bool tcp = m.protocol == "tcp";
-    int fd = ::socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Status::from_errno("socket for port " + m.to_string());
+  for (const PortMapping& asked : mappings) {
+    PortMapping m = asked;
+    bool both = m.host_ip.empty();
+    if (both) m.host_ip = "0.0.0.0";
+    int fd = -1;
+    if (Status s = bind_mapping(&m, &fd, nullptr); !s) return s;  // the proxy closes what it bound so far
+    proxy->mappings_.push_back(m);
     proxy->sockets_.push_back(fd);
-    int one = 1;
-    if (tcp) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // past TIME_WAIT, not past a listener
-    sockaddr_in at = socket_address(m.host_ip, m.host_port);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 || (tcp && ::listen(fd, 512) != 0))
-      return Status::from_errno("publishing port " + std::to_string(m.host_port) + "/" + m.protocol + " on " +
-                                m.host_ip.to_string());
-    if (m.host_port == 0) {
-      socklen_t len = sizeof at;
-      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &len) == 0) m.host_port = ntohs(at.sin_port);
+    if (!both) continue;
+    // The same port on [::]; a host without IPv6 has only the first.
+    PortMapping v6 = m;
+    v6.host_ip = "::";
+    bool missing_family = false;
+    if (Status s = bind_mapping(&v6, &fd, &missing_family); !s) {
+      if (missing_family) continue;
+      return s;
     }
+    proxy->mappings_.push_back(v6);
+    proxy->sockets_.push_back(fd);
   }
   *out = std::move(proxy);
   return Status::ok();
@@ -171,7 +232,7 @@ std::string PortProxy::handover() const {
   for (size_t i = 0; i < mappings_.size() && i < sockets_.size(); ++i) {
     const PortMapping& m = mappings_[i];
     ::fcntl(sockets_[i], F_SETFD, 0);
-    ports.push_back({{"host_ip", m.host_ip.to_string()}, {"host_port", m.host_port}, {"container_port", m.container_port},
+    ports.push_back({{"host_ip", m.host_ip}, {"host_port", m.host_port}, {"container_port", m.container_port},
                      {"protocol", m.protocol}, {"fd", sockets_[i]}});
   }
   return nlohmann::json{{"address", container_.to_string()}, {"ports", ports}}.dump();
@@ -182,9 +243,7 @@ std::unique_ptr<PortProxy> PortProxy::adopt(const std::string& text, Ipv4Address
   try {
     nlohmann::json j = nlohmann::json::parse(text);
     for (const nlohmann::json& p : j.at("ports")) {
-      std::optional<Ipv4Address> ip = Ipv4Address::parse(p.at("host_ip").get<std::string>());
-      if (!ip) return nullptr;
-      PortMapping m{*ip, p.at("host_port").get<uint16_t>(), p.at("container_port").get<uint16_t>(),
+      PortMapping m{p.at("host_ip").get<std::string>(), p.at("host_port").get<uint16_t>(), p.at("container_port").get<uint16_t>(),
                     p.at("protocol").get<std::string>()};
       int fd = p.at("fd").get<int>();
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -247,16 +306,17 @@ void PortProxy::serve_tcp(size_t index) {
 void PortProxy::serve_udp(size_t index) {
   struct Session {
     int fd;
-    sockaddr_in client;
+    sockaddr_storage client;
+    socklen_t client_length;
     std::chrono::steady_clock::time_point last;
   };
   int host = sockets_[index];
   sockaddr_in to = socket_address(container_, mappings_[index].container_port);
-  std::map<uint64_t, Session> sessions;  // by client address and port
+  std::map<std::string, Session> sessions;  // by client address and port, as bytes
   char buf[65536];
   for (;;) {
     std::vector<pollfd> fds = {{host, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    std::vector<uint64_t> keys;
+    std::vector<std::string> keys;
     for (const auto& [key, s] : sessions) {
       fds.push_back({s.fd, POLLIN, 0});
       keys.push_back(key);
@@ -266,16 +326,16 @@ void PortProxy::serve_udp(size_t index) {
     if (fds[1].revents) break;
     auto now = std::chrono::steady_clock::now();
     if (ready > 0 && fds[0].revents) {
-      sockaddr_in from{};
+      sockaddr_storage from{};
       socklen_t len = sizeof from;
       ssize_t n = ::recvfrom(host, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
       if (n >= 0) {
-        uint64_t key = (uint64_t{from.sin_addr.s_addr} << 16) | from.sin_port;
+        std::string key(reinterpret_cast<const char*>(&from), len);
         auto it = sessions.find(key);
         if (it == sessions.end()) {
           int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
           if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0)
-            it = sessions.emplace(key, Session{fd, from, now}).first;
+            it = sessions.emplace(key, Session{fd, from, len, now}).first;
           else if (fd >= 0)
             ::close(fd);
         }
@@ -290,7 +350,7 @@ void PortProxy::serve_udp(size_t index) {
       Session& s = sessions[keys[i]];
       ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
       if (n >= 0) {
-        (void)!::sendto(host, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&s.client), sizeof s.client);
+        (void)!::sendto(host, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&s.client), s.client_length);
         s.last = now;
       }
     }

@@ -16,17 +16,21 @@ namespace stack::netbridge {
 using runtime::Status;
 
 struct PortMapping {
-  Ipv4Address host_ip;  // 0.0.0.0: every address, as in Compose
+  // An IPv4 or IPv6 address ("0.0.0.0", "::1"); empty: every address of
+  // both families, as Docker publishes a port without one (IPv6 where the
+  // host has it). bind() gives each bound socket its own mapping.
+  std::string host_ip;
   uint16_t host_port = 0;
   uint16_t container_port = 0;
   std::string protocol = "tcp";  // or "udp"
 
-  // "0.0.0.0:8080->80/tcp", as `docker port` prints it.
+  // "0.0.0.0:8080->80/tcp", "[::]:8080->80/tcp", as `docker port` prints it.
   std::string to_string() const;
 };
 
 // `[HOST_IP:][HOST_PORT[-END]:]CONTAINER_PORT[-END][/tcp|udp]`, ranges
-// expanded; a host port left out is 0, one the kernel chooses at bind.
+// expanded; an IPv6 HOST_IP in brackets ("[::1]:9100:8000"); a host port
+// left out is 0, one the kernel chooses at bind.
 Status parse_port_mappings(const std::string& text, std::vector<PortMapping>* out);
 
 class PortProxy {
@@ -35,6 +39,8 @@ class PortProxy {
 
   // Binds (and for TCP listens on) every mapping's host address and port:
   // this is the reservation, so a port already taken fails here, named.
+  // A mapping without an address is bound on 0.0.0.0 and, where the host
+  // has IPv6, on [::] at the same port (v6 only, as Docker does).
   static Status bind(const std::vector<PortMapping>& mappings, std::unique_ptr<PortProxy>* out);
 
   // Forwards to `container` from now on, in threads of the calling process

@@ -134,6 +134,32 @@ configs:
   EXPECT_NE(r.out.find("changed\ntok-3f9a7c1e\ndown=0"), std::string::npos) << r.out << r.err;
 }
 
+// As Docker: a port published without an address listens on 0.0.0.0 and
+// [::]; "[::1]:P:P" on ::1 alone. (The sandbox's loopback has ::1 where
+// the kernel has IPv6.)
+TEST_F(ComposeKeys, PublishedPortsListenOnIpv6Too) {
+  if (shell("unshare --net sh -c 'ip link set lo up && ip -6 addr show lo | grep -q ::1'").rc != 0)
+    GTEST_SKIP() << "no IPv6 on this host";
+  Outcome r = in_project("ipv6", R"(services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo six > /tmp/index.html; httpd -f -p 80 -h /tmp"]
+    ports: ["8080:80", "[::1]:9100:80"]
+)",
+                         "$S up -d >/dev/null; echo up=$?; "
+                         "wait_for 'busybox wget -qO- http://[::1]:8080/index.html'; "
+                         "busybox wget -qO- http://[::1]:8080/index.html; busybox wget -qO- http://127.0.0.1:8080/index.html; "
+                         "busybox wget -qO- http://[::1]:9100/index.html; "
+                         "busybox wget -qO- http://127.0.0.1:9100/index.html || echo not on IPv4; "
+                         "$S ps; $S port web 80; "
+                         "$S down -t 0 >/dev/null; echo down=$?");
+  EXPECT_NE(r.out.find("up=0\nsix\nsix\nsix\nnot on IPv4\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, [::1]:9100->80/tcp"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n0.0.0.0:8080\n"), std::string::npos)
+      << r.out << r.err;
+  EXPECT_NE(r.out.find("down=0"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(ComposeKeys, ASysctlOfTheHostOrAnUnknownUlimitIsRefusedByNameAndNothingIsMade) {
   Outcome r = in_project("refused", R"(services:
   app:

@@ -1,11 +1,13 @@
-// Endpoints over fake Links and Firewall: what is asked of the kernel, in what order, and what a failure undoes.
+// Endpoints over fake Links and Firewall: what is asked of the kernel, in what order, and what a failure undoes; published ports' addresses.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <set>
 
 #include "netbridge/endpoints.h"
+#include "netbridge/port_proxy.h"
 
 namespace stack::netbridge {
 namespace {
@@ -148,6 +150,52 @@ TEST_F(EndpointsTest, TheFirstUserMakesTheBridgeAndAVanishedOneIsMadeAgain) {
     ASSERT_TRUE(endpoints_.detach({{id, {"front"}}}));
   EXPECT_FALSE(links_.links.count(front.bridge));
   EXPECT_FALSE(firewall_.networks.count("front"));
+}
+
+}  // namespace
+}  // namespace stack::netbridge
+
+namespace stack::netbridge {
+namespace {
+
+TEST(PortMappings, TakeIpv6HostAddressesInBracketsAndLeaveTheDefaultToBothFamilies) {
+  std::vector<PortMapping> m;
+  ASSERT_TRUE(parse_port_mappings("[::1]:9100:8000", &m));
+  ASSERT_TRUE(parse_port_mappings("8080:80", &m));
+  ASSERT_TRUE(parse_port_mappings("0.0.0.0:81:81/udp", &m));
+  ASSERT_TRUE(parse_port_mappings("[::]::82", &m));
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[0].host_ip, "::1");
+  EXPECT_EQ(m[0].to_string(), "[::1]:9100->8000/tcp");
+  EXPECT_EQ(m[1].host_ip, "");  // both families, as Docker publishes it
+  EXPECT_EQ(m[1].to_string(), "0.0.0.0:8080->80/tcp");
+  EXPECT_EQ(m[2].host_ip, "0.0.0.0");
+  EXPECT_EQ(m[3].host_ip, "::");
+  EXPECT_EQ(m[3].host_port, 0);
+  Status bad = parse_port_mappings("[::g]:1:1", &m);
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.message(), "port \"[::g]:1:1\": host address [::g] is not an IP address");
+}
+
+// A port published without an address is bound on 0.0.0.0 and, where the
+// host has IPv6, on [::] at the same port: each a mapping of its own.
+TEST(PortMappings, ADefaultAddressIsBoundOnBothFamiliesAtOnePort) {
+  std::vector<PortMapping> asked;
+  ASSERT_TRUE(parse_port_mappings("80", &asked));
+  std::unique_ptr<PortProxy> proxy;
+  ASSERT_TRUE(PortProxy::bind(asked, &proxy));
+  const std::vector<PortMapping>& bound = proxy->mappings();
+  ASSERT_GE(bound.size(), 1u);
+  EXPECT_EQ(bound[0].host_ip, "0.0.0.0");
+  EXPECT_NE(bound[0].host_port, 0);
+  int probe = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (probe >= 0) {
+    ::close(probe);
+    ASSERT_EQ(bound.size(), 2u);
+    EXPECT_EQ(bound[1].host_ip, "::");
+    EXPECT_EQ(bound[1].host_port, bound[0].host_port);
+    EXPECT_EQ(bound[1].to_string(), "[::]:" + std::to_string(bound[0].host_port) + "->80/tcp");
+  }
 }
 
 }  // namespace
