@@ -16,6 +16,7 @@
 #include "compose/crash_points.h"
 #include "runtime/container_session.h"
 #include "runtime/container_store.h"
+#include "runtime/linux/cgroups.h"
 #include "runtime/linux/container_process.h"
 #include "runtime/linux/forked_tasks.h"
 #include "runtime/linux/heap_reserve.h"
@@ -82,6 +83,10 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
   if (runtime::Status s = runtime::run_as_user(!r.user.empty() ? r.user : image.config.user, lower_dirs, &spec.process); !s)
     return fail(s.message());
   spec.process.terminal = r.tty;
+  if (runtime::Status s = runtime::resolve_groups(o.group_add, runtime::image_file(lower_dirs, "/etc/group"), &o.additional_gids); !s)
+    return fail(s.message());
+  if (runtime::Status s = runtime::linux_::ContainerCgroup::check_supported(runtime_paths().cgroup_root, spec.resources); !s)
+    return fail(s.message());
   for (uint32_t g : o.additional_gids)
     if (std::find(spec.process.additional_gids.begin(), spec.process.additional_gids.end(), g) == spec.process.additional_gids.end())
       spec.process.additional_gids.push_back(g);

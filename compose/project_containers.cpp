@@ -16,6 +16,7 @@
 #include "compose/service_devices.h"
 #include "orchestrator/dependency_graph.h"
 #include "runtime/image_store.h"
+#include "runtime/kernel_settings.h"
 #include "runtime/sha256.h"
 #include "runtime/layer_copy.h"
 #include "runtime/on_disk.h"
@@ -231,6 +232,19 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
       o.files.push_back({g.target, object->file, object->value.value_or(""), g.uid, g.gid, g.mode});
     }
   }
+  // The rest of Docker's resource options, as Compose hands them on.
+  o.cpu_shares = s.cpu_shares;
+  o.cpu_period_us = s.cpu_period;
+  o.cpu_quota_us = s.cpu_quota;
+  o.cpuset_cpus = s.cpuset;
+  o.memory_reservation = s.mem_reservation;
+  o.memory_swap = s.memswap_limit;
+  o.memory_swappiness = s.mem_swappiness;
+  o.oom_kill_disable = s.oom_kill_disable;
+  o.oom_score_adj = s.oom_score_adj;
+  o.group_add = s.group_add;
+  for (const std::string& text : s.device_cgroup_rules)
+    if (std::optional<runtime::DeviceRule> rule = runtime::parse_device_cgroup_rule(text)) o.device_rules.push_back(*rule);
   for (const schema::PortSpec& p : s.ports) {
     std::string ip = p.host_ip.find(':') != std::string::npos ? "[" + p.host_ip + "]" : p.host_ip;
     std::string text = (ip.empty() ? "" : ip + ":") + (p.published.empty() ? "" : p.published + ":") +

@@ -7,7 +7,7 @@ namespace stack::runtime {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountSpec, destination, type, source, options)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Rlimit, name, soft, hard)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessSpec, args, env, cwd, uid, gid, additional_gids, capabilities,
-                                                no_new_privileges, terminal, rlimits)
+                                                no_new_privileges, terminal, rlimits, oom_score_adj)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DnsConfig, servers, search, options)
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceNode, path, type, major, minor, file_mode, uid, gid)
@@ -47,6 +47,12 @@ nlohmann::json spec_to_json(const ContainerSpec& s) {
   put(resources, "memory_bytes", s.resources.memory_bytes);
   put(resources, "cpu_quota_us", s.resources.cpu_quota_us);
   put(resources, "pids_max", s.resources.pids_max);
+  put(resources, "cpu_shares", s.resources.cpu_shares);
+  if (!s.resources.cpuset_cpus.empty()) resources["cpuset_cpus"] = s.resources.cpuset_cpus;
+  put(resources, "memory_reservation", s.resources.memory_reservation);
+  put(resources, "memory_swap", s.resources.memory_swap);
+  put(resources, "memory_swappiness", s.resources.memory_swappiness);
+  if (s.resources.oom_kill_disable) resources["oom_kill_disable"] = true;
   resources["devices"] = s.resources.devices;
   const char* seccomp = s.seccomp == SeccompMode::Default ? "default" : s.seccomp == SeccompMode::Profile ? "profile" : "unconfined";
   return {{"id", s.id},
@@ -93,6 +99,12 @@ ContainerSpec spec_from_json(const nlohmann::json& j) {
     get(*r, "memory_bytes", s.resources.memory_bytes);
     get(*r, "cpu_quota_us", s.resources.cpu_quota_us);
     get(*r, "pids_max", s.resources.pids_max);
+    get(*r, "cpu_shares", s.resources.cpu_shares);
+    s.resources.cpuset_cpus = r->value("cpuset_cpus", "");
+    get(*r, "memory_reservation", s.resources.memory_reservation);
+    get(*r, "memory_swap", s.resources.memory_swap);
+    get(*r, "memory_swappiness", s.resources.memory_swappiness);
+    s.resources.oom_kill_disable = r->value("oom_kill_disable", false);
     s.resources.cpu_period_us = r->value("cpu_period_us", int64_t{100000});
     // A spec written before device rules were: Docker's defaults.
     if (r->contains("devices")) s.resources.devices = (*r)["devices"].get<std::vector<DeviceRule>>();

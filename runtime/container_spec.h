@@ -46,6 +46,7 @@ struct ProcessSpec {
   bool no_new_privileges = true;
   bool terminal = false;
   std::vector<Rlimit> rlimits;  // beyond those it inherits
+  int oom_score_adj = 0;  // its /proc/self/oom_score_adj (-1000..1000), as Docker always writes it
 };
 
 // What a container's /etc/resolv.conf says instead of the host's, as
@@ -84,9 +85,18 @@ const std::vector<DeviceRule>& default_device_rules();
 
 struct ResourceLimits {
   std::optional<int64_t> memory_bytes;
-  std::optional<int64_t> cpu_quota_us;  // per cpu_period_us
+  std::optional<int64_t> cpu_quota_us;  // per cpu_period_us; -1 none
   int64_t cpu_period_us = 100000;
   std::optional<int64_t> pids_max;
+  // Docker's --cpu-shares (2..262144; cpu.weight converted on v2),
+  // --cpuset-cpus ("0-3,5"), --memory-reservation (a soft limit: v2's
+  // memory.low), --memory-swap (memory plus swap, -1 unlimited; needs
+  // memory_bytes), --memory-swappiness and --oom-kill-disable (v1 only:
+  // v2 has neither knob).
+  std::optional<int64_t> cpu_shares;
+  std::string cpuset_cpus;
+  std::optional<int64_t> memory_reservation, memory_swap, memory_swappiness;
+  bool oom_kill_disable = false;
   // The device cgroup's allow list (linux.resources.devices); "a *:* rwm"
   // for a privileged container.
   std::vector<DeviceRule> devices = default_device_rules();

@@ -188,8 +188,26 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
   spec.resources.pids_max = o.pids_limit;
   if (o.cpus) {
     if (*o.cpus <= 0) return Status::error("--cpus must be positive");
+    // Docker's rule: --cpus is a quota per its own period.
+    if (o.cpu_period_us || o.cpu_quota_us) return Status::error("--cpus conflicts with --cpu-period and --cpu-quota");
     spec.resources.cpu_quota_us = static_cast<int64_t>(std::llround(*o.cpus * spec.resources.cpu_period_us));
   }
+  if (o.cpu_period_us) spec.resources.cpu_period_us = *o.cpu_period_us;
+  // A period alone: no quota, written as such so that the period is set.
+  if (o.cpu_quota_us || o.cpu_period_us) spec.resources.cpu_quota_us = o.cpu_quota_us.value_or(-1);
+  spec.resources.cpu_shares = o.cpu_shares;
+  spec.resources.cpuset_cpus = o.cpuset_cpus;
+  // Docker's rules for the memory options.
+  if (o.memory_reservation && o.memory_bytes && *o.memory_reservation > *o.memory_bytes)
+    return Status::error("--memory-reservation must not be above --memory");
+  if (o.memory_swap && !o.memory_bytes) return Status::error("--memory-swap needs --memory");
+  if (o.memory_swap && *o.memory_swap >= 0 && *o.memory_swap < *o.memory_bytes)
+    return Status::error("--memory-swap (memory plus swap) must not be below --memory");
+  spec.resources.memory_reservation = o.memory_reservation;
+  spec.resources.memory_swap = o.memory_swap;
+  spec.resources.memory_swappiness = o.memory_swappiness;
+  spec.resources.oom_kill_disable = o.oom_kill_disable;
+  spec.process.oom_score_adj = o.oom_score_adj;
   if (o.shm_size) spec.shm_size = *o.shm_size;
   // Privileged: every device may be used (Docker also binds the host's
   // whole /dev; stack does not).

@@ -21,6 +21,12 @@ struct RunOptions {
   std::vector<std::string> tmpfs;               // DST[:options]
   std::optional<int64_t> memory_bytes, pids_limit;
   std::optional<double> cpus;
+  // --cpu-shares, --cpu-period, --cpu-quota (microseconds; -1 no quota),
+  // --memory-reservation, --memory-swap (-1 unlimited), --memory-swappiness.
+  std::optional<int64_t> cpu_shares, cpu_period_us, cpu_quota_us, memory_reservation, memory_swap, memory_swappiness;
+  std::string cpuset_cpus;      // --cpuset-cpus
+  bool oom_kill_disable = false;
+  int oom_score_adj = 0;
   std::vector<std::string> cap_add, cap_drop;
   bool privileged = false, read_only = false;
   std::vector<std::string> security_opt;        // seccomp=unconfined|FILE, no-new-privileges[:bool]
@@ -34,6 +40,7 @@ struct RunOptions {
   std::vector<DeviceNode> device_nodes;  // made in /dev
   std::vector<DeviceRule> device_rules;  // allowed beyond Docker's defaults
   std::vector<uint32_t> additional_gids;  // beyond the user's groups
+  std::vector<std::string> group_add;     // --group-add: names (the image's /etc/group) or numbers
   std::vector<std::string> masked_paths;  // beyond Docker's
   std::vector<HookSpec> hooks;
 };

@@ -93,6 +93,20 @@ std::optional<ResolvedUser> resolve_user(const std::string& spec, const std::str
   return out;
 }
 
+Status resolve_groups(const std::vector<std::string>& names, const std::string& group, std::vector<uint32_t>* gids) {
+  for (const std::string& name : names) {
+    std::optional<uint32_t> gid = number(name);
+    std::istringstream lines(group);
+    for (std::string line; !gid && std::getline(lines, line);) {
+      auto f = fields(line);
+      if (f.size() >= 3 && f[0] == name) gid = number(f[2]);
+    }
+    if (!gid) return Status::error("group_add: unable to find group " + name + ": no matching entries in group file");
+    gids->push_back(*gid);
+  }
+  return Status::ok();
+}
+
 std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path) {
   for (const std::string& dir : lower_dirs)
     if (auto text = read_whole_file(dir + path)) return *text;

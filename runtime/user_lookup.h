@@ -23,6 +23,11 @@ struct ResolvedUser {
 std::optional<ResolvedUser> resolve_user(const std::string& spec, const std::string& passwd,
                                          const std::string& group, std::string* error);
 
+// Docker's --group-add: each name looked up in `group` (an /etc/group
+// text), each number taken as it is. An error names the first that is
+// neither.
+Status resolve_groups(const std::vector<std::string>& names, const std::string& group, std::vector<uint32_t>* gids);
+
 // The top-most copy of a file among an image's unpacked layers (top
 // first, as ContainerSpec's lower_dirs); empty when none has it.
 std::string image_file(const std::vector<std::string>& lower_dirs, const std::string& path);

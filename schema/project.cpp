@@ -209,6 +209,22 @@ ServiceSpec service(const std::string& name, const Node& s) {
       (section == std::string("secrets") ? out.secrets : out.configs).push_back(std::move(grant));
     }
   }
+  auto integer = [&s](const char* key) { return s.find(key) ? s.find(key)->as_int() : std::nullopt; };
+  out.cpu_shares = integer("cpu_shares");
+  if (out.cpu_shares == 0) out.cpu_shares.reset();  // Docker's "unset"
+  out.cpu_period = integer("cpu_period");
+  out.cpu_quota = integer("cpu_quota");
+  out.mem_reservation = integer("mem_reservation");
+  if (const Node* r = deploy ? deploy->find("resources") : nullptr)
+    if (const Node* m = r->find("reservations") ? r->find("reservations")->find("memory") : nullptr) out.mem_reservation = m->as_int();
+  out.memswap_limit = integer("memswap_limit");
+  out.mem_swappiness = integer("mem_swappiness");
+  if (out.mem_swappiness == -1) out.mem_swappiness.reset();  // Docker's "the host's default"
+  out.cpuset = str(s.find("cpuset"));
+  out.oom_kill_disable = flag(s.find("oom_kill_disable"));
+  out.oom_score_adj = static_cast<int>(integer("oom_score_adj").value_or(0));
+  out.group_add = strings(s.find("group_add"));
+  out.device_cgroup_rules = strings(s.find("device_cgroup_rules"));
   if (const Node* l = s.find("logging")) {
     out.log_driver = str(l->find("driver"));
     out.log_options = string_map(l->find("options"));

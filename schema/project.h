@@ -119,6 +119,13 @@ struct ServiceSpec {
   std::map<std::string, Ulimit> ulimits;
   std::map<std::string, std::string> sysctls;
   std::vector<FileGrant> secrets, configs;
+  // cpu_shares, cpu_period, cpu_quota, mem_reservation (or deploy's
+  // reservations.memory), memswap_limit, mem_swappiness, cpuset, ...
+  std::optional<std::int64_t> cpu_shares, cpu_period, cpu_quota, mem_reservation, memswap_limit, mem_swappiness;
+  std::string cpuset;
+  bool oom_kill_disable = false;
+  int oom_score_adj = 0;
+  std::vector<std::string> group_add, device_cgroup_rules;
   std::string log_driver;
   std::map<std::string, std::string> log_options;
   int replicas = 1;

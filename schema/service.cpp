@@ -468,9 +468,76 @@ std::optional<Node> labels(const Node& v, const std::string& path, Cx& cx) {
   return map;
 }
 
+// Docker's cpu.shares range; 0 is its "unset".
+std::optional<Node> cpu_shares(const Node& v, const std::string& path, Cx& cx) {
+  auto n = check_int(v, path, cx);
+  if (n && *n->as_int() != 0 && (*n->as_int() < 2 || *n->as_int() > 262144)) {
+    cx.diags.error(v.mark(), path, n->text() + " is out of range (2..262144; 1024 is the default weight)");
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<Node> cpuset(const Node& v, const std::string& path, Cx& cx) {
+  auto s = check_string(v, path, cx);
+  if (!s || awaits_interpolation(s->text(), cx)) return s;
+  if (auto problem = runtime::cpuset_list_problem(s->text())) {
+    cx.diags.error(v.mark(), path, "expected CPUs such as \"0-3\" or \"0,2\": " + *problem);
+    return std::nullopt;
+  }
+  return s;
+}
+
+// Docker's bounds: a period of 1ms to 1s; a quota of at least 1ms, or -1 for none.
+std::optional<Node> cpu_period(const Node& v, const std::string& p, Cx& cx) { return check_int(v, p, cx, 1000, 1000000); }
+std::optional<Node> cpu_quota(const Node& v, const std::string& path, Cx& cx) {
+  auto n = check_int(v, path, cx, -1);
+  if (n && *n->as_int() >= 0 && *n->as_int() < 1000) {
+    cx.diags.error(v.mark(), path, n->text() + " is below 1000 (1ms, the least quota the kernel takes; -1 for none)");
+    return std::nullopt;
+  }
+  return n;
+}
+
+// Memory plus swap, or -1 for unlimited swap.
+std::optional<Node> memswap_limit(const Node& v, const std::string& path, Cx& cx) {
+  if (v.as_int() == -1) return Node::integer(-1, v.mark());
+  return check_bytes(v, path, cx);
+}
+
+// -1 is Docker's "the host's default".
+std::optional<Node> mem_swappiness(const Node& v, const std::string& p, Cx& cx) { return check_int(v, p, cx, -1, 100); }
+std::optional<Node> oom_score_adj(const Node& v, const std::string& p, Cx& cx) { return check_int(v, p, cx, -1000, 1000); }
+
+std::optional<Node> device_cgroup_rules(const Node& v, const std::string& path, Cx& cx) {
+  auto list = check_string_list(v, path, cx);
+  if (!list) return std::nullopt;
+  for (size_t i = 0; i < list->items().size(); ++i) {
+    const Node& rule = list->items()[i];
+    if (!awaits_interpolation(rule.text(), cx) && !runtime::parse_device_cgroup_rule(rule.text()))
+      cx.diags.error(rule.mark(), path_index(path, i),
+                     "invalid device cgroup rule \"" + rule.text() +
+                         "\": expected TYPE MAJOR:MINOR ACCESS such as \"c 1:3 mr\" (TYPE a, b or c; MAJOR and MINOR "
+                         "a number or *; ACCESS of r, w and m)");
+  }
+  return list;
+}
+
+// Kept and warned about, with why stack leaves it as Docker would on Linux.
+Normalizer ignored_because(std::string reason) {
+  return [reason](const Node& v, const std::string& path, Cx& cx) -> std::optional<Node> {
+    cx.diags.ignored(v.mark(), path, reason + "; ignored");
+    return v;
+  };
+}
+
 std::optional<Node> non_negative(const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c, 0, 10000); }
 std::optional<Node> string_list(const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c); }
 std::optional<Node> string_or_list(const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c, true); }
+
+// Real-time CPU time needs a budget handed down from the root cgroup
+// (dockerd's --cpu-rt-runtime); stack hands none down, and cgroup v2 has none.
+constexpr const char* kNoRealtime = "real-time CPU time needs a budget stack's cgroups are not given";
 
 const std::vector<Field>& service_fields() {
   static const std::vector<Field> fields = {
@@ -485,20 +552,20 @@ const std::vector<Field>& service_fields() {
       {"command", command},
       {"configs", [](const Node& n, const std::string& p, Cx& c) { return file_grants(n, p, c, "/"); }},
       {"container_name", container_name},
-      {"cpu_count", keep_as_is, false},
-      {"cpu_percent", keep_as_is, false},
-      {"cpu_period", keep_as_is, false},
-      {"cpu_quota", keep_as_is, false},
-      {"cpu_rt_period", keep_as_is, false},
-      {"cpu_rt_runtime", keep_as_is, false},
-      {"cpu_shares", keep_as_is, false},
+      {"cpu_count", ignored_because("Docker applies cpu_count on Windows only")},
+      {"cpu_percent", ignored_because("Docker applies cpu_percent on Windows only")},
+      {"cpu_period", cpu_period},
+      {"cpu_quota", cpu_quota},
+      {"cpu_rt_period", ignored_because(kNoRealtime)},
+      {"cpu_rt_runtime", ignored_because(kNoRealtime)},
+      {"cpu_shares", cpu_shares},
       {"cpus", check_cpus},
-      {"cpuset", keep_as_is, false},
+      {"cpuset", cpuset},
       {"credential_spec", keep_as_is, false},
       {"depends_on", depends_on},
       {"deploy", normalize_deploy},
       {"develop", keep_as_is, false},
-      {"device_cgroup_rules", keep_as_is, false},
+      {"device_cgroup_rules", device_cgroup_rules},
       {"devices", normalize_devices},
       {"dns", string_or_list},
       {"dns_opt", string_list},
@@ -511,7 +578,7 @@ const std::vector<Field>& service_fields() {
       {"external_links", keep_as_is, false},
       {"extra_hosts", extra_hosts},
       {"gpus", normalize_gpus},
-      {"group_add", keep_as_is, false},
+      {"group_add", string_list},
       {"healthcheck", normalize_healthcheck},
       {"hostname", check_string},
       {"image", image},
@@ -524,14 +591,14 @@ const std::vector<Field>& service_fields() {
       {"logging", logging},
       {"mac_address", keep_as_is, false},
       {"mem_limit", check_bytes},
-      {"mem_reservation", keep_as_is, false},
-      {"mem_swappiness", keep_as_is, false},
-      {"memswap_limit", keep_as_is, false},
+      {"mem_reservation", check_bytes},
+      {"mem_swappiness", mem_swappiness},
+      {"memswap_limit", memswap_limit},
       {"models", keep_as_is, false},
       {"network_mode", network_mode},
       {"networks", networks},
-      {"oom_kill_disable", keep_as_is, false},
-      {"oom_score_adj", keep_as_is, false},
+      {"oom_kill_disable", check_bool},
+      {"oom_score_adj", oom_score_adj},
       {"pid", keep_as_is, false},
       {"pids_limit", [](const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c, -1); }},
       {"platform", platform},
@@ -601,6 +668,44 @@ void apply_env_files(Node& service, const std::string& path, Cx& cx) {
   if (merged.size() > 0) service.set("environment", std::move(merged));
 }
 
+// Docker's rules between the resource keys, checked where the file says them.
+void check_limit_pairs(const Node& service, const std::string& path, Cx& cx) {
+  const Node* deploy = service.find("deploy");
+  const Node* resources = deploy ? deploy->find("resources") : nullptr;
+  const Node* limits = resources ? resources->find("limits") : nullptr;
+  const Node* reservations = resources ? resources->find("reservations") : nullptr;
+  const Node* memory = limits && limits->find("memory") ? limits->find("memory") : service.find("mem_limit");
+  const Node* reservation =
+      reservations && reservations->find("memory") ? reservations->find("memory") : service.find("mem_reservation");
+  const char* memory_key = memory && memory == service.find("mem_limit") ? "mem_limit" : "deploy.resources.limits.memory";
+  // -1: no memory limit (a value that failed its check is reported already).
+  std::int64_t memory_bytes = memory ? memory->as_int().value_or(-1) : -1;
+  if (const Node* swap = service.find("memswap_limit")) {
+    std::string p = path_key(path, "memswap_limit");
+    if (memory_bytes < 0)
+      cx.diags.error(swap->mark(), p, "needs mem_limit: memswap_limit is memory plus swap (Docker's rule)");
+    else if (swap->as_int().value_or(0) >= 0 && swap->as_int().value_or(0) < memory_bytes)
+      cx.diags.error(swap->mark(), p,
+                     swap->text() + " is below " + memory_key + " (" + std::to_string(memory_bytes) +
+                         "): memswap_limit is memory plus swap, -1 for unlimited swap");
+  }
+  if (reservation && reservation->as_int()) {
+    std::string p = reservation == service.find("mem_reservation") ? path_key(path, "mem_reservation")
+                                                                    : path_key(path, "deploy.resources.reservations.memory");
+    std::int64_t bytes = *reservation->as_int();
+    if (bytes > 0 && bytes < (6 << 20))
+      cx.diags.error(reservation->mark(), p, "the least memory reservation is 6MB (Docker's rule), got " + std::to_string(bytes));
+    else if (memory_bytes >= 0 && bytes > memory_bytes)
+      cx.diags.error(reservation->mark(), p,
+                     std::to_string(bytes) + " is above " + memory_key + " (" + std::to_string(memory_bytes) + ")");
+  }
+  const Node* cpus = limits && limits->find("cpus") ? limits->find("cpus") : service.find("cpus");
+  for (const char* key : {"cpu_period", "cpu_quota"})
+    if (const Node* n = service.find(key); n && cpus)
+      cx.diags.error(n->mark(), path_key(path, key),
+                     std::string(key) + " conflicts with cpus, a quota per a period of its own (Docker's rule): set one or the other");
+}
+
 }  // namespace
 
 std::optional<Node> normalize_service(const Node& v, const std::string& path, NormalizeContext& cx) {
@@ -618,6 +723,7 @@ std::optional<Node> normalize_service(const Node& v, const std::string& path, No
     nets.set("default", Node::null(v.mark()));
     out->set("networks", std::move(nets));
   }
+  check_limit_pairs(*out, path, cx);
   const Node* scale = out->find("scale");
   const Node* deploy = out->find("deploy");
   const Node* replicas = deploy ? deploy->find("replicas") : nullptr;

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "runtime/kernel_settings.h"
 #include "runtime/linux/device_filter.h"
 #include "runtime/on_disk.h"
 
@@ -34,6 +35,29 @@ Status write_value(const std::string& path, const std::string& value) {
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 constexpr const char* kV1Controllers[] = {"memory", "cpu", "pids", "freezer", "devices"};
+// Made only for a container that asks for them: a new cpuset cgroup has
+// no CPUs and no memory nodes until it is given some.
+constexpr const char* kV1OnDemand[] = {"cpuset"};
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// A v1 cpuset directory `dir` under `parent`, given the parent's memory
+// nodes and (for now) CPUs; an empty parent first takes its own parent's.
+Status make_v1_cpuset(const std::string& parent, const std::string& dir) {
+  for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+    if (!trimmed(read_whole_file(parent + "/" + file).value_or("")).empty()) continue;
+    std::string above = parent.substr(0, parent.rfind('/'));
+    if (Status s = write_value(parent + "/" + file, trimmed(read_whole_file(above + "/" + file).value_or(""))); !s)
+      return s;
+  }
+  if (Status s = make_directories(dir); !s) return s;
+  for (const char* file : {"cpuset.cpus", "cpuset.mems"})
+    if (Status s = write_value(dir + "/" + file, trimmed(read_whole_file(parent + "/" + file).value_or(""))); !s) return s;
+  return Status::ok();
+}
 
 std::vector<pid_t> pids_in(const std::string& dir) {
   std::vector<pid_t> out;
@@ -80,6 +104,16 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
       if (Status s = make_directories(dir); !s) return s;
       cg.add_v1_dir(controller, dir);
     }
+    if (!limits.cpuset_cpus.empty() && exists(root + "/cpuset/cgroup.procs")) {
+      std::string parent = root + "/cpuset/stack", dir = parent + "/" + id;
+      Status s = make_directories(parent);
+      if (s) s = make_v1_cpuset(parent, dir);
+      if (!s) {
+        cg.remove();
+        return s;
+      }
+      cg.add_v1_dir("cpuset", dir);
+    }
     if (is_cgroup2(root + "/unified")) v2_root = root + "/unified";
   }
   if (!v2_root.empty()) {
@@ -88,7 +122,8 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
     // Controllers are handed down only where the v2 tree has them (on a
     // hybrid host v1 holds memory, cpu and pids).
     std::string available = read_whole_file(v2_root + "/cgroup.controllers").value_or("");
-    for (const char* c : {"memory", "cpu", "pids"}) {
+    for (const char* c : {"memory", "cpu", "pids", "cpuset"}) {
+      if (std::string(c) == "cpuset" && limits.cpuset_cpus.empty()) continue;
       if (available.find(c) == std::string::npos) continue;
       write_value(v2_root + "/cgroup.subtree_control", std::string("+") + c);
       write_value(parent + "/cgroup.subtree_control", std::string("+") + c);
@@ -101,7 +136,8 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
                  const char* what) -> Status {
     for (const std::string& dir : cg.v1_dirs_)
       if (dir.find(std::string("/") + v1_controller + "/") != std::string::npos) return write_value(dir + "/" + v1_file, value);
-    if (!cg.v2_dir_.empty() && exists(cg.v2_dir_ + "/" + v2_file)) return write_value(cg.v2_dir_ + "/" + v2_file, value);
+    if (*v2_file && !cg.v2_dir_.empty() && exists(cg.v2_dir_ + "/" + v2_file))
+      return write_value(cg.v2_dir_ + "/" + v2_file, value);
     return Status::error(std::string("this host has no cgroup controller for ") + what);
   };
   Status s;
@@ -113,21 +149,66 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
     if (s && !cg.v2_dir_.empty() && cg.memory_dir_.empty() && exists(cg.v2_dir_ + "/memory.swap.max"))
       write_value(cg.v2_dir_ + "/memory.swap.max", "0");
   }
+  // Docker's --memory-swap is memory plus swap: v1 takes it as it is,
+  // v2 the swap alone; -1 lifts the no-swap default above.
+  if (s && limits.memory_swap && limits.memory_bytes) {
+    int64_t both = *limits.memory_swap;
+    if (!cg.memory_dir_.empty())
+      s = set("memory", "memory.memsw.limit_in_bytes", "", std::to_string(both), "memswap_limit");
+    else
+      s = set("memory", "", "memory.swap.max", both < 0 ? "max" : std::to_string(both - *limits.memory_bytes),
+              "memswap_limit");
+  }
+  if (s && limits.memory_reservation)
+    s = set("memory", "memory.soft_limit_in_bytes", "memory.low", std::to_string(*limits.memory_reservation),
+            "mem_reservation");
+  // Neither has a cgroup v2 knob; Docker drops them there with a warning,
+  // stack refuses them (see check_supported).
+  if (s && limits.memory_swappiness)
+    s = set("memory", "memory.swappiness", "", std::to_string(*limits.memory_swappiness), "mem_swappiness");
+  if (s && limits.oom_kill_disable) s = set("memory", "memory.oom_control", "", "1", "oom_kill_disable");
   if (s && limits.cpu_quota_us) {
+    std::string quota = std::to_string(*limits.cpu_quota_us), period = std::to_string(limits.cpu_period_us);
     if (!cg.v1_dirs_.empty() && exists(root + "/cpu/cgroup.procs")) {
-      s = set("cpu", "cpu.cfs_period_us", "", std::to_string(limits.cpu_period_us), "CPU quotas");
-      if (s) s = set("cpu", "cpu.cfs_quota_us", "", std::to_string(*limits.cpu_quota_us), "CPU quotas");
+      s = set("cpu", "cpu.cfs_period_us", "", period, "CPU quotas");
+      if (s) s = set("cpu", "cpu.cfs_quota_us", "", quota, "CPU quotas");
     } else {
-      s = set("cpu", "", "cpu.max", std::to_string(*limits.cpu_quota_us) + " " + std::to_string(limits.cpu_period_us),
-              "CPU quotas");
+      s = set("cpu", "", "cpu.max", (*limits.cpu_quota_us < 0 ? "max" : quota) + " " + period, "CPU quotas");
     }
   }
+  if (s && limits.cpu_shares)
+    s = set("cpu", "cpu.shares", "cpu.weight",
+            std::to_string(cg.v1_dirs_.empty() || !exists(root + "/cpu/cgroup.procs")
+                               ? cpu_weight_from_shares(*limits.cpu_shares)
+                               : *limits.cpu_shares),
+            "cpu_shares");
+  if (s && !limits.cpuset_cpus.empty()) s = set("cpuset", "cpuset.cpus", "cpuset.cpus", limits.cpuset_cpus, "cpuset");
   if (s && limits.pids_max)
     s = set("pids", "pids.max", "pids.max", *limits.pids_max < 0 ? "max" : std::to_string(*limits.pids_max), "pids limits");
   if (s) s = restrict_devices(cg, limits.devices);
   if (!s) {
     cg.remove();
     return s;
+  }
+  return Status::ok();
+}
+
+Status ContainerCgroup::check_supported(const std::string& root, const ResourceLimits& limits) {
+  bool v1_memory = !is_cgroup2(root) && exists(root + "/memory/cgroup.procs");
+  // Docker drops these two on cgroup v2 with a warning its clients do not
+  // show; a setting that silently does nothing is refused here instead.
+  if (limits.memory_swappiness && !v1_memory)
+    return Status::error("mem_swappiness: this host's memory cgroup is v2, which has no per-cgroup swappiness "
+                         "(only cgroup v1 has memory.swappiness); remove it");
+  if (limits.oom_kill_disable && !v1_memory)
+    return Status::error("oom_kill_disable: this host's memory cgroup is v2, which cannot turn the OOM killer off "
+                         "(only cgroup v1 has memory.oom_control); remove it");
+  if (!limits.cpuset_cpus.empty()) {
+    std::string v2_root = is_cgroup2(root) ? root : is_cgroup2(root + "/unified") ? root + "/unified" : "";
+    bool v2_cpuset = !v2_root.empty() && read_whole_file(v2_root + "/cgroup.controllers").value_or("").find("cpuset") !=
+                                             std::string::npos;
+    if (!exists(root + "/cpuset/cgroup.procs") && !v2_cpuset)
+      return Status::error("cpuset: this host has no cpuset cgroup controller");
   }
   return Status::ok();
 }
@@ -150,6 +231,8 @@ ContainerCgroup ContainerCgroup::open_existing(const std::string& root, const st
     if (!exists(dir)) continue;
     cg.add_v1_dir(controller, dir);
   }
+  for (const char* controller : kV1OnDemand)
+    if (std::string dir = root + "/" + controller + "/stack/" + id; exists(dir)) cg.add_v1_dir(controller, dir);
   if (exists(root + "/unified/stack/" + id)) cg.v2_dir_ = root + "/unified/stack/" + id;
   return cg;
 }

@@ -11,7 +11,8 @@
 namespace stack::runtime::linux_ {
 
 // Directories of one container's cgroup. On v1 it is one directory per
-// controller (memory, cpu, pids, freezer, devices); on v2 one directory; on a hybrid
+// controller (memory, cpu, pids, freezer, devices, and cpuset for a
+// container given CPUs); on v2 one directory; on a hybrid
 // host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified) the
 // v1 directories plus one in the unified tree, so the process is placed
 // consistently in both.
@@ -20,6 +21,11 @@ class ContainerCgroup {
   // `root` is normally /sys/fs/cgroup; tests point it at a private mount.
   static Status create(const std::string& root, const std::string& id, const ResourceLimits& limits,
                        ContainerCgroup* out);
+
+  // Whether this host's cgroups can apply `limits`: an error naming the
+  // first they cannot (by its Compose key: mem_swappiness on cgroup v2, say),
+  // for refusing a container before anything of it is made.
+  static Status check_supported(const std::string& root, const ResourceLimits& limits);
 
   // The cgroup `create` made for `id`, found again (after its runner died).
   static ContainerCgroup open_existing(const std::string& root, const std::string& id);

@@ -144,6 +144,20 @@ Status set_rlimits(const std::vector<Rlimit>& rlimits) {
   return Status::ok();
 }
 
+// Written for every process, 0 included, as Docker does: a container does
+// not inherit the score of whatever started it. Lowering it takes
+// CAP_SYS_RESOURCE, still held here.
+Status set_oom_score_adj(int value) {
+  int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status::from_errno("opening /proc/self/oom_score_adj");
+  std::string text = std::to_string(value);
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return Status::from_errno("oom_score_adj " + text, err);
+  return Status::ok();
+}
+
 // One byte that carries one file descriptor (SCM_RIGHTS), to send or receive.
 struct FdMessage {
   char byte = 't';
@@ -212,6 +226,7 @@ Status attach_stdio_in_new_session(const ContainerStdio& stdio) {
   check(p.terminal && stdio.console_socket >= 0 ? attach_new_terminal(p, stdio.console_socket)
                                                 : attach_stdio_in_new_session(stdio));
   check(set_rlimits(p.rlimits));
+  check(set_oom_score_adj(p.oom_score_adj));
   check(limit_bounding_set(p.capabilities));
   // Without no_new_privs only CAP_SYS_ADMIN may load a filter: now, before dropping it.
   if (!bpf.empty() && !p.no_new_privileges) check(load_seccomp_program(bpf));
