@@ -120,6 +120,19 @@ TEST_F(Logging, DriverNoneKeepsNoLogAndLogsSaysSo) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("error: configured logging driver does not support reading"), std::string::npos) << r.err;
+  // An attached `up` shows the log; with none there is nothing to show, and it says so.
+  Outcome attached = in_project("attached", R"(services:
+  quiet:
+    image: busybox
+    command: ["echo", "unseen"]
+    logging: {driver: none}
+)",
+                                "$S up; echo up=$?; $S down -t 0 >/dev/null");
+  EXPECT_NE(attached.out.find("up=0\n"), std::string::npos) << attached.out << attached.err;
+  EXPECT_EQ(attached.out.find("unseen"), std::string::npos) << attached.out;
+  EXPECT_NE(attached.err.find("service quiet: logging driver \"none\" keeps no log: its output is not shown"),
+            std::string::npos)
+      << attached.err;
 }
 
 TEST_F(Logging, AnotherDriverIsRefusedByNameAndNothingIsMade) {
