@@ -93,10 +93,11 @@ int logs(const LogsFlags& f) {
   }
   long tail = *parsed;
   if (!record.log.kept()) {
-    std::cerr << "error: configured logging driver does not support reading\n";
+    std::cerr << "error: container " << record.name << ": configured logging driver does not support reading\n";
     return 1;
   }
-  // No log at all: no output yet, or a --rm container that wrote straight to its terminal.
+  // A log not there reads as empty: no output yet, or a --rm container that
+  // wrote straight to its terminal.
   runtime::LogReader log(store.log_path(record.id));
   LogPrinter printer(f.timestamps);
   if (tail >= 0) {
