@@ -482,7 +482,8 @@ Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, cons
 [[noreturn]] void resume_detached_shim(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                                        ContainerRecord* record, const ShimResume& resumed, const ContainerHooks& hooks) {
   LogWriter log;
-  if (record->log.kept()) (void)log.open(store.log_path(record->id), record->log);  // without it, a restart's errors go nowhere, as its output would
+  // Without it, a restart's errors go nowhere, as its output would.
+  if (record->log.kept()) (void)log.open(store.log_path(record->id), record->log);
   supervise(spec, paths, store, record, resumed.terminal, hooks, log, [](int, const std::string&) {}, &resumed);
   ::_exit(0);
 }
