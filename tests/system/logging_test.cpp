@@ -135,6 +135,33 @@ TEST_F(Logging, DriverNoneKeepsNoLogAndLogsSaysSo) {
       << attached.err;
 }
 
+TEST_F(Logging, ContainerRunTakesTheSameDriversAndOptionsAndContainerLogsReadsAcrossTheFiles) {
+  Outcome r = in_sandbox(
+      "$S container run -d --name c --log-opt max-size=2k --log-opt max-file=2 busybox "
+      "sh -c 'i=1; while [ $i -le 200 ]; do echo line-$i-........................................; i=$((i+1)); done; "
+      "echo done' >/dev/null; echo run=$?; "
+      "i=0; until $S container logs --tail 1 c | grep -q ^done; do i=$((i+1)); [ $i -lt 200 ] || break; sleep 0.05; done; "
+      "echo files $(ls $STACK_ROOT/containers/*/log* | wc -l) current $(cat $STACK_ROOT/containers/*/log | wc -l); "
+      "echo ==all; $S container logs c; echo ==tail; $S container logs --tail 10 c; echo ==; "
+      "$S container rm -f c >/dev/null; "
+      "$S container run --rm --log-driver syslog busybox true; echo syslog=$?; "
+      "$S container run --rm --log-opt max-file=0 busybox true; echo max-file=$?");
+  EXPECT_NE(r.out.find("run=0\nfiles 2 current "), std::string::npos) << r.out << r.err;
+  size_t at = r.out.find("current ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_LT(std::atoi(r.out.c_str() + at + 8), 10) << "the tail below should need both files";
+  int first = 0;
+  std::vector<std::string> all = section(r.out, "all");
+  EXPECT_EQ(consecutive(all, 200, &first), "") << r.out;
+  EXPECT_LT(all.size(), 50u) << r.out;  // 2 files of 2 kB
+  std::vector<std::string> tail = section(r.out, "tail");
+  EXPECT_EQ(consecutive(tail, 200, &first), "") << r.out;
+  EXPECT_EQ(first, 192) << r.out;
+  EXPECT_NE(r.out.find("syslog=125\nmax-file=125\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("error: --log-driver syslog: not supported"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("error: --log-opt max-file: max-file cannot be less than 1"), std::string::npos) << r.err;
+}
+
 TEST_F(Logging, AnotherDriverIsRefusedByNameAndNothingIsMade) {
   Outcome r = in_project("syslog", R"(services:
   app:
