@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
 #include "runtime/on_disk.h"
 
@@ -177,17 +178,14 @@ std::optional<FileIdentity> identity_of(int fd) {
   return FileIdentity{st.st_dev, st.st_ino};
 }
 
-// The number n of the kept file PATH.n that is `file`, or of the
-// oldest kept one past it (`file` no longer kept); 0 when none is.
+// The number n of the kept file PATH.n that is `file` (0: none is, it
+// was dropped or is PATH itself); *oldest: the number of the oldest kept.
 int rotated_number(const std::string& path, std::optional<FileIdentity> file, int* oldest) {
-  int n = 1;
+  int found = 0, n = 1;
   for (; auto id = identity_of(rotated_log_path(path, n)); ++n)
-    if (file && *id == *file) {
-      *oldest = n;
-      return n;
-    }
+    if (file && *id == *file) found = n;
   *oldest = n - 1;
-  return 0;
+  return found;
 }
 
 }  // namespace
@@ -227,14 +225,35 @@ void LogReader::read_new(const std::function<void(const LogEntry&)>& emit) {
   if (current && reading && *current == *reading) return;
   // Rotated since: ours is PATH.n now, and PATH.n-1 ... PATH.1 came
   // after it; or ours was dropped, and every file kept came after it.
-  int oldest = 0;
-  int ours = rotated_number(path_, reading, &oldest);
-  for (int n = ours ? ours - 1 : oldest; n >= 1; --n) read_file(rotated_log_path(path_, n), emit);
+  // Those files and the new PATH are opened before any is read, and kept
+  // only if the file the scan started from is still where it was: a
+  // rotation moves the oldest first, so then none of them moved either.
+  std::vector<int> after;  // oldest first; the last is the new PATH, or -1
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    for (int fd : after)
+      if (fd >= 0) ::close(fd);
+    after.clear();
+    int oldest = 0;
+    int ours = rotated_number(path_, reading, &oldest);
+    int from = ours ? ours - 1 : oldest;
+    for (int n = from; n >= 1; --n) after.push_back(::open(rotated_log_path(path_, n).c_str(), O_RDONLY | O_CLOEXEC));
+    after.push_back(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+    int anchor = ours ? ours : from;  // 0: nothing rotated but ours
+    std::optional<FileIdentity> anchored = ours ? reading : after.front() >= 0 ? identity_of(after.front()) : std::nullopt;
+    if (anchor == 0 || identity_of(rotated_log_path(path_, anchor)) == anchored) break;
+  }
   ::close(fd_);
-  fd_ = -1;
-  if (!current) return;  // the new PATH is not there yet: the next call opens it
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  fd_ = after.back();
+  after.pop_back();
+  for (int fd : after) {
+    if (fd < 0) continue;
+    off_t offset = 0;
+    read_log_entries(fd, &offset, emit);
+    ::close(fd);
+  }
   offset_ = 0;
+  // Without a new PATH yet (between a rotation's rename and its new file),
+  // the next call opens it.
   if (fd_ >= 0) read_log_entries(fd_, &offset_, emit);
 }
 
