@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
 #include <tuple>
@@ -39,6 +40,8 @@ struct RunFlags {
   std::vector<std::string> env, volumes, tmpfs, cap_add, cap_drop, security_opt, networks, network_aliases, publish,
       devices;
   std::string ip;
+  std::string log_driver = "json-file";
+  std::vector<std::string> log_opts;  // KEY=VALUE
   double cpus = 0;
   int64_t pids_limit = 0;
   std::string image;
@@ -98,6 +101,23 @@ int run(const RunFlags& f) {
   auto restart = runtime::RestartPolicy::parse(f.restart);
   if (!restart) return fail("--restart " + f.restart + ": expected no, always, on-failure[:N] or unless-stopped");
   r.restart = *restart;
+  // Checked as a stack file's `logging` is: another driver or option is refused.
+  if (!runtime::known_log_driver(f.log_driver))
+    return fail("--log-driver " + f.log_driver +
+                ": not supported: stack keeps a container's log in files (json-file, local) or not at all (none)");
+  std::map<std::string, std::string> log_options;
+  for (const std::string& opt : f.log_opts) {
+    size_t eq = opt.find('=');
+    if (eq == std::string::npos) return fail("--log-opt " + opt + ": expected KEY=VALUE");
+    std::string key = opt.substr(0, eq), value = opt.substr(eq + 1);
+    runtime::LogOptionCheck check = runtime::check_log_option(f.log_driver, key, value);
+    if (check.kind == runtime::LogOptionCheck::Kind::Refused) return fail("--log-opt " + key + ": " + check.why);
+    if (check.kind == runtime::LogOptionCheck::Kind::Ignored)
+      std::cerr << "warning: --log-opt " << key << ": " << check.why << "; ignored\n";
+    log_options[key] = value;
+  }
+  if (std::optional<std::string> refused = runtime::log_config(f.log_driver, log_options, &r.log))
+    return fail("--log-opt: " + *refused);
   r.no_healthcheck = f.no_healthcheck;
   if (!f.health_cmd.empty() || !f.health_interval.empty() || !f.health_timeout.empty() ||
       !f.health_start_period.empty() || f.health_retries > 0) {
@@ -287,6 +307,8 @@ void add_container_command(CLI::App& app, int& exit_code) {
   run_cmd->add_option("--stop-signal", f->stop_signal, "Signal `stop` sends first (default: the image's, or SIGTERM)");
   run_cmd->add_option("--stop-timeout", f->stop_timeout, "Seconds `stop` waits before killing (default 10)");
   run_cmd->add_option("--restart", f->restart, "no, always, on-failure[:N], unless-stopped (applied by the shim)");
+  run_cmd->add_option("--log-driver", f->log_driver, "json-file (default), local, or none");
+  run_cmd->add_option("--log-opt", f->log_opts, "max-size=SIZE, max-file=N: rotate the log")->allow_extra_args(false);
   run_cmd->add_option("--health-cmd", f->health_cmd, "Command run in the container to check its health");
   run_cmd->add_option("--health-interval", f->health_interval, "Between checks (default 30s)");
   run_cmd->add_option("--health-timeout", f->health_timeout, "Longest a check may run (default 30s)");

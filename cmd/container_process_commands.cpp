@@ -92,16 +92,19 @@ int logs(const LogsFlags& f) {
     return 1;
   }
   long tail = *parsed;
-  std::string path = store.log_path(record.id);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;  // no output yet, or a --rm container that wrote straight to its terminal
+  if (!record.log.kept()) {
+    std::cerr << "error: container " << record.name << ": configured logging driver does not support reading\n";
+    return 1;
+  }
+  // A log not there reads as empty: no output yet, or a --rm container that
+  // wrote straight to its terminal.
+  runtime::LogReader log(store.log_path(record.id));
   LogPrinter printer(f.timestamps);
-  off_t offset = 0;
   if (tail >= 0) {
     // The entries of the last `tail` lines; a partial entry belongs to the line it starts.
     std::deque<runtime::LogEntry> kept;
     long lines = 0;
-    runtime::read_log_entries(fd, &offset, [&](const runtime::LogEntry& e) {
+    log.read_new([&](const runtime::LogEntry& e) {
       kept.push_back(e);
       if (!e.partial) ++lines;
       while (lines > tail && !kept.empty()) {
@@ -111,17 +114,16 @@ int logs(const LogsFlags& f) {
     });
     for (const runtime::LogEntry& e : kept) printer.print(e);
   } else {
-    runtime::read_log_entries(fd, &offset, [&](const runtime::LogEntry& e) { printer.print(e); });
+    log.read_new([&](const runtime::LogEntry& e) { printer.print(e); });
   }
   while (f.follow) {
     bool running = record.running() || record.starting();
     if (!running) store.wait_until_finished(record, 5000);  // the shim drains what is left
-    runtime::read_log_entries(fd, &offset, [&](const runtime::LogEntry& e) { printer.print(e); });
+    log.read_new([&](const runtime::LogEntry& e) { printer.print(e); });
     if (!running) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (record.starting()) store.find(record.id, &record);
   }
-  ::close(fd);
   return 0;
 }
 

@@ -113,6 +113,7 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
   record.tty = r.tty;
   record.labels = r.labels;
   record.restart = r.restart;
+  record.log = r.log;
   record.healthcheck = healthcheck;
   for (const auto& j : r.joins) record.networks.push_back(j.network);
   record.gpus = r.gpus;

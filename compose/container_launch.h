@@ -12,6 +12,7 @@
 #include "runtime/image_store.h"
 #include "runtime/default_spec.h"
 #include "runtime/health_check.h"
+#include "runtime/log_options.h"
 #include "runtime/restart_policy.h"
 
 namespace stack::compose {
@@ -29,6 +30,7 @@ struct LaunchRequest {
   std::vector<std::string> gpus;  // reserved for it (their ledger ids), for its record
   std::map<std::string, std::string> labels;
   runtime::RestartPolicy restart;
+  runtime::LogConfig log;
   // Replaces the image's HEALTHCHECK (an empty test keeps the image's
   // command with these timings); `no_healthcheck` turns both off.
   std::optional<runtime::HealthCheck> healthcheck;

@@ -28,8 +28,13 @@ Status Compose::logs(const ProjectRef& ref, const LogsOptions& o) {
     records.clear();
     if (Status s = select_service_containers(ref, machine_.containers(ref.name), o.services, true, &records); !s) return s;
     std::vector<std::pair<std::string, std::string>> added;
-    for (const runtime::ContainerRecord& r : records)
-      if (followed.insert(r.name).second) added.emplace_back(r.name, log_label(r, ref.name));
+    for (const runtime::ContainerRecord& r : records) {
+      if (!followed.insert(r.name).second) continue;
+      // As Compose: said of that container, and the others' logs go on.
+      if (!r.log.kept())
+        listener_.warning("can't retrieve logs for " + r.name + ": configured logging driver does not support reading");
+      else added.emplace_back(r.name, log_label(r, ref.name));
+    }
     if (!added.empty()) listener_.attach(added);
     return Status::ok();
   };

@@ -167,6 +167,8 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
                    : s.restart.mode == Mode::UnlessStopped ? runtime::RestartPolicy::Mode::UnlessStopped
                                                            : runtime::RestartPolicy::Mode::No;
   r.restart.max_retries = s.restart.max_retries;
+  if (std::optional<std::string> refused = runtime::log_config(s.log_driver, s.log_options, &r.log))
+    return runtime::Status::error("service " + s.name + ": logging: " + *refused);
   if (s.healthcheck && s.healthcheck->disabled) {
     r.no_healthcheck = true;
   } else if (s.healthcheck) {

@@ -226,6 +226,9 @@ Status Compose::up(const ProjectRef& ref, const UpOptions& o, int* exit_code) {
     const schema::ServiceSpec* service = project.service(node.name);
     if (node.kind != orchestrator::GraphNode::Kind::Service || !service) continue;
     orchestrator::DesiredService desired{service->name, replicas_of(o, *service), config_hash(ref, *service), {}};
+    // Compose attaches to the output itself; stack shows what the log has.
+    if (!o.detach && service->log_driver == "none")
+      listener_.warning("service " + service->name + ": logging driver \"none\" keeps no log: its output is not shown");
     for (int i = 1; i <= desired.replicas; ++i) {
       std::string name = service_container_name(project, *service, i);
       desired.container_names.push_back(name);

@@ -244,12 +244,12 @@ void relay_attached(ContainerIo& io, LogWriter* log, const Attachment& attach) {
 Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                       ContainerRecord* record, const Attachment& attach, const ContainerHooks& hooks,
                       RunResult* out) {
-  bool logged = !record->remove_on_exit;
+  bool logged = !record->remove_on_exit && record->log.kept();
   ContainerIo io;
   if (Status s = io.make(attach.interactive, attach.terminal, logged); !s) return s;
   LogWriter log;
   if (logged)
-    if (Status s = log.open(store.log_path(record->id)); !s) return s;
+    if (Status s = log.open(store.log_path(record->id), record->log); !s) return s;
   std::unique_ptr<ContainerRun> run;
   if (Status s = ContainerRun::start(spec, paths, record->remove_on_exit, io.stdio(), hooks, &run); !s) return s;
   io.close_container_ends();
@@ -290,7 +290,11 @@ void exec_supervisor(const RuntimePaths& paths, const ContainerStore& store, con
                      const ContainerHooks& hooks) {
   if (paths.supervisor.empty() || paths.stack_binary.empty()) return;
   SupervisorHandover h;
-  h.log_path = store.log_path(record.id);
+  if (record.log.kept()) {
+    h.log_path = store.log_path(record.id);
+    h.log_max_size = record.log.max_size;
+    h.log_max_files = record.log.max_files;
+  }
   OutputRelay relay = io.relay(nullptr);
   h.out_fd = relay.out;
   h.err_fd = relay.err;
@@ -463,8 +467,9 @@ Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, cons
     record->runner_start_time = process_start_time(record->runner);
     store.save(*record, /*durable=*/false);
   }
+  // Driver "none": the output is read and dropped, as Docker drops it.
   LogWriter log;
-  Status s = log.open(store.log_path(record->id));
+  Status s = record->log.kept() ? log.open(store.log_path(record->id), record->log) : Status::ok();
   if (!s) {
     tell(linux_::kExitRuntimeError, s.message());
     record_exit(store, record, {linux_::kExitRuntimeError, false, s.message()});
@@ -477,7 +482,8 @@ Status exec_attached(const ContainerSpec& spec, const ProcessSpec& process, cons
 [[noreturn]] void resume_detached_shim(const ContainerSpec& spec, const RuntimePaths& paths, const ContainerStore& store,
                                        ContainerRecord* record, const ShimResume& resumed, const ContainerHooks& hooks) {
   LogWriter log;
-  (void)log.open(store.log_path(record->id));  // without it, a restart's errors go nowhere, as its output would
+  // Without it, a restart's errors go nowhere, as its output would.
+  if (record->log.kept()) (void)log.open(store.log_path(record->id), record->log);
   supervise(spec, paths, store, record, resumed.terminal, hooks, log, [](int, const std::string&) {}, &resumed);
   ::_exit(0);
 }

@@ -35,7 +35,8 @@ nlohmann::json record_json(const ContainerRecord& r) {
           {"ExitCode", r.exit_code}, {"OOMKilled", r.oom_killed}, {"AutoRemove", r.remove_on_exit},
           {"StopSignal", r.stop_signal}, {"StopTimeout", r.stop_timeout}, {"Detached", r.detached}, {"Tty", r.tty}, {"Networks", r.networks}, {"Ports", r.ports}, {"Gpus", r.gpus}, {"Labels", r.labels},
           {"RestartPolicy", r.restart.to_string()}, {"RestartCount", r.restart_count},
-          {"Healthcheck", r.healthcheck ? r.healthcheck->to_json() : nlohmann::json()}};
+          {"Healthcheck", r.healthcheck ? r.healthcheck->to_json() : nlohmann::json()},
+          {"LogConfig", {{"Type", r.log.driver}, {"MaxSize", r.log.max_size}, {"MaxFile", r.log.max_files}}}};
 }
 
 ContainerRecord record_from_json(const nlohmann::json& j) {
@@ -69,6 +70,11 @@ ContainerRecord record_from_json(const nlohmann::json& j) {
   r.restart = RestartPolicy::parse(j.value("RestartPolicy", "no")).value_or(RestartPolicy{});
   r.restart_count = j.value("RestartCount", 0);
   if (auto h = j.find("Healthcheck"); h != j.end() && h->is_object()) r.healthcheck = HealthCheck::from_json(*h);
+  if (auto l = j.find("LogConfig"); l != j.end() && l->is_object()) {
+    r.log.driver = l->value("Type", r.log.driver);
+    r.log.max_size = l->value("MaxSize", r.log.max_size);
+    r.log.max_files = l->value("MaxFile", r.log.max_files);
+  }
   return r;
 }
 

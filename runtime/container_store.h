@@ -13,6 +13,7 @@
 #include "runtime/container_spec.h"
 #include "runtime/container_state.h"
 #include "runtime/health_check.h"
+#include "runtime/log_options.h"
 #include "runtime/restart_policy.h"
 #include "runtime/status.h"
 
@@ -45,6 +46,7 @@ struct ContainerRecord {
   RestartPolicy restart;                 // applied by the shim
   int restart_count = 0;
   std::optional<HealthCheck> healthcheck;  // run by the shim
+  LogConfig log;                         // how its runner keeps its output
 
   // As written to state.json.
   nlohmann::json to_json() const;

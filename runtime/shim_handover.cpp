@@ -41,6 +41,8 @@ Status parse_shim_resume(const std::string& text, ShimResume* out) {
 
 std::string to_text(const SupervisorHandover& h) {
   nlohmann::json j = {{"log_path", h.log_path},
+                      {"log_max_size", h.log_max_size},
+                      {"log_max_files", h.log_max_files},
                       {"out_fd", h.out_fd},
                       {"err_fd", h.err_fd},
                       {"pid", h.pid},
@@ -59,6 +61,8 @@ Status parse_supervisor_handover(const std::string& text, SupervisorHandover* ou
     nlohmann::json j = nlohmann::json::parse(text);
     SupervisorHandover h;
     h.log_path = j.at("log_path").get<std::string>();
+    h.log_max_size = j.at("log_max_size").get<std::int64_t>();
+    h.log_max_files = j.at("log_max_files").get<int>();
     h.out_fd = j.at("out_fd").get<int>();
     h.err_fd = j.at("err_fd").get<int>();
     h.pid = j.at("pid").get<pid_t>();

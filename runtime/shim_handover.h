@@ -26,7 +26,9 @@ struct ShimResume {
 // The supervisor's work while the init runs: its fds are left open across
 // exec (FD_CLOEXEC cleared) and are the supervisor's from then on.
 struct SupervisorHandover {
-  std::string log_path;
+  std::string log_path;           // empty: the output is dropped (driver "none")
+  std::int64_t log_max_size = -1;  // the log's rotation (LogConfig)
+  int log_max_files = 1;
   int out_fd = -1, err_fd = -1;  // the init's output pipes, or its terminal master as out_fd
   pid_t pid = -1;                // the init, a child of the shim (exec keeps it so)
   std::optional<HealthCheck> health;

@@ -9,6 +9,7 @@
 #include "schema/shapes.h"
 #include "schema/units.h"
 #include "runtime/kernel_settings.h"
+#include "runtime/log_options.h"
 
 namespace stack::schema {
 namespace {
@@ -427,22 +428,33 @@ std::optional<Node> logging(const Node& v, const std::string& path, Cx& cx) {
   };
   auto out = check_object(v, path, cx, fields);
   if (!out) return std::nullopt;
-  if (Node* options = out->find("options")) {
-    for (const Entry& e : options->entries()) {
-      std::string p = path_key(path_key(path, "options"), e.key);
-      // Checked as Docker checks them, but not applied: the shim's log
-      // file grows until the container is removed.
-      bool rotation = e.key == "max-size" ? check_bytes(e.value, p, cx).has_value()
-                      : e.key == "max-file" ? check_int(e.value, p, cx, 1).has_value()
-                                            : false;
-      if (rotation) cx.diags.ignored(e.key_mark, p, "stack does not rotate container logs yet; ignored");
-      else if (e.key != "max-size" && e.key != "max-file")
-        cx.diags.ignored(e.key_mark, p, "logging option not supported by stack; ignored");
+  // Docker's default driver; its options are checked as that driver's.
+  std::string driver = "json-file";
+  if (const Node* d = out->find("driver"); d && !d->is_null()) {
+    driver = d->text();
+    if (!runtime::known_log_driver(driver)) {
+      cx.diags.error(d->mark(), path_key(path, "driver"),
+                     "logging driver \"" + driver + "\" is not supported: stack keeps a container's log in files "
+                     "(json-file, local) or not at all (none)");
+      return out;
     }
   }
-  if (const Node* driver = out->find("driver"); driver && driver->text() != "json-file" && driver->text() != "local")
-    cx.diags.ignored(driver->mark(), path_key(path, "driver"),
-                     "stack writes logs to files itself; driver \"" + driver->text() + "\" is ignored");
+  const Node* options = out->find("options");
+  if (!options) return out;
+  std::map<std::string, std::string> values;
+  for (const Entry& e : options->entries()) {
+    std::string p = path_key(path_key(path, "options"), e.key);
+    std::string value = e.value.is_null() ? "" : e.value.text();
+    values[e.key] = value;
+    runtime::LogOptionCheck check = runtime::check_log_option(driver, e.key, value);
+    if (check.kind == runtime::LogOptionCheck::Kind::Refused)
+      cx.diags.error(e.key_mark, p, check.why);
+    else if (check.kind == runtime::LogOptionCheck::Kind::Ignored)
+      cx.diags.ignored(e.key_mark, p, check.why + "; ignored");
+  }
+  runtime::LogConfig config;
+  if (std::optional<std::string> refused = runtime::log_config(driver, values, &config))
+    cx.diags.error(options->mark(), path_key(path, "options"), *refused);
   return out;
 }
 

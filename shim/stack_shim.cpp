@@ -53,7 +53,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   runtime::LogWriter log;
-  bool logged = static_cast<bool>(log.open(h.log_path));
+  runtime::LogConfig rotation;
+  rotation.max_size = h.log_max_size;
+  rotation.max_files = h.log_max_files;
+  bool logged = !h.log_path.empty() && static_cast<bool>(log.open(h.log_path, rotation));
   std::unique_ptr<runtime::HealthMonitor> health = start_health(h);
   std::unique_ptr<netbridge::PortProxy> ports;
   if (!h.resume.ports.empty()) {

@@ -45,11 +45,6 @@ std::string since_timestamp(const std::string& text) {
   return runtime::format_timestamp(then);
 }
 
-ProjectLogs::~ProjectLogs() {
-  for (Source& s : sources_)
-    if (s.fd >= 0) ::close(s.fd);
-}
-
 void ProjectLogs::add(const std::string& name, const std::string& label) {
   Source s;
   s.name = name;
@@ -66,24 +61,20 @@ bool ProjectLogs::has(const std::string& name) const {
 void ProjectLogs::reopen_if_recreated(Source& s) {
   runtime::ContainerRecord r;
   if (!store_.find(s.name, &r) || r.id == s.id) return;
-  if (s.fd >= 0) ::close(s.fd);
   s.id = r.id;
-  s.fd = ::open(store_.log_path(r.id).c_str(), O_RDONLY | O_CLOEXEC);
-  s.offset = 0;
+  s.log = std::make_unique<runtime::LogReader>(store_.log_path(r.id));
 }
 
 void ProjectLogs::read_source(Source& s, std::vector<std::pair<Source*, runtime::LogEntry>>* out) {
-  if (s.fd < 0) {
-    // Not there yet (the container is starting): try again next time.
-    s.fd = s.id.empty() ? -1 : ::open(store_.log_path(s.id).c_str(), O_RDONLY | O_CLOEXEC);
-    if (s.fd < 0) return;
-  }
+  if (!s.log) return;
+  // Until its log is there (the container is starting), each call tries again.
+  bool first_read = !s.log->started();
   std::deque<runtime::LogEntry> read;
-  runtime::read_log_entries(s.fd, &s.offset, [&](const runtime::LogEntry& e) {
+  s.log->read_new([&](const runtime::LogEntry& e) {
     if (!view_.since.empty() && e.time < view_.since) return;
     read.push_back(e);
   });
-  if (s.first_read && view_.tail >= 0) {
+  if (first_read && view_.tail >= 0) {
     // The entries of the last `tail` lines; a partial entry belongs to the line it starts.
     long lines = 0;
     for (auto it = read.rbegin(); it != read.rend(); ++it)
@@ -92,7 +83,6 @@ void ProjectLogs::read_source(Source& s, std::vector<std::pair<Source*, runtime:
         break;
       }
   }
-  s.first_read = false;
   for (runtime::LogEntry& e : read) out->emplace_back(&s, std::move(e));
 }
 

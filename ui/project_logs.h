@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,6 @@ struct LogView {
 class ProjectLogs {
  public:
   ProjectLogs(runtime::ContainerStore store, LogView view) : store_(std::move(store)), view_(std::move(view)) {}
-  ~ProjectLogs();
   ProjectLogs(const ProjectLogs&) = delete;
   ProjectLogs& operator=(const ProjectLogs&) = delete;
 
@@ -38,9 +38,7 @@ class ProjectLogs {
  private:
   struct Source {
     std::string name, label, id, color;
-    int fd = -1;
-    off_t offset = 0;
-    bool first_read = true;
+    std::unique_ptr<runtime::LogReader> log;  // of the container `id`
     bool at_line_start = true;
   };
   void reopen_if_recreated(Source& s);

@@ -57,5 +57,15 @@ TEST(ContainerState, AnUnknownWordInARecordReadsAsExitedSoThatItCanBeReclaimedOr
   EXPECT_EQ(back.state, S::Created);
 }
 
+TEST(ContainerState, TheLogConfigIsKeptAndAnOlderRecordReadsAsDockersDefault) {
+  ContainerRecord r;
+  r.log = {"local", 20'000'000, 5};
+  ContainerRecord back = ContainerRecord::from_json(r.to_json());
+  EXPECT_EQ(back.log, r.log);
+  nlohmann::json older = r.to_json();
+  older.erase("LogConfig");
+  EXPECT_EQ(ContainerRecord::from_json(older).log, LogConfig{});
+}
+
 }  // namespace
 }  // namespace stack::runtime

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "schema/checks.h"
 #include "schema/project.h"
 #include "schema/serialize.h"
@@ -137,6 +139,24 @@ TEST(Loader, HashIgnoresReplicasAndKeyOrder) {
   ASSERT_TRUE(p.ok());
   const Node* services = p.tree.find("services");
   EXPECT_EQ(service_config_hash(*services->find("a")), service_config_hash(*services->find("b")));
+}
+
+// As Compose: the log settings are part of what a container is created
+// with, so changing them recreates it.
+TEST(Loader, HashChangesWithTheLogSettings) {
+  MemoryFiles files;
+  files.files["/p/app/compose.yaml"] =
+      "services:\n"
+      "  a: {image: x, logging: {driver: json-file, options: {max-size: 1m, max-file: '3'}}}\n"
+      "  b: {image: x, logging: {driver: json-file, options: {max-size: 2m, max-file: '3'}}}\n"
+      "  c: {image: x, logging: {driver: none}}\n"
+      "  d: {image: x}\n";
+  LoadedProject p = load(files);
+  ASSERT_TRUE(p.ok());
+  const Node* services = p.tree.find("services");
+  std::set<std::string> hashes;
+  for (const char* name : {"a", "b", "c", "d"}) hashes.insert(service_config_hash(*services->find(name)));
+  EXPECT_EQ(hashes.size(), 4u);
 }
 
 }  // namespace

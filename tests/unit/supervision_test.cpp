@@ -58,6 +58,8 @@ TEST(RestartBackOff, GoesOnFromTheDelayHandedBack) {
 TEST(ShimHandover, SurvivesItsTextAndRefusesOtherText) {
   SupervisorHandover h;
   h.log_path = "/x/log";
+  h.log_max_size = 20'000'000;
+  h.log_max_files = 5;
   h.out_fd = 5;
   h.err_fd = -1;
   h.pid = 1234;
@@ -74,6 +76,8 @@ TEST(ShimHandover, SurvivesItsTextAndRefusesOtherText) {
   SupervisorHandover back;
   ASSERT_TRUE(parse_supervisor_handover(to_text(h), &back));
   EXPECT_EQ(back.log_path, "/x/log");
+  EXPECT_EQ(back.log_max_size, 20'000'000);
+  EXPECT_EQ(back.log_max_files, 5);
   EXPECT_EQ(back.out_fd, 5);
   EXPECT_EQ(back.err_fd, -1);
   EXPECT_EQ(back.pid, 1234);
