@@ -200,6 +200,24 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     }
     r.joins.push_back(join);
   }
+  if (s.network_mode == "host") o.host_network = true;
+  if (s.network_mode.rfind("container:", 0) == 0) o.network_container = s.network_mode.substr(10);
+  if (s.network_mode.rfind("service:", 0) == 0) {
+    // As Compose: that service's first container, a running one if any.
+    std::string shared = s.network_mode.substr(8);
+    const runtime::ContainerRecord* first = nullptr;
+    std::vector<runtime::ContainerRecord> records = project_containers(project.name);
+    auto number = [](const runtime::ContainerRecord& c) { return std::atoi(c.labels.at(kNumberLabel).c_str()); };
+    for (const runtime::ContainerRecord& c : records) {
+      auto service = c.labels.find(kServiceLabel);
+      if (one_off(c) || service == c.labels.end() || service->second != shared || !c.labels.count(kNumberLabel)) continue;
+      if (!first || std::make_pair(!c.running(), number(c)) < std::make_pair(!first->running(), number(*first))) first = &c;
+    }
+    if (!first)
+      return runtime::Status::error("service " + s.name + ": network_mode service:" + shared + ": service " + shared +
+                                    " has no container");
+    o.network_container = first->id;
+  }
   // ulimits, extra_hosts and dns*: as Docker's --ulimit, --add-host and --dns*.
   for (const auto& [name, limit] : s.ulimits) o.ulimits.push_back({name, limit.soft, limit.hard});
   for (const std::string& entry : s.extra_hosts) {

@@ -35,6 +35,8 @@ struct RunOptions {
   std::vector<uint32_t> additional_gids;  // beyond the user's groups
   std::vector<std::string> masked_paths;  // beyond Docker's
   std::vector<HookSpec> hooks;
+  bool host_network = false;      // --network host
+  std::string network_container;  // --network container:ID (its ID)
 };
 
 // `--device HOST[:CONTAINER[:PERMISSIONS]]` as Docker reads it: the host's
