@@ -10,7 +10,7 @@ namespace {
 
 class NetworkMode : public Container {};
 
-TEST_F(NetworkMode, ASidecarReachesItsServiceOnLoopbackAndFollowsItWhenItIsRecreated) {
+TEST_F(NetworkMode, ASidecarReachesItsServiceOnLoopbackAndIsMadeAgainWhenItIs) {
   // db listens on 127.0.0.1 only: only a container in its namespace reaches it.
   Outcome r = in_project("sidecar", R"(services:
   db:
@@ -33,8 +33,14 @@ TEST_F(NetworkMode, ASidecarReachesItsServiceOnLoopbackAndFollowsItWhenItIsRecre
                          "GENERATION=2 $S up -d 2>&1 | grep -c Recreated; "
                          "wait_for '$S exec -T sidecar wget -qO- http://127.0.0.1:5432/index.html'; "
                          "$S exec -T sidecar wget -qO- http://127.0.0.1:5432/index.html; "
-                         "GENERATION=2 $S down -t 0 >/dev/null; echo down=$?");
-  EXPECT_NE(r.out.find("up=0\ndb 1\nsame-network\n1\n2\ndb 2\ndown=0\n"), std::string::npos) << r.out << r.err;
+                         // db alone made again: the next up makes the sidecar again, whose db is gone.
+                         "GENERATION=3 $S up -d db >/dev/null; GENERATION=3 $S up -d 2>&1 | grep -c Recreated; "
+                         "wait_for '$S exec -T sidecar wget -qO- http://127.0.0.1:5432/index.html'; "
+                         "$S exec -T sidecar wget -qO- http://127.0.0.1:5432/index.html; "
+                         "GENERATION=3 $S up -d 2>&1 | grep -c Recreated; "
+                         "GENERATION=3 $S down -t 0 >/dev/null; echo down=$?");
+  EXPECT_NE(r.out.find("up=0\ndb 1\nsame-network\n1\n2\ndb 2\n1\ndb 3\n0\ndown=0\n"), std::string::npos)
+      << r.out << r.err;
 }
 
 TEST_F(NetworkMode, AContainerModeServiceJoinsTheNamedContainerAndAMissingOneMakesNothing) {
@@ -90,6 +96,20 @@ TEST_F(NetworkMode, AHostModeServiceHasTheHostsInterfacesNameAndFiles) {
                          "$S down -t 0 >/dev/null; echo down=$?; kill $server");
   EXPECT_NE(r.out.find("up=0\nsame-interfaces\n2\nfrom-host\nsame-name\nsame-hosts\ndown=0\n"), std::string::npos)
       << r.out << r.err;
+}
+
+TEST_F(NetworkMode, ContainerRunSharesTheHostsOrAnotherContainersNetworkAsDockerRunDoes) {
+  Outcome r = in_sandbox(
+      "ip link set lo up; ip link add netmode2 type veth peer name netmode3; "
+      "$S container run -d --name netmode-target busybox sh -c "
+      "'echo target > /tmp/index.html; exec httpd -f -p 127.0.0.1:5433 -h /tmp' >/dev/null; "
+      "for i in $(seq 100); do $S container run --rm --network container:netmode-target busybox "
+      "wget -qO- http://127.0.0.1:5433/index.html 2>/dev/null && break; sleep 0.05; done; "
+      "$S container run --rm --network host busybox grep -c netmode2 /proc/net/dev; "
+      "$S container run --rm --network container:nothing-here busybox true; echo missing=$?; "
+      "$S container rm -f netmode-target >/dev/null; echo rm=$?");
+  EXPECT_NE(r.out.find("target\n1\nmissing=125\nrm=0\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("no such container: nothing-here"), std::string::npos) << r.err;
 }
 
 TEST_F(NetworkMode, PortsBesideHostModeAreRefusedByNameAndNothingIsMade) {
