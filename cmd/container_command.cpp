@@ -136,6 +136,14 @@ int run(const RunFlags& f) {
   }
   for (const std::string& n : f.networks) {
     if (n == "none") continue;
+    // As docker run's: the host's namespace, or another container's.
+    if (n == "container:") return fail("--network container: names no container");
+    bool shared = n == "host" || n.rfind("container:", 0) == 0;
+    if (shared && f.networks.size() > 1) return fail("--network " + n + " cannot be combined with other networks");
+    if (shared && !f.publish.empty()) return fail("--network " + n + ": ports cannot be published");
+    if (n == "host") r.options.host_network = true;
+    if (n.rfind("container:", 0) == 0) r.options.network_container = n.substr(10);
+    if (shared) continue;
     netbridge::NetworkRecord network;
     if (netbridge::Status s = network_store().find(n, &network); !s) return fail(s.message());
     r.joins.push_back({n, f.network_aliases, std::nullopt});
@@ -315,7 +323,7 @@ void add_container_command(CLI::App& app, int& exit_code) {
   run_cmd->add_option("--health-start-period", f->health_start_period, "Failures in it do not count (default 0s)");
   run_cmd->add_option("--health-retries", f->health_retries, "Failures in a row that make it unhealthy (default 3)");
   run_cmd->add_flag("--no-healthcheck", f->no_healthcheck, "Ignore the image's HEALTHCHECK");
-  run_cmd->add_option("--network", f->networks, "Join a network (repeatable: eth0, eth1...; default: loopback only)")
+  run_cmd->add_option("--network", f->networks, "Join a network (repeatable: eth0, eth1...; host, container:NAME: share that one; default: loopback only)")
       ->allow_extra_args(false);
   run_cmd->add_option("--network-alias", f->network_aliases, "Another name peers find it by")->allow_extra_args(false);
   run_cmd->add_option("--ip", f->ip, "IPv4 address on the first network");

@@ -23,6 +23,7 @@
 #include "runtime/linux/network_namespace.h"
 #include "runtime/object_names.h"
 #include "runtime/on_disk.h"
+#include "runtime/shared_network.h"
 #include "runtime/signal_names.h"
 #include "runtime/user_lookup.h"
 
@@ -76,6 +77,18 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
     if (healthcheck && healthcheck->command().empty()) healthcheck.reset();
   }
 
+  if (!o.network_container.empty()) {
+    // Checked before anything is made: the container exists and has a
+    // namespace to join now; its ID is kept, which a rename cannot change.
+    runtime::ContainerStore containers(runtime_paths().containers);
+    runtime::ContainerRecord shared_with;
+    runtime::SharedNetwork shared;
+    runtime::Status s = containers.find(o.network_container, &shared_with);
+    if (s) s = runtime::find_shared_network(containers, shared_with.id, &shared);
+    if (!s) return fail("container " + r.name + ": network_mode container:" + o.network_container + ": " + s.message());
+    o.network_container = shared_with.id;
+    o.hostname = shared.hostname;
+  }
   runtime::ContainerSpec spec;
   // -e KEY took its value where the command began (cmd/environment).
   auto lookup = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };

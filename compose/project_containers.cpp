@@ -203,6 +203,20 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     }
     r.joins.push_back(join);
   }
+  if (s.network_mode == "host") o.host_network = true;
+  if (s.network_mode.rfind("container:", 0) == 0) o.network_container = s.network_mode.substr(10);
+  std::string hash = config_hash;
+  if (s.network_mode.rfind("service:", 0) == 0) {
+    std::string shared = s.network_mode.substr(8);
+    std::vector<runtime::ContainerRecord> records = project_containers(project.name);
+    const runtime::ContainerRecord* first = shared_network_container(records, shared);
+    if (!first)
+      return runtime::Status::error("service " + s.name + ": network_mode service:" + shared + ": service " + shared +
+                                    " has no container");
+    o.network_container = first->id;
+    // The container it joins, as of now (the caller's may be older).
+    hash = hash.substr(0, hash.find(kSharedNetworkHashPart)) + kSharedNetworkHashPart + first->id;
+  }
   // ulimits, extra_hosts and dns*: as Docker's --ulimit, --add-host and --dns*.
   for (const auto& [name, limit] : s.ulimits) o.ulimits.push_back({name, limit.soft, limit.hard});
   for (const std::string& entry : s.extra_hosts) {
@@ -261,7 +275,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   r.labels[kProjectLabel] = project.name;
   r.labels[kServiceLabel] = s.name;
   r.labels[kNumberLabel] = std::to_string(number);
-  r.labels[kConfigHashLabel] = config_hash;
+  r.labels[kConfigHashLabel] = hash;
   r.labels[kOneOffLabel] = "False";
   *out = std::move(r);
   return runtime::Status::ok();
@@ -352,6 +366,21 @@ orchestrator::ExistingContainer existing_container(const runtime::ContainerRecor
   };
   return {r.name, label(kServiceLabel), std::atoi(label(kNumberLabel).c_str()), label(kConfigHashLabel), one_off(r),
           r.running() || r.runner_alive()};
+}
+
+const runtime::ContainerRecord* shared_network_container(const std::vector<runtime::ContainerRecord>& records,
+                                                         const std::string& service) {
+  const runtime::ContainerRecord* first = nullptr;
+  auto number = [](const runtime::ContainerRecord& c) {
+    auto n = c.labels.find(kNumberLabel);
+    return n == c.labels.end() ? 0 : std::atoi(n->second.c_str());
+  };
+  for (const runtime::ContainerRecord& c : records) {
+    auto label = c.labels.find(kServiceLabel);
+    if (one_off(c) || label == c.labels.end() || label->second != service) continue;
+    if (!first || number(c) < number(*first)) first = &c;
+  }
+  return first;
 }
 
 std::vector<runtime::ContainerRecord> project_containers(const std::string& project) {

@@ -61,6 +61,16 @@ runtime::Status lock_project(const std::string& project, runtime::FileLock* lock
 // The containers labelled with `project`, newest first.
 std::vector<runtime::ContainerRecord> project_containers(const std::string& project);
 
+// The container a service with network_mode service:`service` joins, of
+// the project's `records`: as Compose, that service's first (lowest
+// number); null when it has none.
+const runtime::ContainerRecord* shared_network_container(const std::vector<runtime::ContainerRecord>& records,
+                                                         const std::string& service);
+// What ends the config hash of such a service's container, before that
+// container's ID: a container made again (another ID) makes the service's
+// stale, so that `up` makes it again in the new one's namespace.
+inline constexpr const char* kSharedNetworkHashPart = "+network:";
+
 // A container as the planner sees it: its service, number, config hash.
 orchestrator::ExistingContainer existing_container(const runtime::ContainerRecord& record);
 

@@ -193,6 +193,11 @@ std::string Compose::config_hash(const ProjectRef& ref, const schema::ServiceSpe
   const schema::Node* tree = services ? services->find(service.name) : nullptr;
   std::string hash = tree ? schema::service_config_hash(*tree) : "";
   if (std::optional<std::string> built = machine_.built_image_id(*ref.project, service)) hash += "+" + *built;
+  if (service.network_mode.rfind("service:", 0) == 0) {
+    std::vector<runtime::ContainerRecord> records = machine_.containers(ref.project->name);
+    if (const runtime::ContainerRecord* shared = shared_network_container(records, service.network_mode.substr(8)))
+      hash += kSharedNetworkHashPart + shared->id;
+  }
   return hash;
 }
 

@@ -34,6 +34,8 @@ runtime::Status Executor::up(const schema::Project& project, const std::vector<D
   desired_.clear();
   started_.clear();
   awaited_.clear();
+  made_.clear();
+  project_ = &project;
   for (const DesiredService& d : wanted)
     if (project.service(d.name)) desired_[d.name] = d;
   // In the graph's order, so that what is ready together is created in the same order every time.
@@ -142,6 +144,7 @@ runtime::Status Executor::bring_up(const std::vector<std::string>& services, con
       failures += (failures.empty() ? "" : "; ") + ("service " + batch[i].service + ": container " + batch[i].name +
                                                    " did not start (" + results[i].message() + ")");
   }
+  for (const CreateRequest& r : batch) made_.insert(r.service);
   if (!failures.empty()) return runtime::Status::error(failures);
   started_.insert(started_.end(), services.begin(), services.end());
   return runtime::Status::ok();
@@ -150,7 +153,15 @@ runtime::Status Executor::bring_up(const std::vector<std::string>& services, con
 runtime::Status Executor::apply(const DesiredService& desired, const std::vector<ExistingContainer>& existing,
                                 const PlanOptions& options, std::vector<CreateRequest>* batch) {
   using Action = ContainerStep::Action;
-  for (const ContainerStep& step : plan_service(desired, existing, options)) {
+  // Sharing the network namespace of a service whose containers were just
+  // made, its own are in one that went with the old ones: made again too,
+  // as Compose does.
+  PlanOptions plan = options;
+  const schema::ServiceSpec* service = project_ ? project_->service(desired.name) : nullptr;
+  if (service && service->network_mode.rfind("service:", 0) == 0 && made_.count(service->network_mode.substr(8)) &&
+      !options.no_recreate)
+    plan.force_recreate = true;
+  for (const ContainerStep& step : plan_service(desired, existing, plan)) {
     const std::string row = container(step.name);
     auto failed = [&](const std::string& what, const runtime::Status& s) {
       listener_.step(row, "Error", true);

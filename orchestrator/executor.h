@@ -108,6 +108,8 @@ class Executor {
   std::map<std::string, DesiredService> desired_;
   std::vector<std::string> started_;
   std::map<Dependency, Awaited> awaited_;  // once met or failed, a condition is not looked at again
+  const schema::Project* project_ = nullptr;
+  std::set<std::string> made_;  // services up() created or recreated containers of
 };
 
 }  // namespace stack::orchestrator

@@ -15,6 +15,7 @@
 #include "runtime/linux/oci_hooks.h"
 #include "runtime/linux/seccomp_filter.h"
 #include "runtime/on_disk.h"
+#include "runtime/shared_network.h"
 
 namespace fs = std::filesystem;
 
@@ -39,7 +40,7 @@ std::string hosts_file(const std::string& hostname, const std::vector<std::strin
   return text;
 }
 
-std::string resolv_conf(const std::string& host, const DnsConfig& dns) {
+std::string resolv_conf(const std::string& host, const DnsConfig& dns, bool host_network) {
   std::vector<std::string> servers, search, options;
   std::istringstream lines(host);
   for (std::string line; std::getline(lines, line);) {
@@ -51,7 +52,7 @@ std::string resolv_conf(const std::string& host, const DnsConfig& dns) {
     if (kind == "search") into->clear();  // the last search line wins, as the resolver reads it
     while (words >> word) into->push_back(word);
   }
-  std::erase_if(servers, [](const std::string& s) { return s.rfind("127.", 0) == 0 || s == "::1"; });
+  if (!host_network) std::erase_if(servers, [](const std::string& s) { return s.rfind("127.", 0) == 0 || s == "::1"; });
   if (!dns.servers.empty()) servers = dns.servers;
   if (servers.empty()) servers = {"8.8.8.8"};
   if (!dns.search.empty()) search = dns.search;
@@ -98,6 +99,20 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
   run->remove_ = remove;
   const std::string& dir = run->dir_;
   linux_::RootfsPaths rootfs{dir + "/upper", dir + "/work", dir + "/merged", dir + "/etc", paths.mount_points};
+  // Sharing another container's network: its namespace as it is now (it
+  // may have restarted), and its /etc files, which its networks keep
+  // current, in place of ours.
+  ContainerSpec shared_spec;
+  if (!spec.network_container.empty()) {
+    SharedNetwork shared;
+    if (Status s = find_shared_network(ContainerStore(paths.containers), spec.network_container, &shared); !s) return s;
+    shared_spec = spec;
+    shared_spec.network_namespace = shared.namespace_path;
+    shared_spec.host_network = shared.host;
+    shared_spec.hostname = shared.hostname;
+    rootfs.etc_dir = shared.etc_dir;
+  }
+  const ContainerSpec& started_spec = spec.network_container.empty() ? spec : shared_spec;
   if (!rootfs.mount_points.empty())
     if (Status s = linux_::make_mount_point_layer(rootfs.mount_points); !s) return s;
   std::error_code ec;
@@ -108,15 +123,22 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
   auto discard = [&] {
     if (remove) fs::remove_all(dir, ec);
   };
-  Status s = write_file(rootfs.etc_dir + "/hostname", spec.hostname + "\n");
+  Status s;
+  if (spec.network_container.empty()) s = write_file(rootfs.etc_dir + "/hostname", spec.hostname + "\n");
   if (s && !spec.extra_hosts.empty()) {
     std::string lines;
     for (const std::string& line : spec.extra_hosts) lines += line + "\n";
     s = write_file(dir + "/" + kExtraHostsFile, lines);
   }
-  if (s)
-    s = write_file(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname, spec.extra_hosts) + (hooks.hosts ? hooks.hosts() : ""));
-  if (s) s = write_file(rootfs.etc_dir + "/resolv.conf", resolv_conf(read_whole_file("/etc/resolv.conf").value_or(""), spec.dns));
+  // In the host's namespace, the host's files (copies), as Docker gives
+  // them: its resolvers on loopback are reachable there.
+  std::string hosts = spec.host_network ? read_whole_file("/etc/hosts").value_or("") : hosts_file(spec.hostname);
+  if (!hosts.empty() && hosts.back() != '\n') hosts += "\n";
+  for (const std::string& line : spec.extra_hosts) hosts += line + "\n";
+  if (s && spec.network_container.empty()) s = write_file(rootfs.etc_dir + "/hosts", hosts + (hooks.hosts ? hooks.hosts() : ""));
+  if (s && spec.network_container.empty())
+    s = write_file(rootfs.etc_dir + "/resolv.conf",
+                   resolv_conf(read_whole_file("/etc/resolv.conf").value_or(""), spec.dns, spec.host_network));
   if (!s) {
     discard();
     return s;
@@ -148,7 +170,7 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
       return linux_::run_hooks(spec.id, spec.hooks, linux_::mounted_stages(), "created", pid, dir, pid);
     };
   }
-  Status start = linux_::start_container(spec, rootfs, run->cgroup_, bpf, stdio, hooks.prestart, mounted, &started);
+  Status start = linux_::start_container(started_spec, rootfs, run->cgroup_, bpf, stdio, hooks.prestart, mounted, &started);
   run->pid_ = started.pid;
   if (!start) {
     run->start_error_ = start.message();

@@ -43,8 +43,9 @@ inline constexpr const char* kExtraHostsFile = "etc/extra_hosts";
 // A container's /etc/resolv.conf: the host's (`host`, its text), each kind
 // of line `dns` sets replaced by those, as Docker writes it. A host that
 // names only loopback resolvers (unreachable from the container) gives
-// way to 8.8.8.8, as Docker's does.
-std::string resolv_conf(const std::string& host, const DnsConfig& dns);
+// way to 8.8.8.8, as Docker's does; in the host's network namespace
+// (`host_network`) they are reachable, and kept.
+std::string resolv_conf(const std::string& host, const DnsConfig& dns, bool host_network = false);
 
 // What the caller does around a container's life, as OCI hooks: `prestart`
 // runs once the init exists, in its namespaces and cgroup, before it goes

@@ -73,7 +73,9 @@ nlohmann::json spec_to_json(const ContainerSpec& s) {
           {"privileged", s.privileged},
           {"resources", resources},
           {"shm_size", s.shm_size},
-          {"network_namespace", s.network_namespace}};
+          {"network_namespace", s.network_namespace},
+          {"host_network", s.host_network},
+          {"network_container", s.network_container}};
 }
 
 ContainerSpec spec_from_json(const nlohmann::json& j) {
@@ -111,6 +113,8 @@ ContainerSpec spec_from_json(const nlohmann::json& j) {
   }
   s.shm_size = j.value("shm_size", uint64_t{64} << 20);
   s.network_namespace = j.value("network_namespace", "");
+  s.host_network = j.value("host_network", false);
+  s.network_container = j.value("network_container", "");
   return s;
 }
 

@@ -137,6 +137,12 @@ struct ContainerSpec {
   // A kept network namespace (see linux/network_namespace.h) the init
   // joins; empty: a new one of its own, with loopback only.
   std::string network_namespace;
+  // network_mode host: the host's network namespace, no namespace of its own.
+  bool host_network = false;
+  // network_mode container:/service:: the ID of the container whose
+  // network namespace (and /etc/hosts, resolv.conf, hostname) it shares,
+  // found again at each start (container_runner.h).
+  std::string network_container;
 };
 
 // The spec as written next to the container (spec.json), so that `exec`

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -61,6 +62,13 @@ Status make_spec(const Image& image, const std::vector<std::string>& lower_dirs,
   ContainerSpec spec;
   spec.id = id;
   spec.hostname = o.hostname.empty() ? id.substr(0, 12) : o.hostname;
+  // In the host's network namespace it is named as the host, as with Docker.
+  if (o.host_network && o.hostname.empty()) {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) == 0 && name[0]) spec.hostname = name;
+  }
+  spec.host_network = o.host_network;
+  spec.network_container = o.network_container;
   spec.extra_hosts = o.extra_hosts;
   spec.dns = o.dns;
   spec.sysctls = o.sysctls;

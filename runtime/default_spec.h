@@ -43,6 +43,8 @@ struct RunOptions {
   std::vector<std::string> group_add;     // --group-add: names (the image's /etc/group) or numbers
   std::vector<std::string> masked_paths;  // beyond Docker's
   std::vector<HookSpec> hooks;
+  bool host_network = false;      // --network host
+  std::string network_container;  // --network container:ID (its ID)
 };
 
 // `--device HOST[:CONTAINER[:PERMISSIONS]]` as Docker reads it: the host's

@@ -604,11 +604,27 @@ class Loader {
     for (const Entry& s : services->entries()) service_names.insert(s.key);
     for (Entry& s : services->entries()) {
       std::string path = path_key("services", s.key);
+      // network_mode service:NAME made NAME a dependency: a missing one is
+      // said once, at network_mode.
+      std::string shared;
+      if (const Node* mode = s.value.find("network_mode"); mode && mode->text().rfind("service:", 0) == 0) {
+        shared = mode->text().substr(8);
+        std::string why = shared == s.key           ? "a service cannot join its own network namespace"
+                          : service_names.count(shared) ? ""
+                          : disabled_.count(shared) ? "service \"" + shared + "\" is not enabled by any active profile"
+                                                    : "no service \"" + shared + "\" in the project";
+        if (why.empty()) shared.clear();
+        else out_.diags.error(mode->mark(), path_key(path, "network_mode"), "\"" + mode->text() + "\": " + why);
+      }
       if (Node* deps = s.value.find("depends_on")) {
         std::set<std::string> drop;
         for (const Entry& d : deps->entries()) {
           bool required = d.value.find("required")->text() == "true";
-          if (service_names.count(d.key)) continue;
+          if (service_names.count(d.key) && d.key != shared) continue;
+          if (d.key == shared) {
+            drop.insert(d.key);
+            continue;
+          }
           if (disabled_.count(d.key)) {
             if (required)
               out_.diags.error(d.key_mark, path_key(path_key(path, "depends_on"), d.key),

@@ -117,6 +117,7 @@ ServiceSpec service(const std::string& name, const Node& s) {
       out.networks[e.key] = a;
     }
   }
+  out.network_mode = str(s.find("network_mode"));
   if (const Node* deps = s.find("depends_on")) {
     for (const Entry& e : deps->entries()) {
       DependsOnSpec d;

@@ -104,6 +104,7 @@ struct ServiceSpec {
   std::vector<std::string> expose;
   std::vector<MountSpec> mounts;  // volumes then tmpfs, in file order
   std::map<std::string, NetworkAttachment> networks;
+  std::string network_mode;  // empty (its networks), none, host, service:NAME or container:NAME
   std::map<std::string, DependsOnSpec> depends_on;
   std::optional<HealthcheckSpec> healthcheck;
   RestartPolicy restart;

@@ -293,17 +293,60 @@ std::optional<Node> networks(const Node& v, const std::string& path, Cx& cx) {
   return out;
 }
 
-// "none": loopback only, as Docker. The other modes (host, service:,
-// container:) share another namespace, which stack does not do: the
-// service then has no network either, and is warned of it.
+// none: loopback only; host: the host's namespace; service:NAME and
+// container:NAME: the namespace of that container, as Docker. Anything
+// else Docker takes for a network's name, which here is said with
+// networks:.
 std::optional<Node> network_mode(const Node& v, const std::string& path, NormalizeContext& cx) {
   if (!v.is_scalar()) {
     cx.diags.error(v.mark(), path, "expected a network mode such as none");
     return std::nullopt;
   }
-  if (v.text() != "none")
-    cx.diags.ignored(v.mark(), path, "network_mode \"" + v.text() + "\" is not supported by stack; the service gets loopback only, as with none");
-  return v;
+  const std::string& mode = v.text();
+  if (mode == "none" || mode == "host") return v;
+  for (const char* prefix : {"service:", "container:"}) {
+    if (mode.rfind(prefix, 0) != 0) continue;
+    if (mode.size() == std::string(prefix).size()) {
+      cx.diags.error(v.mark(), path, "\"" + mode + "\" names no " + std::string(prefix, std::string(prefix).size() - 1));
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::string message = "unknown network mode \"" + mode + "\" (one of none, host, service:NAME, container:NAME)";
+  message += mode == "bridge" || mode == "default"
+                 ? ": stack has no shared default bridge; leave network_mode out to join the project's default network"
+                 : "; to join a network, list it under networks:";
+  cx.diags.error(v.mark(), path, message);
+  return std::nullopt;
+}
+
+// What Docker refuses beside a network mode that is not the container's
+// own, at the key that conflicts. dns_search and dns_opt, which Docker
+// silently ignores beside another container's namespace (the container
+// gets that one's resolv.conf), are refused too.
+void check_network_mode_conflicts(const Node& service, const std::string& path, Cx& cx) {
+  const Node* mode = service.find("network_mode");
+  if (!mode) return;
+  const std::string& m = mode->text();
+  bool joined = m.rfind("service:", 0) == 0 || m.rfind("container:", 0) == 0;
+  std::vector<std::string> refused = {"networks", "ports"};
+  if (m == "host" || joined) refused.push_back("links");
+  if (joined)
+    for (const char* key : {"expose", "hostname", "dns", "dns_search", "dns_opt", "extra_hosts"}) refused.push_back(key);
+  for (const Entry& e : service.entries()) {
+    if (std::find(refused.begin(), refused.end(), e.key) == refused.end()) continue;
+    std::string why = e.key == "networks" ? "network_mode and networks cannot be combined"
+                      : e.key == "ports" ? "ports cannot be published with network_mode " + m
+                                         : e.key + " cannot be set with network_mode " + m;
+    if (joined && e.key != "networks" && e.key != "ports") why += " (the container has that one's)";
+    cx.diags.error(e.key_mark, path_key(path, e.key), why);
+  }
+  // Network sysctls beside the host's namespace would change the host.
+  if (const Node* sysctls = m == "host" ? service.find("sysctls") : nullptr)
+    for (const Entry& e : sysctls->entries())
+      if (e.key.rfind("net.", 0) == 0)
+        cx.diags.error(e.key_mark, path_key(path_key(path, "sysctls"), e.key),
+                       "\"" + e.key + "\" would change the host's network namespace (network_mode host)");
 }
 
 std::optional<Node> extra_hosts(const Node& v, const std::string& path, Cx& cx) {
@@ -730,6 +773,21 @@ std::optional<Node> normalize_service(const Node& v, const std::string& path, No
   apply_env_files(*out, path, cx);
   if (!out->find("image") && !out->find("build"))
     cx.diags.error(v.mark(), path, "a service needs \"image\" or \"build\"");
+  check_network_mode_conflicts(*out, path, cx);
+  // As Compose: the service whose namespace it joins starts first, and
+  // restarts take it along.
+  if (const Node* mode = out->find("network_mode"); mode && mode->text().rfind("service:", 0) == 0) {
+    std::string shared = mode->text().substr(8);
+    if (!out->find("depends_on")) out->set("depends_on", Node::mapping(mode->mark()));
+    Node* deps = out->find("depends_on");
+    if (!deps->find(shared)) {
+      Node dep = Node::mapping(mode->mark());
+      dep.set("condition", Node::string("service_started", mode->mark()));
+      dep.set("required", Node::boolean(true, mode->mark()));
+      dep.set("restart", Node::boolean(true, mode->mark()));
+      deps->append(shared, std::move(dep), mode->mark());
+    }
+  }
   if (!out->find("networks") && !out->find("network_mode")) {
     Node nets = Node::mapping(v.mark());
     nets.set("default", Node::null(v.mark()));

@@ -97,7 +97,7 @@ int child_main(void* raw) {
     if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0)
       check(Status::from_errno("joining the network namespace " + spec.network_namespace));
     ::close(ns);
-  } else {
+  } else if (!spec.host_network) {
     check(loopback_up());
   }
   check(prepare_rootfs(spec, *a.paths));
@@ -284,7 +284,7 @@ Status start_container(const ContainerSpec& spec, const RootfsPaths& paths, cons
   void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return Status::from_errno("allocating the child's stack");
   int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-  if (spec.network_namespace.empty()) flags |= CLONE_NEWNET;
+  if (spec.network_namespace.empty() && !spec.host_network) flags |= CLONE_NEWNET;
   pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStackSize, flags, &args);
   int clone_errno = errno;
   ::close(release[0]);

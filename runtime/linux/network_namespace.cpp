@@ -48,6 +48,8 @@ Status create_network_namespace(const std::string& path) {
   return s;
 }
 
+std::string process_network_namespace(pid_t pid) { return "/proc/" + std::to_string(pid) + "/ns/net"; }
+
 Status remove_network_namespace(const std::string& path) {
   if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
     return Status::from_errno("unmounting " + path);

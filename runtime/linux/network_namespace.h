@@ -1,6 +1,8 @@
 // NetworkNamespace: a network namespace kept by a bind mount, so that it outlives the processes in it.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "runtime/status.h"
@@ -16,6 +18,9 @@ Status create_network_namespace(const std::string& path);
 // Whether `path` still holds a namespace: a host restart (or anything
 // that unmounts it) leaves the file an empty one.
 bool is_network_namespace(const std::string& path);
+
+// Where process `pid`'s network namespace is, to join while it lives.
+std::string process_network_namespace(pid_t pid);
 
 // Unmounts and deletes it; the namespace goes once no process is in it.
 // Absent already is fine.

@@ -123,6 +123,22 @@ TEST(ExecutorTest, WhatIsThereIsKeptStartedRecreatedOrRemovedAsPlanned) {
                                                          "Container p-c-1 Started"}));
 }
 
+TEST(ExecutorTest, AServiceInTheNetworkOfOneWhoseContainersWereMadeAgainIsMadeAgainToo) {
+  schema::Project p = test_support::project_from_text(R"(services:
+  db: {image: x}
+  sidecar: {image: x, network_mode: "service:db"}
+  other: {image: x, depends_on: [db]}
+)");
+  std::vector<ExistingContainer> there{{"p-db-1", "db", 1, "old", false, true},
+                                       {"p-sidecar-1", "sidecar", 1, "h", false, true},
+                                       {"p-other-1", "other", 1, "h", false, true}};
+  Execution run;
+  ASSERT_TRUE(run.executor.up(p, {desired("db"), desired("sidecar"), desired("other")}, there, {}));
+  // other only depends on db: kept. sidecar was in the old db's namespace.
+  EXPECT_EQ(run.machine.calls, (std::vector<std::string>{"remove p-db-1", "create p-db-1", "remove p-sidecar-1",
+                                                         "create p-sidecar-1"}));
+}
+
 const char* kHealthGated = R"(services:
   db: {image: x, healthcheck: {test: ["CMD", "true"]}}
   web: {image: x, depends_on: {db: {condition: service_healthy}}}
