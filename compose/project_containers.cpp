@@ -72,7 +72,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   runtime::RunOptions& o = r.options;
   // Anonymous: named after its container and path, so that a recreated
   // container finds its data again, as with Compose.
-  auto anonymous_volume = [&](const std::string& target, bool read_only) {
+  auto anonymous_volume = [&](const std::string& target, bool read_only, bool copy) {
     std::string name = runtime::Sha256::of(r.name + ":" + target);
     std::string dir;
     if (runtime::Status st = volume_dir(name, &dir); !st) return st;
@@ -81,7 +81,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
     if (runtime::Status st = make_volume_directories(data); !st) return st;
     if (created) {
       write_volume_labels(dir, {{kProjectLabel, project.name}, {kVolumeContainerLabel, r.name}});
-      if (runtime::Status st = seed_volume(r.image, target, data); !st)
+      if (runtime::Status st = copy ? seed_volume(r.image, target, data) : runtime::Status::ok(); !st)
         return runtime::Status::error("service " + s.name + ": the anonymous volume at " + target + ": " + st.message());
     }
     o.volumes.push_back(data + ":" + target + (read_only ? ":ro" : ""));
@@ -100,11 +100,11 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
         o.volumes.push_back(m.source + ":" + m.target + (m.read_only ? ":ro" : ""));
         break;
       case schema::MountSpec::Type::Tmpfs:
-        o.tmpfs.push_back(m.target + (m.tmpfs_size ? ":size=" + std::to_string(*m.tmpfs_size) : ""));
+        o.tmpfs.push_back(m.target + (m.tmpfs_options.empty() ? "" : ":" + m.tmpfs_options));
         break;
       case schema::MountSpec::Type::Volume: {
         if (m.source.empty()) {
-          if (runtime::Status st = anonymous_volume(m.target, m.read_only); !st) return st;
+          if (runtime::Status st = anonymous_volume(m.target, m.read_only, !m.nocopy); !st) return st;
           break;
         }
         const schema::VolumeSpec* volume = nullptr;
@@ -119,13 +119,20 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
         bool created = !fs::exists(data);
         if (runtime::Status st = make_volume_directories(data); !st) return st;
         if (created && !volume->external) write_volume_labels(dir, {{kProjectLabel, project.name}, {kVolumeLabel, volume->key}});
-        // As Docker: a new volume starts with what the image has where it is mounted.
-        if (created && !volume->external)
+        // As Docker: a new volume starts with what the image has where it
+        // is mounted, unless nocopy (or only a part of it is mounted).
+        if (created && !volume->external && !m.nocopy && m.subpath.empty())
           if (runtime::Status st = seed_volume(r.image, m.target, data); !st) {
             std::error_code ec;
             fs::remove_all(dir, ec);
             return runtime::Status::error("service " + s.name + ": volume " + volume->name + ": " + st.message());
           }
+        if (!m.subpath.empty()) {
+          // As Docker: the path must be there in the volume already.
+          data += "/" + m.subpath;
+          if (!fs::exists(data))
+            return runtime::Status::error("service " + s.name + ": volume " + volume->name + " has no subpath " + m.subpath);
+        }
         o.volumes.push_back(data + ":" + m.target + (m.read_only ? ":ro" : ""));
         break;
       }
@@ -143,7 +150,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
       std::string target = normal(path);
       bool mounted = std::any_of(s.mounts.begin(), s.mounts.end(), [&](const schema::MountSpec& m) { return normal(m.target) == target; });
       if (!mounted)
-        if (runtime::Status st = anonymous_volume(target, false); !st) return st;
+        if (runtime::Status st = anonymous_volume(target, false, true); !st) return st;
     }
   o.cap_add = s.cap_add;
   o.cap_drop = s.cap_drop;

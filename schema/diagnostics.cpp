@@ -100,6 +100,7 @@ void Diagnostics::error(const Mark& mark, std::string path, std::string message)
 void Diagnostics::ignored(const Mark& mark, std::string path, std::string message) {
   if (strict_) return error(mark, std::move(path), std::move(message));
   warning(mark, std::move(path), std::move(message));
+  items_.back().ignored_key = true;
 }
 
 void Diagnostics::warning(const Mark& mark, std::string path, std::string message) {

@@ -15,6 +15,7 @@ struct Diagnostic {
   Mark mark;
   std::string path;  // "services.web.ports[0]"; empty for file-level problems
   std::string message;
+  bool ignored_key = false;  // a key stack accepts and does not apply (Diagnostics::ignored)
 
   // "compose.yaml:12:7: services.web.ports[0]: message"
   std::string format() const;

@@ -1,6 +1,7 @@
 #include "schema/project.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "schema/units.h"
 
@@ -84,8 +85,21 @@ ServiceSpec service(const std::string& name, const Node& s) {
         m.create_host_path = !b->find("create_host_path") || flag(b->find("create_host_path"));
         m.propagation = str(b->find("propagation"));
       }
-      if (const Node* vo = v.find("volume")) m.nocopy = flag(vo->find("nocopy"));
-      if (const Node* t = v.find("tmpfs"); t && t->find("size")) m.tmpfs_size = t->find("size")->as_int();
+      if (const Node* vo = v.find("volume")) {
+        m.nocopy = flag(vo->find("nocopy"));
+        m.subpath = str(vo->find("subpath"));
+      }
+      if (const Node* t = v.find("tmpfs")) {
+        if (const Node* size = t->find("size")) {
+          m.tmpfs_size = size->as_int();
+          m.tmpfs_options = "size=" + size->text();
+        }
+        if (const Node* mode = t->find("mode")) {
+          char octal[16];
+          std::snprintf(octal, sizeof octal, "mode=%llo", static_cast<unsigned long long>(mode->as_int().value_or(0)));
+          m.tmpfs_options += (m.tmpfs_options.empty() ? "" : ",") + std::string(octal);
+        }
+      }
       out.mounts.push_back(std::move(m));
     }
   }
@@ -96,6 +110,7 @@ ServiceSpec service(const std::string& name, const Node& s) {
     // "/run:size=64m,mode=1777": the size option, as Docker reads it.
     if (size_t colon = t.find(':'); colon != std::string::npos) {
       std::string options = t.substr(colon + 1);
+      m.tmpfs_options = options;
       for (size_t b = 0; b <= options.size();) {
         size_t e = options.find(',', b);
         if (e == std::string::npos) e = options.size();

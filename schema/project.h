@@ -27,7 +27,9 @@ struct MountSpec {
   bool create_host_path = true;
   bool nocopy = false;
   std::string propagation;
+  std::string subpath;  // of the volume, mounted instead of its whole
   std::optional<std::int64_t> tmpfs_size;
+  std::string tmpfs_options;  // as mount(8) takes them: "mode=1777,size=64m"
   Mark mark;  // the entry under volumes: (unknown for tmpfs:)
 };
 

@@ -57,6 +57,15 @@ std::optional<Node> check_device_requests(const Node& v, const std::string& path
   return device_request_list(v, path, cx, /*gpu_by_default=*/false);
 }
 
+// Accepted as Compose accepts it, applied by Swarm alone: warned with why.
+Normalizer swarm_only(Normalizer check, std::string why) {
+  return [check, why](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+    auto out = check(n, p, c);
+    if (out) c.diags.ignored(n.mark(), p, why + "; ignored");
+    return out;
+  };
+}
+
 }  // namespace
 
 std::optional<Node> normalize_deploy(const Node& v, const std::string& path, NormalizeContext& cx) {
@@ -66,7 +75,7 @@ std::optional<Node> normalize_deploy(const Node& v, const std::string& path, Nor
       {"pids", [](const Node& n, const std::string& p, NormalizeContext& c) { return check_int(n, p, c, -1); }},
   };
   static const std::vector<Field> reservation_fields = {
-      {"cpus", check_cpus},
+      {"cpus", swarm_only(check_cpus, "a CPU reservation places a Swarm task; a container has no such setting")},
       {"memory", check_bytes},
       {"devices", check_device_requests},
       {"generic_resources", keep_as_is, false},
@@ -80,9 +89,9 @@ std::optional<Node> normalize_deploy(const Node& v, const std::string& path, Nor
       {"condition", [](const Node& n, const std::string& p, NormalizeContext& c) {
          return check_enum(n, p, c, {"none", "on-failure", "any"});
        }},
-      {"delay", check_duration},
+      {"delay", swarm_only(check_duration, "outside Swarm a restart policy is condition and max_attempts only")},
       {"max_attempts", [](const Node& n, const std::string& p, NormalizeContext& c) { return check_int(n, p, c, 0); }},
-      {"window", check_duration},
+      {"window", swarm_only(check_duration, "outside Swarm a restart policy is condition and max_attempts only")},
   };
   static const std::vector<Field> fields = {
       {"mode", [](const Node& n, const std::string& p, NormalizeContext& c) {
@@ -92,7 +101,7 @@ std::optional<Node> normalize_deploy(const Node& v, const std::string& path, Nor
       {"resources", [](const Node& n, const std::string& p, NormalizeContext& c) { return check_object(n, p, c, resources_fields); }},
       {"restart_policy",
        [](const Node& n, const std::string& p, NormalizeContext& c) { return check_object(n, p, c, restart_fields); }},
-      {"labels", check_string_map},
+      {"labels", swarm_only(check_string_map, "the labels of a Swarm service, not of its containers (those are labels:)")},
       {"endpoint_mode", keep_as_is, false},
       {"placement", keep_as_is, false},
       {"update_config", keep_as_is, false},

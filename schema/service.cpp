@@ -262,9 +262,16 @@ std::optional<Node> networks(const Node& v, const std::string& path, Cx& cx) {
   static const std::vector<Field> fields = {
       {"aliases", [](const Node& n, const std::string& p, Cx& c) { return check_string_list(n, p, c); }},
       {"ipv4_address", check_string},
-      {"ipv6_address", check_string, false},
+      {"ipv6_address", [](const Node& n, const std::string& p, Cx& c) -> std::optional<Node> {
+         c.diags.error(n.mark(), p, "stack's networks are IPv4 only: a container gets no IPv6 address");
+         return std::nullopt;
+       }},
       {"priority", [](const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c); }},
-      {"gw_priority", [](const Node& n, const std::string& p, Cx& c) { return check_int(n, p, c); }},
+      {"gw_priority", [](const Node& n, const std::string& p, Cx& c) -> std::optional<Node> {
+         auto out = check_int(n, p, c);
+         if (out) c.diags.ignored(n.mark(), p, "the default route is through the first network (by priority); ignored");
+         return out;
+       }},
       {"mac_address", keep_as_is, false},
       {"link_local_ips", keep_as_is, false},
       {"driver_opts", keep_as_is, false},

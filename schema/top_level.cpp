@@ -90,11 +90,33 @@ std::optional<Node> resource_section(const Node& v, const std::string& section, 
   return out;
 }
 
+// A network's address families: stack's bridges are IPv4 only, so
+// enable_ipv6: true (or enable_ipv4: false) is refused rather than made
+// without what it asks. Published ports listen on [::] all the same.
+std::optional<Node> ip_family(const Node& v, const std::string& path, NormalizeContext& cx, bool ipv4) {
+  auto b = check_bool(v, path, cx);
+  if (!b) return std::nullopt;
+  if ((b->text() == "true") != ipv4) {
+    cx.diags.error(v.mark(), path,
+                   ipv4 ? "stack's networks are IPv4 only: one without IPv4 cannot be made"
+                        : "stack's networks are IPv4 only: containers get no IPv6 address (published ports do listen on [::])");
+    return std::nullopt;
+  }
+  return b;
+}
+
 }  // namespace
 
 std::optional<Node> normalize_networks(const Node& v, const std::string& project, NormalizeContext& cx) {
   static const std::vector<Field> pool_fields = {
-      {"subnet", check_string},
+      {"subnet", [](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+         auto s = check_string(n, p, c);
+         if (s && s->text().find(':') != std::string::npos) {
+           c.diags.error(n.mark(), p, "an IPv6 subnet: stack's networks are IPv4 only");
+           return std::nullopt;
+         }
+         return s;
+       }},
       {"gateway", check_string},
       {"ip_range", check_string},
       {"aux_addresses", keep_as_is, false},
@@ -115,10 +137,17 @@ std::optional<Node> normalize_networks(const Node& v, const std::string& project
   };
   static const std::vector<Field> fields = {
       {"driver", check_string},
-      {"driver_opts", check_string_map},
+      {"driver_opts", [](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+         auto map = check_string_map(n, p, c);
+         if (map)
+           for (const Entry& e : map->entries())
+             if (e.key != "com.docker.network.driver.mtu")
+               c.diags.ignored(e.key_mark, path_key(p, e.key), "stack applies only com.docker.network.driver.mtu; ignored");
+         return map;
+       }},
       {"attachable", keep_as_is, false},
-      {"enable_ipv4", keep_as_is, false},
-      {"enable_ipv6", keep_as_is, false},
+      {"enable_ipv4", [](const Node& n, const std::string& p, NormalizeContext& c) { return ip_family(n, p, c, true); }},
+      {"enable_ipv6", [](const Node& n, const std::string& p, NormalizeContext& c) { return ip_family(n, p, c, false); }},
       {"external", keep_as_is},
       {"internal", check_bool},
       {"ipam", [](const Node& n, const std::string& p, NormalizeContext& c) { return check_object(n, p, c, ipam_fields); }},
@@ -140,7 +169,16 @@ std::optional<Node> normalize_networks(const Node& v, const std::string& project
 std::optional<Node> normalize_named_volumes(const Node& v, const std::string& project, NormalizeContext& cx) {
   static const std::vector<Field> fields = {
       {"driver", check_string},
-      {"driver_opts", check_string_map},
+      {"driver_opts", [](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+         // Docker's local driver mounts with these (an NFS share, a host
+         // directory); stack's volumes are directories of its own: refused,
+         // not put elsewhere than the file says.
+         auto map = check_string_map(n, p, c);
+         if (map && map->size() > 0)
+           c.diags.error(n.mark(), p, "stack's volumes are directories under its root; driver options (type, o, device) "
+                                      "are not supported: use a bind mount for a host directory");
+         return map;
+       }},
       {"external", keep_as_is},
       {"labels", check_string_map},
       {"name", check_string},

@@ -1,4 +1,6 @@
 // Service volumes and tmpfs mounts: short syntax expanded to the long one.
+#include <cstdlib>
+
 #include "schema/names.h"
 #include "schema/service_attributes.h"
 
@@ -84,7 +86,11 @@ std::optional<Node> normalize_volumes(const Node& v, const std::string& path, No
   }
   static const std::vector<Field> bind_fields = {
       {"propagation", [](const Node& n, const std::string& p, NormalizeContext& c) {
-         return check_enum(n, p, c, {"shared", "rshared", "slave", "rslave", "private", "rprivate"});
+         auto mode = check_enum(n, p, c, {"shared", "rshared", "slave", "rslave", "private", "rprivate"});
+         // A container's binds are private to it (rprivate, Docker's default).
+         if (mode && mode->text() != "private" && mode->text() != "rprivate")
+           c.diags.ignored(n.mark(), p, "stack's bind mounts are rprivate; propagation \"" + mode->text() + "\" is ignored");
+         return mode;
        }},
       {"create_host_path", check_bool},
       {"selinux", [](const Node& n, const std::string& p, NormalizeContext& c) { return check_enum(n, p, c, {"z", "Z"}); }},
@@ -105,7 +111,20 @@ std::optional<Node> normalize_volumes(const Node& v, const std::string& path, No
   };
   static const std::vector<Field> tmpfs_fields = {
       {"size", check_bytes},
-      {"mode", [](const Node& n, const std::string& p, NormalizeContext& c) { return check_int(n, p, c, 0, 07777); }},
+      {"mode", [](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
+         // Octal when written with a leading 0 (0700), as YAML 1.1 and Compose read it.
+         std::string text = n.is_scalar() ? n.text() : "";
+         size_t digits = text.rfind("0o", 0) == 0 ? 2 : 1;
+         bool octal = text.size() > digits && text[0] == '0' &&
+                      text.find_first_not_of("01234567", digits) == std::string::npos;
+         if (!octal) return check_int(n, p, c, 0, 07777);
+         long long value = std::strtoll(text.c_str() + digits, nullptr, 8);
+         if (value > 07777) {
+           c.diags.error(n.mark(), p, "invalid mode \"" + text + "\": at most 07777");
+           return std::nullopt;
+         }
+         return Node::integer(value, n.mark());
+       }},
   };
   static const std::vector<Field> fields = {
       {"type", [](const Node& n, const std::string& p, NormalizeContext& c) {

@@ -160,6 +160,44 @@ TEST_F(ComposeKeys, PublishedPortsListenOnIpv6Too) {
   EXPECT_NE(r.out.find("down=0"), std::string::npos) << r.out << r.err;
 }
 
+// A volume's subpath is what is mounted, nocopy leaves a new volume empty
+// of the image's files, and tmpfs options (mode) are the mount's.
+TEST_F(ComposeKeys, VolumeSubpathNocopyAndTmpfsModeAreTheMountsOwn) {
+  Outcome r = in_project("mounts", R"(services:
+  app:
+    image: busybox
+    command: ["sleep", "30"]
+    volumes:
+      - data:/whole
+      - type: volume
+        source: bare
+        target: /etc
+        volume: {nocopy: true}
+      - type: tmpfs
+        target: /private
+        tmpfs: {mode: 0700, size: 1048576}
+    tmpfs: ["/scratch:mode=1770,size=1m"]
+  part:
+    image: busybox
+    command: ["sleep", "30"]
+    profiles: [later]
+    volumes:
+      - type: volume
+        source: data
+        target: /part
+        volume: {subpath: sub}
+volumes:
+  data:
+  bare:
+)",
+                         "$S up -d >/dev/null; echo up=$?; "
+                         "$S exec -T app sh -c 'test -e /etc/passwd && echo copied || echo not copied; "
+                         "stat -c \"%a\" /scratch /private; mkdir -p /whole/sub; echo in-sub > /whole/sub/f'; "
+                         "$S --profile later up -d part >/dev/null; $S --profile later exec -T part cat /part/f; "
+                         "$S --profile later down -t 0 -v >/dev/null; echo down=$?");
+  EXPECT_NE(r.out.find("up=0\nnot copied\n1770\n700\nin-sub\ndown=0"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(ComposeKeys, ASysctlOfTheHostOrAnUnknownUlimitIsRefusedByNameAndNothingIsMade) {
   Outcome r = in_project("refused", R"(services:
   app:
@@ -172,8 +210,9 @@ secrets:
   password:
     file: ./password.txt
 )",
-                         "n=$(ls $STACK_ROOT/containers | wc -l); $S up -d; echo up=$?; "
-                         "echo made $(( $(ls $STACK_ROOT/containers | wc -l) - n )) $(ls $STACK_ROOT/networks 2>/dev/null | wc -l)");
+                         "n=$(ls $STACK_ROOT/containers | wc -l); m=$(ls $STACK_ROOT/networks 2>/dev/null | wc -l); "
+                         "$S up -d; echo up=$?; "
+                         "echo made $(( $(ls $STACK_ROOT/containers | wc -l) - n )) $(( $(ls $STACK_ROOT/networks 2>/dev/null | wc -l) - m ))");
   EXPECT_EQ(r.out, "up=1\nmade 0 0\n") << r.err;
   // Each names its file, line and column, and the key.
   EXPECT_NE(r.err.find("compose.yaml:5:15: services.app.sysctls.vm.swappiness: \"vm.swappiness\" is not namespaced"),
