@@ -39,7 +39,7 @@ std::string hosts_file(const std::string& hostname, const std::vector<std::strin
   return text;
 }
 
-std::string resolv_conf(const std::string& host, const DnsConfig& dns) {
+std::string resolv_conf(const std::string& host, const DnsConfig& dns, bool embedded_dns) {
   std::vector<std::string> servers, search, options;
   std::istringstream lines(host);
   for (std::string line; std::getline(lines, line);) {
@@ -54,6 +54,7 @@ std::string resolv_conf(const std::string& host, const DnsConfig& dns) {
   std::erase_if(servers, [](const std::string& s) { return s.rfind("127.", 0) == 0 || s == "::1"; });
   if (!dns.servers.empty()) servers = dns.servers;
   if (servers.empty()) servers = {"8.8.8.8"};
+  if (embedded_dns) servers = {"127.0.0.11"};
   if (!dns.search.empty()) search = dns.search;
   if (!dns.options.empty()) options = dns.options;
   std::string text;
@@ -116,7 +117,13 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
   }
   if (s)
     s = write_file(rootfs.etc_dir + "/hosts", hosts_file(spec.hostname, spec.extra_hosts) + (hooks.hosts ? hooks.hosts() : ""));
-  if (s) s = write_file(rootfs.etc_dir + "/resolv.conf", resolv_conf(read_whole_file("/etc/resolv.conf").value_or(""), spec.dns));
+  // A namespace kept under our containers' directory is one made for
+  // project networks (its own, or the one of the container it shares):
+  // the embedded resolver serves there (compose/container_networks.cpp).
+  bool embedded_dns = spec.network_namespace.rfind(paths.containers + "/", 0) == 0;
+  if (s)
+    s = write_file(rootfs.etc_dir + "/resolv.conf",
+                   resolv_conf(read_whole_file("/etc/resolv.conf").value_or(""), spec.dns, embedded_dns));
   if (!s) {
     discard();
     return s;

@@ -44,7 +44,10 @@ inline constexpr const char* kExtraHostsFile = "etc/extra_hosts";
 // of line `dns` sets replaced by those, as Docker writes it. A host that
 // names only loopback resolvers (unreachable from the container) gives
 // way to 8.8.8.8, as Docker's does.
-std::string resolv_conf(const std::string& host, const DnsConfig& dns);
+// With `embedded_dns` (a container on project networks), the one
+// nameserver is the embedded resolver at 127.0.0.11, which forwards to
+// the others; search and options lines stay, as Docker writes it.
+std::string resolv_conf(const std::string& host, const DnsConfig& dns, bool embedded_dns = false);
 
 // What the caller does around a container's life, as OCI hooks: `prestart`
 // runs once the init exists, in its namespaces and cgroup, before it goes
@@ -62,6 +65,10 @@ struct ContainerHooks {
   // exec (published ports, serialized by netbridge::PortProxy::handover);
   // empty: nothing.
   std::function<std::string()> handover;
+  // The embedded DNS resolver `prestart` started, which the supervisor
+  // serves while the init runs (serialized by netbridge::DnsResolver::handover);
+  // empty: none.
+  std::function<std::string()> resolver;
 };
 
 // A container whose init was started. Whatever fails, nothing it made is

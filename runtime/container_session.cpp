@@ -314,6 +314,7 @@ void exec_supervisor(const RuntimePaths& paths, const ContainerStore& store, con
   h.resume.back_off_ms = back_off.last_delay().count();
   h.resume.began_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(began.time_since_epoch()).count();
   if (hooks.handover) h.resume.ports = hooks.handover();
+  if (hooks.resolver) h.dns = hooks.resolver();
   for (int fd : {h.out_fd, h.err_fd})
     if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
   int text_fd = handover_fd(to_text(h));

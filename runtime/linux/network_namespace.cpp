@@ -9,7 +9,11 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+
+#include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace stack::runtime::linux_ {
 
@@ -46,6 +50,41 @@ Status create_network_namespace(const std::string& path) {
   ::close(own);
   if (!s) remove_network_namespace(path);
   return s;
+}
+
+int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port) {
+  int result = -EINVAL;
+  // A thread of its own: setns moves only the calling thread, which then
+  // ends, so no other thread of ours ever runs in the container's namespace.
+  std::thread([&] {
+    int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0) {
+      result = -errno;
+      return;
+    }
+    if (::setns(ns, CLONE_NEWNET) != 0) {
+      result = -errno;
+      ::close(ns);
+      return;
+    }
+    ::close(ns);
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+      result = -errno;
+      return;
+    }
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(port);
+    at.sin_addr.s_addr = htonl(address);
+    if (::bind(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+      result = -errno;
+      ::close(s);
+      return;
+    }
+    result = s;
+  }).join();
+  return result;
 }
 
 Status remove_network_namespace(const std::string& path) {

@@ -1,6 +1,7 @@
 // NetworkNamespace: a network namespace kept by a bind mount, so that it outlives the processes in it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "runtime/status.h"
@@ -20,5 +21,12 @@ bool is_network_namespace(const std::string& path);
 // Unmounts and deletes it; the namespace goes once no process is in it.
 // Absent already is fine.
 Status remove_network_namespace(const std::string& path);
+
+// A UDP socket bound to `address`:`port` (host byte order) in the
+// namespace kept at `path`, made from a thread that joins it for the
+// while, so that the caller stays in its own. The socket (close-on-exec)
+// serves there from any namespace. Returns it, or -errno: -EADDRINUSE when
+// something there has that address already.
+int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port);
 
 }  // namespace stack::runtime::linux_
