@@ -26,7 +26,9 @@ constexpr auto kUpstreamTimeout = std::chrono::seconds(2);
 // Queries forwarded and not yet answered; more are answered SERVFAIL
 // at once rather than holding a socket each.
 constexpr size_t kMaxPending = 64;
-constexpr size_t kMaxMessage = 65535;
+// A query past EDNS's usual 4096 octets is no stub resolver's; replies
+// are read at their own size.
+constexpr size_t kMaxQuery = 4096;
 
 // A query on its way to the upstream servers.
 struct Forward {
@@ -144,7 +146,8 @@ const HostsTable& DnsResolver::hosts() {
 
 void DnsResolver::serve() {
   std::vector<Forward> pending;
-  std::string buffer(kMaxMessage, '\0');
+  // Made at the first query: an idle container's shim touches none of it.
+  std::string buffer;
   auto reply = [&](const std::string& answer, const sockaddr_in& client) {
     if (!answer.empty())
       ::sendto(socket_, answer.data(), answer.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&client), sizeof client);
@@ -182,10 +185,13 @@ void DnsResolver::serve() {
     for (size_t i = 0; i < pending.size(); ++i) {
       Forward& f = pending[i];
       if (fds[2 + i].revents) {
-        ssize_t n = ::recv(f.socket, buffer.data(), buffer.size(), 0);
+        ssize_t size = ::recv(f.socket, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+        std::string answer(static_cast<size_t>(std::max<ssize_t>(size, 1)), '\0');
+        ssize_t n = ::recv(f.socket, answer.data(), answer.size(), 0);
         // Only the reply to this query's id: a stray datagram is not relayed.
-        if (n >= 12 && buffer.compare(0, 2, f.query, 0, 2) == 0) {
-          reply(buffer.substr(0, static_cast<size_t>(n)), f.client);
+        if (n >= 12 && answer.compare(0, 2, f.query, 0, 2) == 0) {
+          answer.resize(static_cast<size_t>(n));
+          reply(answer, f.client);
           ::close(f.socket);
           f.socket = -1;
           continue;
@@ -205,6 +211,7 @@ void DnsResolver::serve() {
     if (!fds[1].revents) continue;
     sockaddr_in client{};
     socklen_t client_size = sizeof client;
+    buffer.resize(kMaxQuery);
     ssize_t n = ::recvfrom(socket_, buffer.data(), buffer.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&client), &client_size);
     if (n <= 0 || client_size != sizeof client) continue;
     std::string_view packet(buffer.data(), static_cast<size_t>(n));
