@@ -96,7 +96,9 @@ std::vector<netbridge::Ipv4Address> dns_upstreams(const std::string& id) {
 }
 
 // The embedded resolver of a container on networks, while it runs: opened
-// in its network namespace as a run starts. A namespace shared with a
+// in its network namespace as a run starts, and served by a thread of the
+// process that supervises the run: a detached one's supervisor program
+// (handed over across exec), else this one. A namespace shared with a
 // container that serves there already (EADDRINUSE) has that one's.
 class EmbeddedDns {
  public:
@@ -106,7 +108,11 @@ class EmbeddedDns {
         hosts_(runtime_paths().containers + "/" + record.id + "/etc/hosts"),
         upstreams_(dns_upstreams(record.id)) {}
 
-  runtime::Status start() {
+  // Opens it, not serving yet: a detached shim hands it to its supervisor
+  // program, and a thread started here would only end at that exec (where
+  // threads are slow to make, that costs as much as the rest of the
+  // container's start).
+  runtime::Status open() {
     if (!resolver_) {
       std::optional<netbridge::Ipv4Address> address = netbridge::Ipv4Address::parse(netbridge::kEmbeddedDnsAddress);
       int fd = runtime::linux_::bind_udp_in_network_namespace(namespace_, address->value, netbridge::kDnsPort);
@@ -116,8 +122,10 @@ class EmbeddedDns {
                                       ":53: " + std::strerror(-fd));
       resolver_ = std::make_unique<netbridge::DnsResolver>(fd, hosts_, upstreams_);
     }
-    resolver_->start();
     return runtime::Status::ok();
+  }
+  void serve_here() {
+    if (resolver_) resolver_->start();
   }
   std::string handover() const { return resolver_ ? resolver_->handover() : std::string(); }
   void stop() { resolver_.reset(); }
@@ -199,7 +207,7 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
   // Published ports are served once the init exists, on its address; the
   // resolver once its namespace has its addresses.
   hooks.prestart = [record, ports, dns](pid_t) -> runtime::Status {
-    if (runtime::Status s = dns->start(); !s) return s;
+    if (runtime::Status s = dns->open(); !s) return s;
     if (ports) {
       netbridge::NetworkRecord first;
       if (runtime::Status s = network_store().find(record.networks[0], &first); !s) return s;
@@ -212,6 +220,7 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
   };
   if (ports) hooks.handover = [ports] { return ports->handover(); };
   hooks.resolver = [dns] { return dns->handover(); };
+  hooks.supervising_here = [dns] { dns->serve_here(); };
   hooks.released = [record, ports, dns] {
     dns->stop();
     if (ports) ports->stop();

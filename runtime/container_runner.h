@@ -69,6 +69,10 @@ struct ContainerHooks {
   // serves while the init runs (serialized by netbridge::DnsResolver::handover);
   // empty: none.
   std::function<std::string()> resolver;
+  // Called once a run's command runs and this process supervises it
+  // (attached, or a detached shim whose supervisor program was not
+  // exec'd): what `resolver` would have handed over is served from here.
+  std::function<void()> supervising_here;
 };
 
 // A container whose init was started. Whatever fails, nothing it made is

@@ -258,6 +258,7 @@ Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, cons
     io.receive_console();
     io.start_input();
     record_started(store, record, run->pid());
+    if (hooks.supervising_here) hooks.supervising_here();
   }
   if (io.relays()) relay_attached(io, logged ? &log : nullptr, attach);
   return run->wait(out);
@@ -372,6 +373,7 @@ void supervise(const ContainerSpec& spec, const RuntimePaths& paths, const Conta
         if (first) tell(0, "running");
         exec_supervisor(paths, store, *record, io, run->pid(), terminal, health ? health_bpf : std::string(), back_off,
                         began, hooks);
+        if (hooks.supervising_here) hooks.supervising_here();
         if (health) health->start(run->pid(), spec.process, health_bpf, paths.cgroup_root, record->id);
         relay_output(io.relay(&log));
       } else if (first) {

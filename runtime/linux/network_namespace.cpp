@@ -13,7 +13,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 namespace stack::runtime::linux_ {
 
@@ -53,37 +52,39 @@ Status create_network_namespace(const std::string& path) {
 }
 
 int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port) {
-  int result = -EINVAL;
-  // A thread of its own: setns moves only the calling thread, which then
-  // ends, so no other thread of ours ever runs in the container's namespace.
-  std::thread([&] {
-    int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns < 0) {
-      result = -errno;
-      return;
-    }
-    if (::setns(ns, CLONE_NEWNET) != 0) {
-      result = -errno;
-      ::close(ns);
-      return;
-    }
-    ::close(ns);
+  // In the calling thread and back, as create_network_namespace does: a
+  // thread of its own would cost more than the rest of a container's start
+  // where creating threads is slow. setns moves this thread only.
+  int own = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0) return -errno;
+  int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ns < 0) {
+    int e = errno;
+    ::close(own);
+    return -e;
+  }
+  int result = 0;
+  if (::setns(ns, CLONE_NEWNET) != 0) result = -errno;
+  ::close(ns);
+  if (result == 0) {
     int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) {
-      result = -errno;
-      return;
-    }
     sockaddr_in at{};
     at.sin_family = AF_INET;
     at.sin_port = htons(port);
     at.sin_addr.s_addr = htonl(address);
-    if (::bind(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
       result = -errno;
-      ::close(s);
-      return;
+      if (s >= 0) ::close(s);
+    } else {
+      result = s;
     }
-    result = s;
-  }).join();
+    // Back to ours whatever happened: the rest of this thread runs there.
+    if (::setns(own, CLONE_NEWNET) != 0) {
+      if (result >= 0) ::close(result);
+      result = -errno;
+    }
+  }
+  ::close(own);
   return result;
 }
 

@@ -23,9 +23,8 @@ bool is_network_namespace(const std::string& path);
 Status remove_network_namespace(const std::string& path);
 
 // A UDP socket bound to `address`:`port` (host byte order) in the
-// namespace kept at `path`, made from a thread that joins it for the
-// while, so that the caller stays in its own. The socket (close-on-exec)
-// serves there from any namespace. Returns it, or -errno: -EADDRINUSE when
+// namespace kept at `path`: the calling thread joins it for the while and
+// comes back. The socket (close-on-exec) serves there from any namespace. Returns it, or -errno: -EADDRINUSE when
 // something there has that address already.
 int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port);
 

@@ -74,6 +74,8 @@ networks:
                          "look peer; "
                          // The asking container restarted has its resolver again.
                          "$S restart -t 0 app >/dev/null; echo restarted=$?; look peer; "
+                         // An attached one-off container: `stack` itself serves its resolver.
+                         "echo '== run'; $S run --rm -T app nslookup peer 127.0.0.11 2>&1 | grep Address:; "
                          "$S down -t 0 >/dev/null; echo down=$?; kill $p; wait $p 2>/dev/null; "
                          "echo asked; sort -u upstream-asked");
   ASSERT_NE(r.out.find("up=0\n"), std::string::npos) << r.out << r.err;
@@ -107,6 +109,7 @@ networks:
   // The recreated peer's new address, at once.
   EXPECT_NE(r.out.find("recreated=0\n== peer\nAddress:\t127.0.0.11:53\nAddress: 10.123.0.60\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("restarted=0\n== peer\nAddress:\t127.0.0.11:53\nAddress: 10.123.0.60\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("== run\nAddress:\t127.0.0.11:53\nAddress: 10.123.0.60\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("down=0\n"), std::string::npos) << r.out;
   // The containers' own names never left the resolver.
   size_t at = r.out.find("asked\n");
