@@ -83,6 +83,7 @@ std::vector<Ipv4Address> DnsResolver::upstreams(const std::string& host_resolv_c
 
 void DnsResolver::start() {
   if (socket_ < 0 || started_.exchange(true)) return;
+  ::fcntl(socket_, F_SETFD, FD_CLOEXEC);  // a handover meant for an exec that failed left it open
   if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) return;
   thread_ = std::thread([this] { serve(); });
 }

@@ -1,8 +1,8 @@
 // stack-shim: a container's supervisor while its init runs. A detached shim execs it once the container runs, so that an idle container costs this small static program's pages rather than those `stack` touched to start it.
 //
 // It relays the init's output to the log, runs the healthcheck, serves
-// the published ports and the embedded DNS resolver until the init exits, reaps it, and execs `stack
-// __shim-resume` in the same process to finish the run (cgroup, hooks,
+// the published ports and the embedded DNS resolver until the init exits,
+// reaps it, and execs `stack __shim-resume` in the same process to finish the run (cgroup, hooks,
 // restart policy, the record of its end). See runtime/shim_handover.h.
 #include <fcntl.h>
 #include <sys/wait.h>
