@@ -11,9 +11,12 @@
 #include "compose/crash_points.h"
 #include "compose/project_containers.h"
 #include "compose/service_devices.h"
+#include "netbridge/dns_resolver.h"
 #include "netbridge/host_routes.h"
 #include "runtime/linux/network_namespace.h"
 #include "runtime/on_disk.h"
+
+#include <nlohmann/json.hpp>
 
 namespace stack::compose {
 namespace {
@@ -76,6 +79,62 @@ void leave_networks(const std::vector<netbridge::Endpoints::Departure>& leaving)
 }
 
 void crash_point_reached(const std::string& step) { crash_point(step); }
+
+// Where container `id`'s queries to 127.0.0.11 go on to: its `dns:`
+// servers (in its spec), else the host's.
+std::vector<netbridge::Ipv4Address> dns_upstreams(const std::string& id) {
+  std::vector<std::string> servers;
+  runtime::ContainerStore store(runtime_paths().containers);
+  if (std::optional<std::string> text = runtime::read_whole_file(store.spec_path(id))) {
+    nlohmann::json spec = nlohmann::json::parse(*text, nullptr, false);
+    if (spec.is_object() && spec.contains("dns") && spec["dns"].is_object() && spec["dns"].contains("servers") &&
+        spec["dns"]["servers"].is_array())
+      for (const nlohmann::json& s : spec["dns"]["servers"])
+        if (s.is_string()) servers.push_back(s.get<std::string>());
+  }
+  return netbridge::DnsResolver::upstreams(runtime::read_whole_file("/etc/resolv.conf").value_or(""), servers);
+}
+
+// The embedded resolver of a container on networks, while it runs: opened
+// in its network namespace as a run starts, and served by a thread of the
+// process that supervises the run: a detached one's supervisor program
+// (handed over across exec), else this one. A namespace shared with a
+// container that serves there already (EADDRINUSE) has that one's.
+class EmbeddedDns {
+ public:
+  explicit EmbeddedDns(const runtime::ContainerRecord& record)
+      : name_(record.name),
+        namespace_(runtime::ContainerStore(runtime_paths().containers).network_namespace_path(record.id)),
+        hosts_(runtime_paths().containers + "/" + record.id + "/etc/hosts"),
+        upstreams_(dns_upstreams(record.id)) {}
+
+  // Opens it, not serving yet: a detached shim hands it to its supervisor
+  // program, and a thread started here would only end at that exec (where
+  // threads are slow to make, that costs as much as the rest of the
+  // container's start).
+  runtime::Status open() {
+    if (!resolver_) {
+      std::optional<netbridge::Ipv4Address> address = netbridge::Ipv4Address::parse(netbridge::kEmbeddedDnsAddress);
+      int fd = runtime::linux_::bind_udp_in_network_namespace(namespace_, address->value, netbridge::kDnsPort);
+      if (fd == -EADDRINUSE) return runtime::Status::ok();
+      if (fd < 0)
+        return runtime::Status::error("container " + name_ + ": serving DNS at " + netbridge::kEmbeddedDnsAddress +
+                                      ":53: " + std::strerror(-fd));
+      resolver_ = std::make_unique<netbridge::DnsResolver>(fd, hosts_, upstreams_);
+    }
+    return runtime::Status::ok();
+  }
+  void serve_here() {
+    if (resolver_) resolver_->start();
+  }
+  std::string handover() const { return resolver_ ? resolver_->handover() : std::string(); }
+  void stop() { resolver_.reset(); }
+
+ private:
+  std::string name_, namespace_, hosts_;
+  std::vector<netbridge::Ipv4Address> upstreams_;
+  std::unique_ptr<netbridge::DnsResolver> resolver_;
+};
 
 }  // namespace
 
@@ -144,20 +203,26 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
   // Read before the init is cloned, not in prestart: from the clone on,
   // every heap page the shim writes is copied.
   hooks.hosts = [networks = record.networks] { return netbridge::peer_hosts(network_store(), networks); };
-  // Published ports are served once the init exists, on its address.
-  if (ports) {
-    hooks.prestart = [record, ports](pid_t) -> runtime::Status {
+  auto dns = std::make_shared<EmbeddedDns>(record);
+  // Published ports are served once the init exists, on its address; the
+  // resolver once its namespace has its addresses.
+  hooks.prestart = [record, ports, dns](pid_t) -> runtime::Status {
+    if (runtime::Status s = dns->open(); !s) return s;
+    if (ports) {
       netbridge::NetworkRecord first;
       if (runtime::Status s = network_store().find(record.networks[0], &first); !s) return s;
       auto lease = first.leases.find(record.id);
       if (lease == first.leases.end())
         return runtime::Status::error("container " + record.name + " has no address on " + first.name);
       ports->start(lease->second.address);
-      return runtime::Status::ok();
-    };
-  }
+    }
+    return runtime::Status::ok();
+  };
   if (ports) hooks.handover = [ports] { return ports->handover(); };
-  hooks.released = [record, ports] {
+  hooks.resolver = [dns] { return dns->handover(); };
+  hooks.supervising_here = [dns] { dns->serve_here(); };
+  hooks.released = [record, ports, dns] {
+    dns->stop();
     if (ports) ports->stop();
     if (record.remove_on_exit) release_networks(record);
   };

@@ -40,7 +40,7 @@ std::string hosts_file(const std::string& hostname, const std::vector<std::strin
   return text;
 }
 
-std::string resolv_conf(const std::string& host, const DnsConfig& dns, bool host_network) {
+std::string resolv_conf(const std::string& host, const DnsConfig& dns, ResolvConfFor where) {
   std::vector<std::string> servers, search, options;
   std::istringstream lines(host);
   for (std::string line; std::getline(lines, line);) {
@@ -52,9 +52,10 @@ std::string resolv_conf(const std::string& host, const DnsConfig& dns, bool host
     if (kind == "search") into->clear();  // the last search line wins, as the resolver reads it
     while (words >> word) into->push_back(word);
   }
-  if (!host_network) std::erase_if(servers, [](const std::string& s) { return s.rfind("127.", 0) == 0 || s == "::1"; });
+  if (where != ResolvConfFor::HostNetwork) std::erase_if(servers, [](const std::string& s) { return s.rfind("127.", 0) == 0 || s == "::1"; });
   if (!dns.servers.empty()) servers = dns.servers;
   if (servers.empty()) servers = {"8.8.8.8"};
+  if (where == ResolvConfFor::ProjectNetworks) servers = {"127.0.0.11"};
   if (!dns.search.empty()) search = dns.search;
   if (!dns.options.empty()) options = dns.options;
   std::string text;
@@ -136,9 +137,14 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
   if (!hosts.empty() && hosts.back() != '\n') hosts += "\n";
   for (const std::string& line : spec.extra_hosts) hosts += line + "\n";
   if (s && spec.network_container.empty()) s = write_file(rootfs.etc_dir + "/hosts", hosts + (hooks.hosts ? hooks.hosts() : ""));
+  // A namespace kept under our containers' directory is one made for
+  // project networks: the embedded resolver serves there
+  // (compose/container_networks.cpp).
+  ResolvConfFor where = spec.host_network ? ResolvConfFor::HostNetwork
+                        : spec.network_namespace.rfind(paths.containers + "/", 0) == 0 ? ResolvConfFor::ProjectNetworks
+                                                                                        : ResolvConfFor::OwnNamespace;
   if (s && spec.network_container.empty())
-    s = write_file(rootfs.etc_dir + "/resolv.conf",
-                   resolv_conf(read_whole_file("/etc/resolv.conf").value_or(""), spec.dns, spec.host_network));
+    s = write_file(rootfs.etc_dir + "/resolv.conf", resolv_conf(read_whole_file("/etc/resolv.conf").value_or(""), spec.dns, where));
   if (!s) {
     discard();
     return s;

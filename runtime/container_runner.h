@@ -43,9 +43,13 @@ inline constexpr const char* kExtraHostsFile = "etc/extra_hosts";
 // A container's /etc/resolv.conf: the host's (`host`, its text), each kind
 // of line `dns` sets replaced by those, as Docker writes it. A host that
 // names only loopback resolvers (unreachable from the container) gives
-// way to 8.8.8.8, as Docker's does; in the host's network namespace
-// (`host_network`) they are reachable, and kept.
-std::string resolv_conf(const std::string& host, const DnsConfig& dns, bool host_network = false);
+// way to 8.8.8.8, as Docker's does. In the host's network namespace
+// (ResolvConfFor::HostNetwork) they are reachable, and kept. On project
+// networks (ResolvConfFor::ProjectNetworks) the one nameserver is the
+// embedded resolver at 127.0.0.11, which forwards to the others; search
+// and options lines stay, as Docker writes it.
+enum class ResolvConfFor { OwnNamespace, HostNetwork, ProjectNetworks };
+std::string resolv_conf(const std::string& host, const DnsConfig& dns, ResolvConfFor where = ResolvConfFor::OwnNamespace);
 
 // What the caller does around a container's life, as OCI hooks: `prestart`
 // runs once the init exists, in its namespaces and cgroup, before it goes
@@ -63,6 +67,14 @@ struct ContainerHooks {
   // exec (published ports, serialized by netbridge::PortProxy::handover);
   // empty: nothing.
   std::function<std::string()> handover;
+  // The embedded DNS resolver `prestart` started, which the supervisor
+  // serves while the init runs (serialized by netbridge::DnsResolver::handover);
+  // empty: none.
+  std::function<std::string()> resolver;
+  // Called once a run's command runs and this process supervises it
+  // (attached, or a detached shim whose supervisor program was not
+  // exec'd): what `resolver` would have handed over is served from here.
+  std::function<void()> supervising_here;
 };
 
 // A container whose init was started. Whatever fails, nothing it made is

@@ -258,6 +258,7 @@ Status start_attached(const ContainerSpec& spec, const RuntimePaths& paths, cons
     io.receive_console();
     io.start_input();
     record_started(store, record, run->pid());
+    if (hooks.supervising_here) hooks.supervising_here();
   }
   if (io.relays()) relay_attached(io, logged ? &log : nullptr, attach);
   return run->wait(out);
@@ -318,6 +319,7 @@ void exec_supervisor(const RuntimePaths& paths, const ContainerStore& store, con
   h.resume.back_off_ms = back_off.last_delay().count();
   h.resume.began_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(began.time_since_epoch()).count();
   if (hooks.handover) h.resume.ports = hooks.handover();
+  if (hooks.resolver) h.dns = hooks.resolver();
   for (int fd : {h.out_fd, h.err_fd})
     if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
   int text_fd = handover_fd(to_text(h));
@@ -375,6 +377,7 @@ void supervise(const ContainerSpec& spec, const RuntimePaths& paths, const Conta
         if (first) tell(0, "running");
         exec_supervisor(paths, store, *record, io, run->pid(), terminal, health ? health_bpf : std::string(), back_off,
                         began, hooks);
+        if (hooks.supervising_here) hooks.supervising_here();
         if (health) health->start(run->pid(), spec.process, health_bpf, paths.cgroup_root, record->id);
         relay_output(io.relay(&log));
       } else if (first) {

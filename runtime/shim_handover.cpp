@@ -52,6 +52,7 @@ std::string to_text(const SupervisorHandover& h) {
                       {"cgroup_root", h.cgroup_root},
                       {"health_bpf_fd", h.health_bpf_fd},
                       {"stack_binary", h.stack_binary},
+                      {"dns", h.dns},
                       {"resume", resume_json(h.resume)}};
   return j.dump();
 }
@@ -72,6 +73,7 @@ Status parse_supervisor_handover(const std::string& text, SupervisorHandover* ou
     h.cgroup_root = j.at("cgroup_root").get<std::string>();
     h.health_bpf_fd = j.at("health_bpf_fd").get<int>();
     h.stack_binary = j.at("stack_binary").get<std::string>();
+    h.dns = j.value("dns", std::string());
     h.resume = resume_from(j.at("resume"));
     *out = std::move(h);
     return Status::ok();

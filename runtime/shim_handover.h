@@ -35,6 +35,7 @@ struct SupervisorHandover {
   std::string health_state_path, spec_path, cgroup_root;
   int health_bpf_fd = -1;        // a memfd holding the probes' seccomp filter
   std::string stack_binary;      // exec'd with "__shim-resume" and the resume text
+  std::string dns;               // the embedded DNS resolver, as ContainerHooks::resolver gave it; empty: none
   ShimResume resume;
 };
 

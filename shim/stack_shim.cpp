@@ -1,8 +1,8 @@
 // stack-shim: a container's supervisor while its init runs. A detached shim execs it once the container runs, so that an idle container costs this small static program's pages rather than those `stack` touched to start it.
 //
-// It relays the init's output to the log, runs the healthcheck and serves
-// the published ports until the init exits, reaps it, and execs `stack
-// __shim-resume` in the same process to finish the run (cgroup, hooks,
+// It relays the init's output to the log, runs the healthcheck, serves
+// the published ports and the embedded DNS resolver until the init exits,
+// reaps it, and execs `stack __shim-resume` in the same process to finish the run (cgroup, hooks,
 // restart policy, the record of its end). See runtime/shim_handover.h.
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "netbridge/dns_resolver.h"
 #include "netbridge/port_proxy.h"
 #include "runtime/container_log.h"
 #include "runtime/container_spec.h"
@@ -64,6 +65,10 @@ int main(int argc, char** argv) {
     ports = netbridge::PortProxy::adopt(h.resume.ports, &container);
     if (ports) ports->start(container);
   }
+  // The container's 127.0.0.11 while its init runs; `stack` opens it again
+  // for a restart.
+  std::unique_ptr<netbridge::DnsResolver> resolver;
+  if (!h.dns.empty() && (resolver = netbridge::DnsResolver::adopt(h.dns))) resolver->start();
   for (int fd : {h.out_fd, h.err_fd})
     if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   runtime::OutputRelay relay;
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
   while (::waitpid(h.pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (health) health->stop();
+  if (resolver) resolver->stop();
   for (int fd : {h.out_fd, h.err_fd})
     if (fd >= 0) ::close(fd);
   h.resume.wait_status = status;

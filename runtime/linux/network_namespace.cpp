@@ -9,6 +9,9 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace stack::runtime::linux_ {
@@ -49,6 +52,43 @@ Status create_network_namespace(const std::string& path) {
 }
 
 std::string process_network_namespace(pid_t pid) { return "/proc/" + std::to_string(pid) + "/ns/net"; }
+
+int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port) {
+  // In the calling thread and back, as create_network_namespace does: a
+  // thread of its own would cost more than the rest of a container's start
+  // where creating threads is slow. setns moves this thread only.
+  int own = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0) return -errno;
+  int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ns < 0) {
+    int e = errno;
+    ::close(own);
+    return -e;
+  }
+  int result = 0;
+  if (::setns(ns, CLONE_NEWNET) != 0) result = -errno;
+  ::close(ns);
+  if (result == 0) {
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(port);
+    at.sin_addr.s_addr = htonl(address);
+    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+      result = -errno;
+      if (s >= 0) ::close(s);
+    } else {
+      result = s;
+    }
+    // Back to ours whatever happened: the rest of this thread runs there.
+    if (::setns(own, CLONE_NEWNET) != 0) {
+      if (result >= 0) ::close(result);
+      result = -errno;
+    }
+  }
+  ::close(own);
+  return result;
+}
 
 Status remove_network_namespace(const std::string& path) {
   if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)

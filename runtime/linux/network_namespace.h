@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 #include "runtime/status.h"
@@ -25,5 +26,11 @@ std::string process_network_namespace(pid_t pid);
 // Unmounts and deletes it; the namespace goes once no process is in it.
 // Absent already is fine.
 Status remove_network_namespace(const std::string& path);
+
+// A UDP socket bound to `address`:`port` (host byte order) in the
+// namespace kept at `path`: the calling thread joins it for the while and
+// comes back. The socket (close-on-exec) serves there from any namespace. Returns it, or -errno: -EADDRINUSE when
+// something there has that address already.
+int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port);
 
 }  // namespace stack::runtime::linux_

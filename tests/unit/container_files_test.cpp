@@ -26,5 +26,13 @@ TEST(ContainerFiles, AHostWithOnlyLoopbackResolversGivesWayToAPublicOne) {
   EXPECT_EQ(resolv_conf("", {}), "nameserver 8.8.8.8\n");
 }
 
+TEST(ContainerFiles, OnProjectNetworksTheOneNameserverIsTheEmbeddedResolver) {
+  std::string host = "nameserver 10.1.1.1\nnameserver 127.0.0.53\nsearch a.example\noptions edns0\n";
+  EXPECT_EQ(resolv_conf(host, {}, ResolvConfFor::ProjectNetworks), "search a.example\nnameserver 127.0.0.11\noptions edns0\n");
+  // The dns key names where 127.0.0.11 forwards to, not what the container asks.
+  EXPECT_EQ(resolv_conf(host, {{"192.0.2.53"}, {"corp.internal"}, {"ndots:2"}}, ResolvConfFor::ProjectNetworks),
+            "search corp.internal\nnameserver 127.0.0.11\noptions ndots:2\n");
+}
+
 }  // namespace
 }  // namespace stack::runtime
