@@ -82,10 +82,19 @@ void crash_point_reached(const std::string& step) { crash_point(step); }
 
 // Where container `id`'s queries to 127.0.0.11 go on to: its `dns:`
 // servers (in its spec), else the host's.
-std::vector<netbridge::Ipv4Address> dns_upstreams(const std::string& id) {
+std::vector<netbridge::Ipv4Address> dns_upstreams(const runtime::ContainerRecord& record) {
+  // Only on internal networks, nothing leaves: not even a name to look up
+  // outside (answered SERVFAIL), as Docker's resolver does there.
+  netbridge::NetworkStore networks = network_store();
+  bool reaches_out = false;
+  for (const std::string& name : record.networks) {
+    netbridge::NetworkRecord network;
+    if (!networks.find(name, &network) || !network.internal) reaches_out = true;
+  }
+  if (!reaches_out) return {};
   std::vector<std::string> servers;
   runtime::ContainerStore store(runtime_paths().containers);
-  if (std::optional<std::string> text = runtime::read_whole_file(store.spec_path(id))) {
+  if (std::optional<std::string> text = runtime::read_whole_file(store.spec_path(record.id))) {
     nlohmann::json spec = nlohmann::json::parse(*text, nullptr, false);
     if (spec.is_object() && spec.contains("dns") && spec["dns"].is_object() && spec["dns"].contains("servers") &&
         spec["dns"]["servers"].is_array())
@@ -106,7 +115,7 @@ class EmbeddedDns {
       : name_(record.name),
         namespace_(runtime::ContainerStore(runtime_paths().containers).network_namespace_path(record.id)),
         hosts_(runtime_paths().containers + "/" + record.id + "/etc/hosts"),
-        upstreams_(dns_upstreams(record.id)) {}
+        upstreams_(dns_upstreams(record)) {}
 
   // Opens it, not serving yet: a detached shim hands it to its supervisor
   // program, and a thread started here would only end at that exec (where

@@ -128,8 +128,12 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
             return runtime::Status::error("service " + s.name + ": volume " + volume->name + ": " + st.message());
           }
         if (!m.subpath.empty()) {
-          // As Docker: the path must be there in the volume already.
+          // As Docker: the path must be there in the volume already, and
+          // (a container may have made it a link) inside the volume.
+          std::string volume_data = data;
           data += "/" + m.subpath;
+          if (runtime::Status st = runtime::resolves_beneath(volume_data, data); !st)
+            return st.with_context("service " + s.name + ": volume " + volume->name + ": subpath " + m.subpath);
           if (!fs::exists(data))
             return runtime::Status::error("service " + s.name + ": volume " + volume->name + " has no subpath " + m.subpath);
         }

@@ -78,6 +78,8 @@ std::vector<Ipv4Address> DnsResolver::upstreams(const std::string& host_resolv_c
   for (const std::string& n : names)
     if (std::optional<Ipv4Address> a = Ipv4Address::parse(n); a && std::find(out.begin(), out.end(), *a) == out.end())
       out.push_back(*a);
+  // As a container's own resolv.conf falls back (runtime::resolv_conf).
+  if (out.empty() && names.empty()) out.push_back(*Ipv4Address::parse("8.8.8.8"));
   return out;
 }
 

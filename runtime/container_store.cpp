@@ -376,7 +376,7 @@ Status ContainerStore::give_files(const std::vector<ContainerFile>& files, Conta
     bool copied = f.source.empty() || f.uid || f.gid || f.mode;
     if (!copied) {
       if (::access(f.source.c_str(), R_OK) != 0) return failed(Status::from_errno("reading " + f.source));
-      spec->mounts.push_back({f.destination, "bind", f.source, {"rbind", "ro"}});
+      spec->mounts.push_back({f.destination, "bind", f.source, {"rbind", "ro", "nosuid", "nodev", "noexec"}});
       continue;
     }
     std::string content = f.content;
@@ -393,7 +393,8 @@ Status ContainerStore::give_files(const std::vector<ContainerFile>& files, Conta
     if (Status s = write_file(path, content, 0600); !s) return failed(s);
     if (::chown(path.c_str(), f.uid.value_or(0), f.gid.value_or(0)) != 0 || ::chmod(path.c_str(), mode) != 0)
       return failed(Status::from_errno("setting the owner and mode of " + path));
-    spec->mounts.push_back({f.destination, "bind", path, {"rbind", "ro"}});
+    // No set-uid file of the host's, whatever mode was asked.
+    spec->mounts.push_back({f.destination, "bind", path, {"rbind", "ro", "nosuid", "nodev", "noexec"}});
   }
   return Status::ok();
 }

@@ -147,17 +147,30 @@ std::optional<std::string> image_reference_problem(std::string_view reference) {
   }
 }
 
-std::optional<std::string> subpath_problem(std::string_view subpath) {
-  if (subpath.empty()) return std::nullopt;
-  if (subpath.front() == '/') return "must be a path relative to the volume";
-  size_t start = 0;
-  while (start <= subpath.size()) {
-    size_t end = subpath.find('/', start);
-    if (subpath.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start) == "..")
-      return "must stay inside the volume (no \"..\")";
+namespace {
+
+bool has_parent_component(std::string_view path) {
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = path.find('/', start);
+    if (path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start) == "..") return true;
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::string> subpath_problem(std::string_view subpath) {
+  if (subpath.empty()) return std::nullopt;
+  if (subpath.front() == '/') return "must be a path relative to the volume";
+  if (has_parent_component(subpath)) return "must stay inside the volume (no \"..\")";
+  return std::nullopt;
+}
+
+std::optional<std::string> container_path_problem(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "must be absolute";
+  if (has_parent_component(path)) return "must not climb with \"..\"";
   return std::nullopt;
 }
 

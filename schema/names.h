@@ -34,4 +34,9 @@ std::optional<std::string> image_reference_problem(std::string_view reference);
 // A volume's subpath: relative, and never above the volume (no "..").
 std::optional<std::string> subpath_problem(std::string_view subpath);
 
+// A path in the container (a mount's or a secret's target): absolute, and
+// without "..", which would climb out of the container's root where stack
+// makes the mount point.
+std::optional<std::string> container_path_problem(std::string_view path);
+
 }  // namespace stack::schema

@@ -110,12 +110,18 @@ ServiceSpec service(const std::string& name, const Node& s) {
     // "/run:size=64m,mode=1777": the size option, as Docker reads it.
     if (size_t colon = t.find(':'); colon != std::string::npos) {
       std::string options = t.substr(colon + 1);
-      m.tmpfs_options = options;
       for (size_t b = 0; b <= options.size();) {
         size_t e = options.find(',', b);
         if (e == std::string::npos) e = options.size();
-        if (options.compare(b, 5, "size=") == 0)
-          if (std::optional<std::int64_t> bytes = parse_bytes(options.substr(b + 5, e - b - 5))) m.tmpfs_size = *bytes;
+        std::string option = options.substr(b, e - b);
+        if (option.rfind("size=", 0) == 0) {
+          if (std::optional<std::int64_t> bytes = parse_bytes(option.substr(5))) {
+            m.tmpfs_size = *bytes;
+            m.tmpfs_options += (m.tmpfs_options.empty() ? "" : ",") + ("size=" + std::to_string(*bytes));
+          }
+        } else if (option.rfind("mode=", 0) == 0 || option.rfind("uid=", 0) == 0 || option.rfind("gid=", 0) == 0) {
+          m.tmpfs_options += (m.tmpfs_options.empty() ? "" : ",") + option;  // as tmpfs(5) reads them
+        }
         b = e + 1;
       }
     }

@@ -436,6 +436,10 @@ std::optional<Node> file_grants(const Node& v, const std::string& path, Cx& cx, 
     const Node* target = grant.find("target");
     std::string where = target ? target->text() : grant.find("source")->text();
     if (where.empty() || where[0] != '/') where = base + where;
+    if (auto problem = container_path_problem(where)) {
+      cx.diags.error(target ? target->mark() : item.mark(), path_key(p, "target"), "the container path " + *problem);
+      continue;
+    }
     grant.set("target", Node::string(where, target ? target->mark() : item.mark()));
     out.push_back(std::move(grant));
   }

@@ -1,4 +1,5 @@
 // Service volumes and tmpfs mounts: short syntax expanded to the long one.
+#include <algorithm>
 #include <cstdlib>
 
 #include "schema/names.h"
@@ -26,7 +27,7 @@ bool short_volume(const Node& item, const std::string& path, NormalizeContext& c
   const Mark& m = item.mark();
   Node entry = Node::mapping(m);
   std::string target = parts.size() == 1 ? parts[0] : parts[1];
-  if (target.empty() || target[0] != '/') return bad("the container path must be absolute");
+  if (auto problem = container_path_problem(target)) return bad("the container path " + *problem);
   if (parts.size() == 1) {
     entry.set("type", Node::string("volume", m));
     entry.set("target", Node::string(target, m));
@@ -70,8 +71,8 @@ bool short_volume(const Node& item, const std::string& path, NormalizeContext& c
 
 std::optional<Node> absolute_target(const Node& n, const std::string& p, NormalizeContext& c) {
   auto s = check_string(n, p, c);
-  if (s && (s->text().empty() || s->text()[0] != '/')) {
-    c.diags.error(n.mark(), p, "the container path must be absolute, got \"" + s->text() + "\"");
+  if (auto problem = s ? container_path_problem(s->text()) : std::nullopt) {
+    c.diags.error(n.mark(), p, "the container path " + *problem + ", got \"" + excerpt(s->text()) + "\"");
     return std::nullopt;
   }
   return s;
@@ -160,6 +161,13 @@ std::optional<Node> normalize_volumes(const Node& v, const std::string& path, No
       continue;
     }
     Node* source = entry->find("source");
+    // Docker refuses it when it creates the container: a new anonymous
+    // volume has no path in it yet.
+    if (const Node* options = entry->find("volume"); t == "volume" && !source && options && options->find("subpath")) {
+      cx.diags.error(options->find("subpath")->mark(), path_key(path_key(item_path, "volume"), "subpath"),
+                     "an anonymous volume has no subpath to mount; name the volume (source:)");
+      continue;
+    }
     if (t == "bind") {
       if (!source) {
         cx.diags.error(item.mark(), item_path, "a bind mount needs a \"source\"");
@@ -190,9 +198,22 @@ std::optional<Node> normalize_tmpfs(const Node& v, const std::string& path, Norm
   if (!list) return std::nullopt;
   for (size_t i = 0; i < list->items().size(); ++i) {
     const Node& item = list->items()[i];
-    if (item.text().empty() || item.text()[0] != '/') {
-      cx.diags.error(item.mark(), path_index(path, i), "the container path must be absolute, got \"" + item.text() + "\"");
+    const std::string& text = item.text();
+    if (auto problem = container_path_problem(text.substr(0, text.find(':')))) {
+      cx.diags.error(item.mark(), path_index(path, i), "the container path " + *problem + ", got \"" + excerpt(text) + "\"");
       return std::nullopt;
+    }
+    // size, mode, uid and gid are the mount's; the rest (exec, ro, ...)
+    // stack does not apply: a tmpfs is nosuid, nodev, noexec and writable.
+    size_t colon = text.find(':');
+    for (size_t b = colon == std::string::npos ? text.size() : colon + 1; b < text.size();) {
+      size_t e = std::min(text.find(',', b), text.size());
+      std::string option = text.substr(b, e - b);
+      bool applied = option.rfind("size=", 0) == 0 || option.rfind("mode=", 0) == 0 || option.rfind("uid=", 0) == 0 ||
+                     option.rfind("gid=", 0) == 0;
+      if (!applied && !option.empty())
+        cx.diags.ignored(item.mark(), path_index(path, i), "tmpfs option \"" + option + "\" is not applied by stack; ignored");
+      b = e + 1;
     }
   }
   return list;

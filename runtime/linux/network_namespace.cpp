@@ -56,8 +56,9 @@ std::string process_network_namespace(pid_t pid) { return "/proc/" + std::to_str
 int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port) {
   // In the calling thread and back, as create_network_namespace does: a
   // thread of its own would cost more than the rest of a container's start
-  // where creating threads is slow. setns moves this thread only.
-  int own = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  // where creating threads is slow. setns moves this thread only (whose
+  // namespace /proc/thread-self names; /proc/self is the main thread's).
+  int own = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (own < 0) return -errno;
   int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (ns < 0) {
