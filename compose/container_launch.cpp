@@ -133,6 +133,14 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
   if (runtime::Status s = containers.create(&record); !s) return fail(s.message());
   crash_point("record-written");
   if (!r.joins.empty()) spec.network_namespace = containers.network_namespace_path(spec.id);
+  if (!r.links.empty()) {
+    std::string lines;
+    for (const auto& [alias, service] : r.links) lines += alias + "\t" + service + "\n";
+    if (runtime::Status s = runtime::write_file(paths.containers + "/" + record.id + "/" + kLinksFile, lines); !s) {
+      containers.discard(record);
+      return fail("container " + record.name + ": " + s.message());
+    }
+  }
   if (runtime::Status s = containers.give_files(o.files, &spec); !s) {
     containers.discard(record);
     return fail("container " + record.name + ": " + s.message());

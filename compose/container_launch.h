@@ -17,6 +17,10 @@
 
 namespace stack::compose {
 
+// Where a container's links are kept, under its directory: "ALIAS\tSERVICE"
+// lines, read whenever its /etc/hosts is written.
+inline constexpr const char* kLinksFile = "links";
+
 struct LaunchRequest {
   std::string image, name;  // name empty: the ID's first 12 characters
   runtime::RunOptions options;
@@ -29,6 +33,9 @@ struct LaunchRequest {
   std::vector<netbridge::PortMapping> ports;
   std::vector<std::string> gpus;  // reserved for it (their ledger ids), for its record
   std::map<std::string, std::string> labels;
+  // links: alias -> service; its /etc/hosts (and so its resolver) finds
+  // the service's containers by the alias too (kLinksFile).
+  std::map<std::string, std::string> links;
   runtime::RestartPolicy restart;
   runtime::LogConfig log;
   // Replaces the image's HEALTHCHECK (an empty test keeps the image's

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "compose/host.h"
+#include "compose/container_launch.h"
 #include "compose/crash_points.h"
 #include "compose/project_containers.h"
 #include "compose/service_devices.h"
@@ -59,9 +60,13 @@ void refresh_hosts(netbridge::NetworkStore& store, const std::vector<std::string
     std::string hostname = runtime::read_whole_file(etc + "/hostname").value_or("");
     while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
     if (hostname.empty()) continue;  // not a container of ours, or being removed
-    // The lines it was given (extra_hosts) stay; its peers are those of now.
-    std::string extra = runtime::read_whole_file(runtime_paths().containers + "/" + endpoint + "/" + runtime::kExtraHostsFile).value_or("");
-    rewrite_existing(etc + "/hosts", runtime::hosts_file(hostname) + extra + netbridge::peer_hosts(joined));
+    // The lines it was given (extra_hosts) stay; its peers (and its links'
+    // aliases for them) are those of now.
+    std::string dir = runtime_paths().containers + "/" + endpoint;
+    std::string extra = runtime::read_whole_file(dir + "/" + runtime::kExtraHostsFile).value_or("");
+    std::string links = runtime::read_whole_file(dir + "/" + kLinksFile).value_or("");
+    rewrite_existing(etc + "/hosts", runtime::hosts_file(hostname) + extra + netbridge::peer_hosts(joined) +
+                                         netbridge::link_hosts(joined, links));
   }
 }
 
@@ -211,7 +216,15 @@ runtime::ContainerHooks network_hooks(const runtime::ContainerRecord& record,
   runtime::ContainerHooks hooks;
   // Read before the init is cloned, not in prestart: from the clone on,
   // every heap page the shim writes is copied.
-  hooks.hosts = [networks = record.networks] { return netbridge::peer_hosts(network_store(), networks); };
+  hooks.hosts = [networks = record.networks, id = record.id] {
+    netbridge::NetworkStore store = network_store();
+    std::vector<netbridge::NetworkRecord> records(networks.size());
+    std::vector<const netbridge::NetworkRecord*> joined;
+    for (size_t i = 0; i < networks.size(); ++i)
+      if (store.find(networks[i], &records[i])) joined.push_back(&records[i]);
+    std::string links = runtime::read_whole_file(runtime_paths().containers + "/" + id + "/" + kLinksFile).value_or("");
+    return netbridge::peer_hosts(joined) + netbridge::link_hosts(joined, links);
+  };
   auto dns = std::make_shared<EmbeddedDns>(record);
   // Published ports are served once the init exists, on its address; the
   // resolver once its namespace has its addresses.

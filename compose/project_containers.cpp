@@ -282,6 +282,7 @@ runtime::Status service_launch(const schema::Project& project, const schema::Ser
   }
   // The service's labels on its containers, as Compose puts them; its own
   // com.docker.compose.* ones, which find the containers again, win.
+  r.links = s.links;
   r.labels = s.labels;
   r.labels[kProjectLabel] = project.name;
   r.labels[kServiceLabel] = s.name;

@@ -2,8 +2,10 @@
 
 #include <thread>
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 
 namespace stack::netbridge {
 
@@ -124,6 +126,22 @@ std::string peer_hosts(const NetworkStore& store, const std::vector<std::string>
   for (size_t i = 0; i < networks.size(); ++i)
     if (store.find(networks[i], &records[i])) found.push_back(&records[i]);
   return peer_hosts(found);
+}
+
+std::string link_hosts(const std::vector<const NetworkRecord*>& networks, const std::string& links) {
+  std::string out;
+  std::set<std::string> seen;
+  std::istringstream lines(links);
+  for (std::string line; std::getline(lines, line);) {
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    std::string alias = line.substr(0, tab), service = line.substr(tab + 1);
+    for (const NetworkRecord* network : networks)
+      for (const auto& [endpoint, lease] : network->leases)
+        if (std::find(lease.names.begin(), lease.names.end(), service) != lease.names.end())
+          if (std::string entry = lease.address.to_string() + "\t" + alias; seen.insert(entry).second) out += entry + "\n";
+  }
+  return out;
 }
 
 std::string peer_hosts(const std::vector<const NetworkRecord*>& networks) {

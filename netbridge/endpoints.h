@@ -64,4 +64,8 @@ std::string peer_hosts(const NetworkStore& store, const std::vector<std::string>
 // The same from records already read: `networks` are the ones joined.
 std::string peer_hosts(const std::vector<const NetworkRecord*>& networks);
 
+// A container's links (`links`: lines "ALIAS\tSERVICE") as /etc/hosts
+// lines: each address on `networks` known by SERVICE under ALIAS.
+std::string link_hosts(const std::vector<const NetworkRecord*>& networks, const std::string& links);
+
 }  // namespace stack::netbridge

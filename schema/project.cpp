@@ -202,6 +202,10 @@ ServiceSpec service(const std::string& name, const Node& s) {
   out.dns_search = strings(s.find("dns_search"));
   out.dns_opt = strings(s.find("dns_opt"));
   out.extra_hosts = strings(s.find("extra_hosts"));
+  for (const std::string& link : strings(s.find("links"))) {
+    size_t colon = link.find(':');
+    out.links[colon == std::string::npos ? link : link.substr(colon + 1)] = link.substr(0, colon);
+  }
   out.profiles = strings(s.find("profiles"));
   out.privileged = flag(s.find("privileged"));
   out.read_only = flag(s.find("read_only"));

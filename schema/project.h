@@ -116,6 +116,7 @@ struct ServiceSpec {
   std::vector<DeviceMapping> devices;
   std::vector<std::string> cap_add, cap_drop, security_opt, dns, dns_search, dns_opt, profiles;
   std::vector<std::string> extra_hosts;  // "NAME=ADDRESS"; ADDRESS may be host-gateway
+  std::map<std::string, std::string> links;  // alias -> the service it names
   bool privileged = false, read_only = false, init = false, tty = false, stdin_open = false;
   std::string stop_signal = "SIGTERM";
   std::int64_t stop_grace_period_ns = 10'000'000'000;

@@ -446,6 +446,29 @@ std::optional<Node> file_grants(const Node& v, const std::string& path, Cx& cx, 
   return out;
 }
 
+// links: SERVICE or SERVICE:ALIAS, each a name the linking container finds
+// the service by (as Compose on a user-defined network: an alias of its
+// own, besides the service's name).
+std::optional<Node> links(const Node& v, const std::string& path, Cx& cx) {
+  auto list = check_string_list(v, path, cx);
+  if (!list) return std::nullopt;
+  for (size_t i = 0; i < list->items().size(); ++i) {
+    const std::string& link = list->items()[i].text();
+    size_t colon = link.find(':');
+    std::string service = link.substr(0, colon), alias = colon == std::string::npos ? service : link.substr(colon + 1);
+    // The alias becomes a name in the container's /etc/hosts.
+    bool host_name = !alias.empty() && std::all_of(alias.begin(), alias.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    });
+    if (service.empty() || !host_name) {
+      cx.diags.error(list->items()[i].mark(), path_index(path, i),
+                     "expected SERVICE or SERVICE:ALIAS (a host name), got \"" + excerpt(link) + "\"");
+      return std::nullopt;
+    }
+  }
+  return list;
+}
+
 std::optional<Node> env_file(const Node& v, const std::string& path, Cx& cx) {
   Node list = as_list(v);
   static const std::vector<Field> fields = {
@@ -653,7 +676,7 @@ const std::vector<Field>& service_fields() {
       {"isolation", keep_as_is, false},
       {"label_file", keep_as_is, false},
       {"labels", labels},
-      {"links", keep_as_is, false},
+      {"links", links},
       {"logging", logging},
       {"mac_address", keep_as_is, false},
       {"mem_limit", check_bytes},
@@ -785,20 +808,22 @@ std::optional<Node> normalize_service(const Node& v, const std::string& path, No
   if (!out->find("image") && !out->find("build"))
     cx.diags.error(v.mark(), path, "a service needs \"image\" or \"build\"");
   check_network_mode_conflicts(*out, path, cx);
-  // As Compose: the service whose namespace it joins starts first, and
-  // restarts take it along.
-  if (const Node* mode = out->find("network_mode"); mode && mode->text().rfind("service:", 0) == 0) {
-    std::string shared = mode->text().substr(8);
-    if (!out->find("depends_on")) out->set("depends_on", Node::mapping(mode->mark()));
+  // As Compose: the service whose namespace it joins, or that it links
+  // to, starts first, and restarts take it along.
+  auto depend_on = [&](const std::string& service, const Mark& mark) {
+    if (!out->find("depends_on")) out->set("depends_on", Node::mapping(mark));
     Node* deps = out->find("depends_on");
-    if (!deps->find(shared)) {
-      Node dep = Node::mapping(mode->mark());
-      dep.set("condition", Node::string("service_started", mode->mark()));
-      dep.set("required", Node::boolean(true, mode->mark()));
-      dep.set("restart", Node::boolean(true, mode->mark()));
-      deps->append(shared, std::move(dep), mode->mark());
-    }
-  }
+    if (deps->find(service)) return;
+    Node dep = Node::mapping(mark);
+    dep.set("condition", Node::string("service_started", mark));
+    dep.set("required", Node::boolean(true, mark));
+    dep.set("restart", Node::boolean(true, mark));
+    deps->append(service, std::move(dep), mark);
+  };
+  if (const Node* mode = out->find("network_mode"); mode && mode->text().rfind("service:", 0) == 0)
+    depend_on(mode->text().substr(8), mode->mark());
+  if (const Node* linked = out->find("links"))
+    for (const Node& link : linked->items()) depend_on(link.text().substr(0, link.text().find(':')), link.mark());
   if (!out->find("networks") && !out->find("network_mode")) {
     Node nets = Node::mapping(v.mark());
     nets.set("default", Node::null(v.mark()));

@@ -198,6 +198,31 @@ volumes:
   EXPECT_NE(r.out.find("up=0\nnot copied\n1770\n700\nin-sub\ndown=0"), std::string::npos) << r.out << r.err;
 }
 
+// links: the alias finds the linked service's container from the linking
+// one (its /etc/hosts, and so its resolver), also once that is recreated;
+// the linked service starts first.
+TEST_F(ComposeKeys, LinksAliasesResolveInTheLinkingContainer) {
+  Outcome r = in_project("links", R"(services:
+  db:
+    image: busybox
+    command: ["sleep", "30"]
+  app:
+    image: busybox
+    command: ["sleep", "30"]
+    links: ["db:database", "db"]
+)",
+                         "$S up -d >/dev/null; echo up=$?; "
+                         "db=$($S exec -T db sh -c 'ip -o -4 addr show eth0' | grep -o 'inet [0-9.]*' | cut -d' ' -f2); "
+                         "[ \"$($S exec -T app nslookup database 127.0.0.11 | grep -c \"$db\")\" -ge 1 ] && echo alias resolves; "
+                         "$S exec -T app grep -c \"^$db.database\" /etc/hosts; "
+                         "$S up -d --force-recreate db >/dev/null; "
+                         "db2=$($S exec -T db sh -c 'ip -o -4 addr show eth0' | grep -o 'inet [0-9.]*' | cut -d' ' -f2); "
+                         "$S exec -T app grep -c \"^$db2.database\" /etc/hosts; "
+                         "$S config | grep -A3 'depends_on' | grep -c 'db:'; "
+                         "$S down -t 0 >/dev/null; echo down=$?");
+  EXPECT_NE(r.out.find("up=0\nalias resolves\n1\n1\n1\ndown=0"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(ComposeKeys, ASysctlOfTheHostOrAnUnknownUlimitIsRefusedByNameAndNothingIsMade) {
   Outcome r = in_project("refused", R"(services:
   app:
