@@ -4,27 +4,12 @@
 #include <string>
 
 #include "netbridge/dns_message.h"
+#include "tests/unit/dns_query.h"
 
 namespace stack::netbridge {
 namespace {
 
-// A query as a stub resolver sends it: id, RD, one question (and an EDNS OPT when asked).
-std::string query(uint16_t id, const std::string& name, uint16_t type, bool edns = false) {
-  std::string q = {static_cast<char>(id >> 8), static_cast<char>(id & 0xff), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
-                   static_cast<char>(edns ? 1 : 0)};
-  size_t at = 0;
-  while (at <= name.size()) {
-    size_t dot = name.find('.', at);
-    if (dot == std::string::npos) dot = name.size();
-    q.push_back(static_cast<char>(dot - at));
-    q += name.substr(at, dot - at);
-    at = dot + 1;
-  }
-  q.push_back(0);
-  q += {0, static_cast<char>(type), 0, 1};
-  if (edns) q += std::string("\0\0\x29\x04\xd0\0\0\0\0\0\0", 11);
-  return q;
-}
+using test_support::dns_query;
 
 Ipv4Address address(const char* s) { return *Ipv4Address::parse(s); }
 
@@ -34,7 +19,7 @@ uint16_t u16(const std::string& m, size_t at) {
 
 TEST(DnsMessage, AQueryIsReadWithItsNameInLowerCase) {
   DnsQuery q;
-  ASSERT_EQ(parse_dns_query(query(0x1234, "Web.Example", kDnsTypeA, true), &q), DnsParse::Query);
+  ASSERT_EQ(parse_dns_query(dns_query(0x1234, "Web.Example", kDnsTypeA, true), &q), DnsParse::Query);
   EXPECT_EQ(q.id, 0x1234);
   EXPECT_EQ(q.name, "web.example");
   EXPECT_EQ(q.type, kDnsTypeA);
@@ -44,7 +29,7 @@ TEST(DnsMessage, AQueryIsReadWithItsNameInLowerCase) {
 
 TEST(DnsMessage, TheAnswerEchoesTheQuestionAndGivesEveryAddress) {
   DnsQuery q;
-  ASSERT_EQ(parse_dns_query(query(7, "web", kDnsTypeA), &q), DnsParse::Query);
+  ASSERT_EQ(parse_dns_query(dns_query(7, "web", kDnsTypeA), &q), DnsParse::Query);
   std::string a = dns_answer(q, {address("10.89.0.2"), address("10.89.0.3")}, 600);
   EXPECT_EQ(u16(a, 0), 7);
   EXPECT_EQ(u16(a, 2), 0x8580);  // response, authoritative, RD kept, RA, NOERROR
@@ -63,7 +48,7 @@ TEST(DnsMessage, TheAnswerEchoesTheQuestionAndGivesEveryAddress) {
 
 TEST(DnsMessage, AnEmptyAnswerOrAFailureHasNoRecords) {
   DnsQuery q;
-  ASSERT_EQ(parse_dns_query(query(9, "web", kDnsTypeAaaa), &q), DnsParse::Query);
+  ASSERT_EQ(parse_dns_query(dns_query(9, "web", kDnsTypeAaaa), &q), DnsParse::Query);
   std::string empty = dns_answer(q, {}, 600);
   EXPECT_EQ(u16(empty, 6), 0);
   EXPECT_EQ(u16(empty, 2) & 0x0f, kDnsNoError);
@@ -73,7 +58,7 @@ TEST(DnsMessage, AnEmptyAnswerOrAFailureHasNoRecords) {
 
 TEST(DnsMessage, MalformedQueriesAreDroppedOrAnsweredFormatError) {
   DnsQuery q;
-  std::string good = query(1, "web", kDnsTypeA);
+  std::string good = dns_query(1, "web", kDnsTypeA);
   EXPECT_EQ(parse_dns_query(good.substr(0, 11), &q), DnsParse::Drop);
   for (size_t cut = 12; cut < good.size(); ++cut)
     EXPECT_EQ(parse_dns_query(good.substr(0, cut), &q), DnsParse::FormatError) << cut;
@@ -93,7 +78,7 @@ TEST(DnsMessage, MalformedQueriesAreDroppedOrAnsweredFormatError) {
   std::string long_name;
   for (int i = 0; i < 5; ++i) long_name += std::string(60, 'a') + ".";
   long_name.pop_back();
-  EXPECT_EQ(parse_dns_query(query(1, long_name, kDnsTypeA), &q), DnsParse::FormatError);
+  EXPECT_EQ(parse_dns_query(dns_query(1, long_name, kDnsTypeA), &q), DnsParse::FormatError);
   std::string error = dns_error(two, kDnsFormatError);
   ASSERT_EQ(error.size(), 12u);
   EXPECT_EQ(u16(error, 0), 1);
@@ -102,7 +87,7 @@ TEST(DnsMessage, MalformedQueriesAreDroppedOrAnsweredFormatError) {
 }
 
 TEST(DnsMessage, EveryPrefixAndEveryByteFlipOfAQueryIsReadWithoutCrashing) {
-  std::string good = query(0xabcd, "a.bb.ccc", kDnsTypeA, true);
+  std::string good = dns_query(0xabcd, "a.bb.ccc", kDnsTypeA, true);
   DnsQuery q;
   for (size_t cut = 0; cut <= good.size(); ++cut) parse_dns_query(good.substr(0, cut), &q);
   for (size_t i = 0; i < good.size(); ++i)

@@ -10,26 +10,14 @@
 #include <fstream>
 
 #include "netbridge/dns_resolver.h"
+#include "tests/unit/dns_query.h"
 
 namespace stack::netbridge {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string query(uint16_t id, const std::string& name, uint16_t type) {
-  std::string q = {static_cast<char>(id >> 8), static_cast<char>(id & 0xff), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
-  size_t at = 0;
-  while (at <= name.size()) {
-    size_t dot = name.find('.', at);
-    if (dot == std::string::npos) dot = name.size();
-    q.push_back(static_cast<char>(dot - at));
-    q += name.substr(at, dot - at);
-    at = dot + 1;
-  }
-  q.push_back(0);
-  q += {0, static_cast<char>(type), 0, 1};
-  return q;
-}
+using test_support::dns_query;
 
 class DnsResolverTest : public ::testing::Test {
  protected:
@@ -91,38 +79,38 @@ class DnsResolverTest : public ::testing::Test {
 };
 
 TEST_F(DnsResolverTest, ANameOfTheHostsFileGetsAllItsAddresses) {
-  std::string q = query(1, "web", kDnsTypeA);
+  std::string q = dns_query(1, "web", kDnsTypeA);
   std::string a = ask(q);
   ASSERT_GE(a.size(), 12u);
   EXPECT_EQ(a[3] & 0x0f, kDnsNoError);
   EXPECT_EQ(addresses(a, q.size() - 12), (std::vector<std::string>{"10.89.0.3", "10.89.0.4"}));
-  std::string one = ask(query(2, "App-Web-2", kDnsTypeA));
+  std::string one = ask(dns_query(2, "App-Web-2", kDnsTypeA));
   EXPECT_EQ(addresses(one, 1 + 9 + 1 + 4), std::vector<std::string>{"10.89.0.4"});
-  std::string aaaa = ask(query(3, "web", kDnsTypeAaaa));
+  std::string aaaa = ask(dns_query(3, "web", kDnsTypeAaaa));
   ASSERT_GE(aaaa.size(), 12u);
   EXPECT_EQ(aaaa[3] & 0x0f, kDnsNoError);
   EXPECT_EQ(aaaa[7], 0);
 }
 
 TEST_F(DnsResolverTest, ARewriteOfTheFileIsFollowedAtOnce) {
-  ASSERT_EQ(addresses(ask(query(1, "web", kDnsTypeA)), 9), (std::vector<std::string>{"10.89.0.3", "10.89.0.4"}));
+  ASSERT_EQ(addresses(ask(dns_query(1, "web", kDnsTypeA)), 9), (std::vector<std::string>{"10.89.0.3", "10.89.0.4"}));
   // The same size, within the same tick of the file's clock.
   write_hosts("127.0.0.1\tlocalhost\n10.89.0.7\tweb app-web-1\n10.89.0.4\tweb app-web-2\n");
-  EXPECT_EQ(addresses(ask(query(2, "web", kDnsTypeA)), 9), (std::vector<std::string>{"10.89.0.7", "10.89.0.4"}));
+  EXPECT_EQ(addresses(ask(dns_query(2, "web", kDnsTypeA)), 9), (std::vector<std::string>{"10.89.0.7", "10.89.0.4"}));
   write_hosts("127.0.0.1\tlocalhost\n10.89.0.4\tweb app-web-2\n");
-  EXPECT_EQ(addresses(ask(query(3, "web", kDnsTypeA)), 9), std::vector<std::string>{"10.89.0.4"});
+  EXPECT_EQ(addresses(ask(dns_query(3, "web", kDnsTypeA)), 9), std::vector<std::string>{"10.89.0.4"});
 }
 
 TEST_F(DnsResolverTest, OtherNamesWithNoUpstreamFailAndMalformedQueriesGetFormatError) {
-  std::string a = ask(query(4, "example.org", kDnsTypeA));
+  std::string a = ask(dns_query(4, "example.org", kDnsTypeA));
   ASSERT_GE(a.size(), 12u);
   EXPECT_EQ(a[3] & 0x0f, kDnsServerFailure);
-  std::string bad = query(5, "web", kDnsTypeA).substr(0, 14);
+  std::string bad = dns_query(5, "web", kDnsTypeA).substr(0, 14);
   std::string e = ask(bad);
   ASSERT_EQ(e.size(), 12u);
   EXPECT_EQ(e[3] & 0x0f, kDnsFormatError);
   // Still serving after it.
-  EXPECT_EQ(addresses(ask(query(6, "web", kDnsTypeA)), 9).size(), 2u);
+  EXPECT_EQ(addresses(ask(dns_query(6, "web", kDnsTypeA)), 9).size(), 2u);
 }
 
 TEST(DnsUpstreams, TheDnsKeyElseTheHostsNameserversLoopbackIncluded) {
