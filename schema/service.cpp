@@ -380,21 +380,13 @@ std::optional<Node> file_mode(const Node& v, const std::string& path, Cx& cx) {
     cx.diags.error(v.mark(), path, "expected a file mode such as 0440");
     return std::nullopt;
   }
-  std::string digits = v.text();
-  bool octal = !v.plain_written() || digits[0] == '0';
-  if (digits.rfind("0o", 0) == 0) digits = digits.substr(2);
-  std::int64_t mode = 0;
-  bool ok = !digits.empty() && digits.size() <= 6;
-  for (char c : digits) {
-    if (c < '0' || c > (octal ? '7' : '9')) ok = false;
-    mode = mode * (octal ? 8 : 10) + (c - '0');
-  }
-  if (!ok || mode > 07777) {
+  std::optional<std::int64_t> mode = parse_file_mode(v.text(), !v.plain_written());
+  if (!mode) {
     cx.diags.error(v.mark(), path, "invalid file mode \"" + excerpt(v.text()) + "\": expected octal permissions such as 0440");
     return std::nullopt;
   }
   char text[8];
-  std::snprintf(text, sizeof text, "0%o", static_cast<unsigned>(mode));
+  std::snprintf(text, sizeof text, "0%o", static_cast<unsigned>(*mode));
   return Node::string(text, v.mark());
 }
 

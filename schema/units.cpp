@@ -111,4 +111,18 @@ std::optional<std::int64_t> parse_bytes(std::string_view s) {
   return static_cast<std::int64_t>(value);
 }
 
+std::optional<std::int64_t> parse_file_mode(std::string_view text, bool octal) {
+  if (text.empty()) return std::nullopt;
+  octal = octal || text[0] == '0';
+  if (text.substr(0, 2) == "0o") text.remove_prefix(2);
+  if (text.empty() || text.size() > 6) return std::nullopt;
+  std::int64_t mode = 0;
+  for (char c : text) {
+    if (c < '0' || c > (octal ? '7' : '9')) return std::nullopt;
+    mode = mode * (octal ? 8 : 10) + (c - '0');
+  }
+  if (mode > 07777) return std::nullopt;
+  return mode;
+}
+
 }  // namespace stack::schema

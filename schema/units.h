@@ -19,4 +19,9 @@ std::string format_duration(std::int64_t nanoseconds);
 // (optionally followed by "b" or "ib"), binary multiples, case-insensitive.
 std::optional<std::int64_t> parse_bytes(std::string_view text);
 
+// Permission bits as Compose reads them from YAML: octal when written
+// with a leading 0 or 0o (0440, 0o440) or when `octal` says so (a quoted
+// "440"), decimal otherwise; nullopt past 07777 or on a stray character.
+std::optional<std::int64_t> parse_file_mode(std::string_view text, bool octal = false);
+
 }  // namespace stack::schema

@@ -1,9 +1,9 @@
 // Service volumes and tmpfs mounts: short syntax expanded to the long one.
 #include <algorithm>
-#include <cstdlib>
 
 #include "schema/names.h"
 #include "schema/service_attributes.h"
+#include "schema/units.h"
 
 namespace stack::schema {
 namespace {
@@ -114,17 +114,9 @@ std::optional<Node> normalize_volumes(const Node& v, const std::string& path, No
       {"size", check_bytes},
       {"mode", [](const Node& n, const std::string& p, NormalizeContext& c) -> std::optional<Node> {
          // Octal when written with a leading 0 (0700), as YAML 1.1 and Compose read it.
-         std::string text = n.is_scalar() ? n.text() : "";
-         size_t digits = text.rfind("0o", 0) == 0 ? 2 : 1;
-         bool octal = text.size() > digits && text[0] == '0' &&
-                      text.find_first_not_of("01234567", digits) == std::string::npos;
-         if (!octal) return check_int(n, p, c, 0, 07777);
-         long long value = std::strtoll(text.c_str() + digits, nullptr, 8);
-         if (value > 07777) {
-           c.diags.error(n.mark(), p, "invalid mode \"" + text + "\": at most 07777");
-           return std::nullopt;
-         }
-         return Node::integer(value, n.mark());
+         if (n.is_scalar() && n.text().size() > 1 && n.text()[0] == '0')
+           if (std::optional<std::int64_t> value = parse_file_mode(n.text())) return Node::integer(*value, n.mark());
+         return check_int(n, p, c, 0, 07777);
        }},
   };
   static const std::vector<Field> fields = {
