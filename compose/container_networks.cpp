@@ -1,7 +1,12 @@
 #include "compose/container_networks.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <iostream>
 #include <algorithm>
@@ -85,6 +90,31 @@ void leave_networks(const std::vector<netbridge::Endpoints::Departure>& leaving)
 
 void crash_point_reached(const std::string& step) { crash_point(step); }
 
+uint32_t embedded_dns_address() { return netbridge::Ipv4Address::parse(netbridge::kEmbeddedDnsAddress)->value; }
+
+// Where a container's resolver listens in its namespace, once chosen.
+std::string dns_port_file(const runtime::ContainerRecord& record) {
+  return runtime_paths().containers + "/" + record.id + "/dns-port";
+}
+
+// Picks the port the embedded resolver listens on in a container's new
+// namespace at `ns` and sends 127.0.0.11:53 there. A port the kernel
+// picks, and not 53, leaves 53 to a DNS server the container runs
+// itself. Chosen once per namespace, so that a restart's resolver binds the
+// port the redirect already names.
+runtime::Status redirect_embedded_dns(const runtime::ContainerRecord& record, const std::string& ns) {
+  int udp = runtime::linux_::bind_in_network_namespace(ns, SOCK_DGRAM, embedded_dns_address(), 0);
+  if (udp < 0) return runtime::Status::error("container " + record.name + ": choosing a port for its DNS resolver: " + std::strerror(-udp));
+  sockaddr_in at{};
+  socklen_t size = sizeof at;
+  int rc = ::getsockname(udp, reinterpret_cast<sockaddr*>(&at), &size);
+  ::close(udp);
+  if (rc != 0) return runtime::Status::from_errno("container " + record.name + ": reading its DNS resolver's port");
+  uint16_t port = ntohs(at.sin_port);
+  if (runtime::Status s = netbridge::redirect_embedded_dns(ns, port); !s) return s.with_context("container " + record.name);
+  return runtime::write_file(dns_port_file(record), std::to_string(port) + "\n");
+}
+
 // Where container `id`'s queries to 127.0.0.11 go on to: its `dns:`
 // servers (in its spec), else the host's.
 std::vector<netbridge::Ipv4Address> dns_upstreams(const runtime::ContainerRecord& record) {
@@ -120,6 +150,7 @@ class EmbeddedDns {
       : name_(record.name),
         namespace_(runtime::ContainerStore(runtime_paths().containers).network_namespace_path(record.id)),
         hosts_(runtime_paths().containers + "/" + record.id + "/etc/hosts"),
+        port_file_(dns_port_file(record)),
         upstreams_(dns_upstreams(record)) {}
 
   // Opens it, not serving yet: a detached shim hands it to its supervisor
@@ -128,12 +159,15 @@ class EmbeddedDns {
   // container's start).
   runtime::Status open() {
     if (!resolver_) {
-      std::optional<netbridge::Ipv4Address> address = netbridge::Ipv4Address::parse(netbridge::kEmbeddedDnsAddress);
-      int fd = runtime::linux_::bind_udp_in_network_namespace(namespace_, address->value, netbridge::kDnsPort);
-      if (fd == -EADDRINUSE) return runtime::Status::ok();
+      // A container made before the resolver moved off port 53 has no
+      // port file, and no redirect: it is served on 53 itself.
+      uint16_t port = netbridge::kDnsPort;
+      if (std::optional<std::string> text = runtime::read_whole_file(port_file_)) port = static_cast<uint16_t>(std::atoi(text->c_str()));
+      int fd = runtime::linux_::bind_in_network_namespace(namespace_, SOCK_DGRAM, embedded_dns_address(), port);
+      if (fd == -EADDRINUSE && port == netbridge::kDnsPort) return runtime::Status::ok();
       if (fd < 0)
-        return runtime::Status::error("container " + name_ + ": serving DNS at " + netbridge::kEmbeddedDnsAddress +
-                                      ":53: " + std::strerror(-fd));
+        return runtime::Status::error("container " + name_ + ": serving DNS at " + netbridge::kEmbeddedDnsAddress + ":" +
+                                      std::to_string(port) + ": " + std::strerror(-fd));
       resolver_ = std::make_unique<netbridge::DnsResolver>(fd, hosts_, upstreams_);
     }
     return runtime::Status::ok();
@@ -145,7 +179,7 @@ class EmbeddedDns {
   void stop() { resolver_.reset(); }
 
  private:
-  std::string name_, namespace_, hosts_;
+  std::string name_, namespace_, hosts_, port_file_;
   std::vector<netbridge::Ipv4Address> upstreams_;
   std::unique_ptr<netbridge::DnsResolver> resolver_;
 };
@@ -179,14 +213,17 @@ runtime::Status join_networks(const runtime::ContainerRecord& record, const std:
   runtime::Status s = netbridge::Endpoints(store, *links, *firewall)
                           .attach(record.id, record.name, fd, joins, &addresses, crash_point_reached);
   ::close(fd);
+  std::vector<std::string> names;
+  for (const auto& j : joins) names.push_back(j.network);
+  if (s) {
+    s = redirect_embedded_dns(record, path);
+    if (!s) leave_networks({{record.id, names}});
+  }
   if (!s) {
     runtime::linux_::remove_network_namespace(path);
     return s;
   }
-  if (!tell_peers) return s;
-  std::vector<std::string> names;
-  for (const auto& j : joins) names.push_back(j.network);
-  refresh_hosts(store, names);
+  if (tell_peers) refresh_hosts(store, names);
   return s;
 }
 

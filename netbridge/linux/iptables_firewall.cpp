@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "netbridge/dns_resolver.h"
 #include "netbridge/firewall.h"
 #include "runtime/on_disk.h"
 
@@ -160,5 +161,16 @@ class IptablesFirewall : public Firewall {
 }  // namespace
 
 std::unique_ptr<Firewall> iptables_firewall() { return std::make_unique<IptablesFirewall>(); }
+
+Status redirect_embedded_dns(const std::string& network_namespace, uint16_t port) {
+  std::string to = std::string(kEmbeddedDnsAddress) + ":" + std::to_string(port);
+  std::string batch = "*nat\n";
+  for (const char* protocol : {"udp", "tcp"})
+    batch += std::string("-A OUTPUT -d ") + kEmbeddedDnsAddress + "/32 -p " + protocol + " -m " + protocol + " --dport " +
+             std::to_string(kDnsPort) + " -j DNAT --to-destination " + to + "\n";
+  batch += "COMMIT\n";
+  return run_tool({"nsenter", "--net=" + network_namespace, "iptables-restore", "-w", "--noflush"}, batch, nullptr)
+      .with_context("sending " + std::string(kEmbeddedDnsAddress) + ":53 to the embedded resolver");
+}
 
 }  // namespace stack::netbridge

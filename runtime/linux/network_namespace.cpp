@@ -53,7 +53,7 @@ Status create_network_namespace(const std::string& path) {
 
 std::string process_network_namespace(pid_t pid) { return "/proc/" + std::to_string(pid) + "/ns/net"; }
 
-int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port) {
+int bind_in_network_namespace(const std::string& path, int type, uint32_t address, uint16_t port) {
   // In the calling thread and back, as create_network_namespace does: a
   // thread of its own would cost more than the rest of a container's start
   // where creating threads is slow. setns moves this thread only (whose
@@ -70,12 +70,13 @@ int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uin
   if (::setns(ns, CLONE_NEWNET) != 0) result = -errno;
   ::close(ns);
   if (result == 0) {
-    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int s = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
     sockaddr_in at{};
     at.sin_family = AF_INET;
     at.sin_port = htons(port);
     at.sin_addr.s_addr = htonl(address);
-    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 ||
+        (type == SOCK_STREAM && ::listen(s, SOMAXCONN) != 0)) {
       result = -errno;
       if (s >= 0) ::close(s);
     } else {

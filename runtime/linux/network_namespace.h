@@ -27,10 +27,12 @@ std::string process_network_namespace(pid_t pid);
 // Absent already is fine.
 Status remove_network_namespace(const std::string& path);
 
-// A UDP socket bound to `address`:`port` (host byte order) in the
+// A socket of `type` (SOCK_DGRAM, or SOCK_STREAM listening) bound to
+// `address`:`port` (host byte order; port 0 = one the kernel picks) in the
 // namespace kept at `path`: the calling thread joins it for the while and
-// comes back. The socket (close-on-exec) serves there from any namespace. Returns it, or -errno: -EADDRINUSE when
-// something there has that address already.
-int bind_udp_in_network_namespace(const std::string& path, uint32_t address, uint16_t port);
+// comes back. The socket (close-on-exec) serves there from any namespace.
+// Returns it, or -errno: -EADDRINUSE when something there has that address
+// already.
+int bind_in_network_namespace(const std::string& path, int type, uint32_t address, uint16_t port);
 
 }  // namespace stack::runtime::linux_

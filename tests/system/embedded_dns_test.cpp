@@ -120,5 +120,44 @@ networks:
   EXPECT_EQ(asked.find("web"), std::string::npos) << r.out;
 }
 
+// A DNS server of the container's own, as on Docker: 127.0.0.11:53 is
+// sent to the resolver (listening on a port of its own), so port 53 (UDP
+// and TCP, every address) is free for the container. The UDP server runs
+// from the sandbox in the container's network namespace: busybox has none.
+TEST_F(EmbeddedDns, AContainersOwnServerHasPort53AndTheResolverStillAnswers) {
+  fs::create_directories(root_ / "own53");
+  std::ofstream(root_ / "own53" / "udp53.py") << R"(import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 53))
+open("udp53-ready", "w").close()
+while True:
+    q, client = s.recvfrom(4096)
+    s.sendto(b"own server", client)
+)";
+  Outcome r = in_project("own53", R"(services:
+  app:
+    image: busybox
+    command: ["nc", "-l", "-p", "53"]
+  peer:
+    image: busybox
+    command: ["sleep", "60"]
+)",
+                         "$S up -d >/dev/null; echo up=$?; "
+                         "ns=$STACK_ROOT/containers/$($S ps -q app)/netns; "
+                         "nsenter --net=$ns python3 udp53.py & p=$!; wait_for '[ -e udp53-ready ]'; "
+                         "echo == asked-own $(nsenter --net=$ns python3 -c 'import socket; s = socket.socket(socket.AF_INET, "
+                         "socket.SOCK_DGRAM); s.settimeout(5); s.sendto(b\"q\", (\"127.0.0.1\", 53)); print(s.recv(99).decode())'); "
+                         "echo '== peer'; $S exec -T app nslookup peer 127.0.0.11 2>&1 | grep -c Address:; "
+                         "$S exec -T peer sh -c 'echo tcp-to-own | nc -w 5 app 53'; echo nc=$?; wait_for '$S logs app | grep -q tcp-to-own'; "
+                         "echo == logs $($S logs --no-log-prefix app); "
+                         "kill $p; wait $p 2>/dev/null; $S down -t 0 >/dev/null; echo down=$?");
+  ASSERT_NE(r.out.find("up=0\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("== asked-own own server\n"), std::string::npos) << r.out << r.err;
+  // The server's address and the peer's.
+  EXPECT_NE(r.out.find("== peer\n2\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("== logs tcp-to-own\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("down=0\n"), std::string::npos) << r.out << r.err;
+}
+
 }  // namespace
 }  // namespace stack_system_test
