@@ -84,7 +84,7 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
     runtime::ContainerRecord shared_with;
     runtime::SharedNetwork shared;
     runtime::Status s = containers.find(o.network_container, &shared_with);
-    if (s) s = runtime::find_shared_network(containers, shared_with.id, &shared);
+    if (s) s = runtime::find_shared_network(containers, shared_with.id, runtime::SharedNetworkUse::Create, &shared);
     if (!s) return fail("container " + r.name + ": network_mode container:" + o.network_container + ": " + s.message());
     o.network_container = shared_with.id;
     o.hostname = shared.hostname;

@@ -106,7 +106,7 @@ Status ContainerRun::start(const ContainerSpec& spec, const RuntimePaths& paths,
   ContainerSpec shared_spec;
   if (!spec.network_container.empty()) {
     SharedNetwork shared;
-    if (Status s = find_shared_network(ContainerStore(paths.containers), spec.network_container, &shared); !s) return s;
+    if (Status s = find_shared_network(ContainerStore(paths.containers), spec.network_container, SharedNetworkUse::Start, &shared); !s) return s;
     shared_spec = spec;
     shared_spec.network_namespace = shared.namespace_path;
     shared_spec.host_network = shared.host;

@@ -4,7 +4,8 @@
 
 namespace stack::runtime {
 
-Status find_shared_network(const ContainerStore& store, const std::string& name_or_id, SharedNetwork* out) {
+Status find_shared_network(const ContainerStore& store, const std::string& name_or_id, SharedNetworkUse use,
+                           SharedNetwork* out) {
   std::string wanted = name_or_id;
   // A chain of containers each sharing the next one's; a cycle cannot be
   // made (each joins one that exists), but a bound costs nothing.
@@ -14,6 +15,8 @@ Status find_shared_network(const ContainerStore& store, const std::string& name_
     if (Status s = store.find(wanted, &record); !s)
       return Status::error("the container whose network it shares: " + s.message());
     if (Status s = store.load_spec(record, &spec); !s) return s.with_context("container " + record.name);
+    if (use == SharedNetworkUse::Start && !record.running())
+      return Status::error("container " + record.name + ", whose network it shares, is not running");
     if (!spec.network_container.empty()) {
       wanted = spec.network_container;
       continue;

@@ -18,10 +18,16 @@ struct SharedNetwork {
   std::string hostname;        // X's
 };
 
+// When it is needed: at a create, X need only exist (`create` makes both
+// before either runs); at a start, X must be running, as Docker requires:
+// its kept namespace outlives its stops, but nothing serves its resolver
+// or its ports while it is stopped.
+enum class SharedNetworkUse { Create, Start };
+
 // Finds it for container `name_or_id` of `store`, following X's own
-// sharing. X's kept namespace outlives its stops (as X's addresses do);
-// one made with X's init (X has no networks) is there only while X runs.
-// An error names X and why it cannot be joined.
-Status find_shared_network(const ContainerStore& store, const std::string& name_or_id, SharedNetwork* out);
+// sharing. One made with X's init (X has no networks) is there only while
+// X runs. An error names X and why it cannot be joined.
+Status find_shared_network(const ContainerStore& store, const std::string& name_or_id, SharedNetworkUse use,
+                           SharedNetwork* out);
 
 }  // namespace stack::runtime
