@@ -143,14 +143,15 @@ Status ContainerCgroup::create(const std::string& root, const std::string& id, c
   Status s;
   if (limits.memory_bytes) {
     s = set("memory", "memory.limit_in_bytes", "memory.max", std::to_string(*limits.memory_bytes), "memory limits");
-    // No swap beyond the limit, so that the limit is what OOM-kills.
-    if (s && !cg.memory_dir_.empty() && exists(cg.memory_dir_ + "/memory.memsw.limit_in_bytes"))
-      write_value(cg.memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(*limits.memory_bytes));
-    if (s && !cg.v2_dir_.empty() && cg.memory_dir_.empty() && exists(cg.v2_dir_ + "/memory.swap.max"))
-      write_value(cg.v2_dir_ + "/memory.swap.max", "0");
+    // Docker's default beside a memory limit: as much swap again (memory
+    // plus swap twice the limit), where the kernel accounts swap.
+    if (s && !limits.memory_swap && !cg.memory_dir_.empty() && exists(cg.memory_dir_ + "/memory.memsw.limit_in_bytes"))
+      write_value(cg.memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(2 * *limits.memory_bytes));
+    if (s && !limits.memory_swap && !cg.v2_dir_.empty() && cg.memory_dir_.empty() && exists(cg.v2_dir_ + "/memory.swap.max"))
+      write_value(cg.v2_dir_ + "/memory.swap.max", std::to_string(*limits.memory_bytes));
   }
   // Docker's --memory-swap is memory plus swap: v1 takes it as it is,
-  // v2 the swap alone; -1 lifts the no-swap default above.
+  // v2 the swap alone; -1 is swap without limit.
   if (s && limits.memory_swap && limits.memory_bytes) {
     int64_t both = *limits.memory_swap;
     if (!cg.memory_dir_.empty())

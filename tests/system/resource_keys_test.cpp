@@ -54,8 +54,14 @@ TEST_F(ResourceKeys, CpuAndMemoryKeysAreTheContainersCgroup) {
       "echo oom $(cat /proc/1/oom_score_adj) $(cat /proc/self/oom_score_adj)'; "
       // A one-off container of the service takes the same limits.
       "$S run --rm -T app cat /proc/self/oom_score_adj; "
+      // A memory limit alone: as much swap again, Docker's default.
+      "echo plain $($S exec -T plain cat " + swap_file + "); "
       "$S down -t 0 >/dev/null; echo down=$?";
   Outcome r = in_project("cpu", std::string(R"(services:
+  plain:
+    image: busybox
+    command: ["sleep", "30"]
+    mem_limit: 64m
   app:
     image: busybox
     command: ["sleep", "30"]
@@ -78,6 +84,7 @@ TEST_F(ResourceKeys, CpuAndMemoryKeysAreTheContainersCgroup) {
   EXPECT_NE(r.out.find("low 33554432\n"), std::string::npos) << r.out;
   // memory plus swap on v1; v2 counts the swap alone.
   EXPECT_NE(r.out.find(v2 ? "swap 33554432\n" : "swap 100663296\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(v2 ? "plain 67108864\n" : "plain 134217728\n"), std::string::npos) << r.out;
   if (!v2) {
     EXPECT_NE(r.out.find("swappiness 10\n"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("oom_kill_disable 1\n"), std::string::npos) << r.out;
