@@ -1,5 +1,6 @@
 #include "compose/container_launch.h"
 
+#include <algorithm>
 
 #include "compose/host.h"
 #include "runtime/container_session.h"
@@ -39,6 +40,9 @@ LaunchResult exec_in_container(const ExecRequest& f) {
     process.gid = resolved->gid;
     process.additional_gids = {resolved->gid};
     for (uint32_t g : resolved->additional_gids) process.additional_gids.push_back(g);
+    for (uint32_t g : process.added_gids)
+      if (std::find(process.additional_gids.begin(), process.additional_gids.end(), g) == process.additional_gids.end())
+        process.additional_gids.push_back(g);
     std::erase_if(process.env, [](const std::string& x) { return x.rfind("HOME=", 0) == 0; });
     process.env.push_back("HOME=" + resolved->home);
   }

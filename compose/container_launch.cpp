@@ -103,6 +103,7 @@ LaunchResult launch_container(const LaunchRequest& r, const BatchedLaunch* batch
   for (uint32_t g : o.additional_gids)
     if (std::find(spec.process.additional_gids.begin(), spec.process.additional_gids.end(), g) == spec.process.additional_gids.end())
       spec.process.additional_gids.push_back(g);
+  spec.process.added_gids = o.additional_gids;
   if (spec.seccomp == runtime::SeccompMode::Profile) {
     auto text = runtime::read_whole_file(spec.seccomp_profile_json);
     if (!text) return fail("seccomp profile " + spec.seccomp_profile_json + " cannot be read");

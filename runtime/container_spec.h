@@ -42,6 +42,9 @@ struct ProcessSpec {
   std::string cwd = "/";
   uint32_t uid = 0, gid = 0;
   std::vector<uint32_t> additional_gids;
+  // Of those, the ones the container adds (group_add, a device's group):
+  // an exec as another user has them too, as under Docker.
+  std::vector<uint32_t> added_gids;
   std::vector<std::string> capabilities;  // bounding = permitted = effective = inheritable
   bool no_new_privileges = true;
   bool terminal = false;

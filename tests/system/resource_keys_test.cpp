@@ -108,12 +108,15 @@ TEST_F(ResourceKeys, GroupAddAndDeviceCgroupRulesAreWhatTheProcessMayDo) {
                          "$S up -d >/dev/null; echo up=$?; "
                          "$S exec -T app id; "
                          "$S exec -T app grep Groups /proc/1/status; "
+                         // Another user's exec keeps the container's added groups, as Docker's does.
+                         "$S exec -T --user 1000:1000 app id 2>&1; "
                          "$S exec -T app sh -c 'mknod /dev/allowed c 42 0; mknod /dev/other c 43 0; "
                          "cat /dev/allowed; cat /dev/other; echo x > /dev/allowed' 2>&1; "
                          "$S down -t 0 >/dev/null; echo down=$?");
   ASSERT_NE(r.out.find("up=0\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("uid=0(root) gid=0(root) groups=0(root),50(staff),4242\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Groups:\t0 50 4242"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("uid=1000(app) gid=1000(app) groups=50(staff),1000(app),4242\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("cat: can't open '/dev/allowed': No such device or address\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("cat: can't open '/dev/other': Operation not permitted\n"), std::string::npos) << r.out;
   // The rule gives read and mknod, not write.
