@@ -53,14 +53,31 @@ Status copy_entry(const fs::path& from, const struct stat& st, const fs::path& t
   return Status::ok();
 }
 
+// Whether `relative` under `layer` meets a symbolic link of the layer on
+// the way (its last part included): followed there, an image's `/var/lib
+// -> /etc` would copy the host's /etc into the volume.
+bool through_symlink(const fs::path& layer, const fs::path& relative) {
+  fs::path at = layer;
+  for (const fs::path& part : relative) {
+    at /= part;
+    struct stat st {};
+    if (::lstat(at.c_str(), &st) != 0) return false;
+    if (S_ISLNK(st.st_mode)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status copy_image_directory(const std::vector<std::string>& layer_dirs, const std::string& path, const std::string& dest) {
   for (auto layer = layer_dirs.rbegin(); layer != layer_dirs.rend(); ++layer) {
     fs::path top = fs::path(*layer) / fs::path(path).relative_path();
     struct stat st {};
-    if (::lstat(top.c_str(), &st) != 0) continue;
-    if (is_whiteout(st) || !S_ISDIR(st.st_mode)) {
+    // A link on the way replaces the directory, as a file there would:
+    // what it points at is not copied (never the host's).
+    bool linked = through_symlink(*layer, fs::path(path).relative_path());
+    if (!linked && ::lstat(top.c_str(), &st) != 0) continue;
+    if (linked || is_whiteout(st) || !S_ISDIR(st.st_mode)) {
       clear_directory(dest);  // this layer deleted the directory, or replaced it
       continue;
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/linux/cgroups.h"
+#include "runtime/linux/path_in_root.h"
 #include "runtime/on_disk.h"
 
 namespace stack::runtime::linux_ {
@@ -21,9 +22,9 @@ namespace {
 // Bound over the image's from the container's directory.
 constexpr const char* kEtcFiles[] = {"hostname", "hosts", "resolv.conf"};
 
+// An empty file at `path` (of ours, not the image's), with its parents.
 Status make_file(const std::string& path) {
   if (Status s = make_directories(path.substr(0, path.rfind('/'))); !s) return s;
-  // Read-only: opened for writing, a file of a lower layer is copied up.
   int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 && errno != EISDIR) return Status::from_errno("creating " + path);
   if (fd >= 0) ::close(fd);
@@ -31,16 +32,20 @@ Status make_file(const std::string& path) {
 }
 
 // A node of the spec's, replacing whatever the image has at its path.
-Status make_device_node(const std::string& root, const DeviceNode& d) {
-  std::string path = root + d.path;
-  if (Status s = make_directories(path.substr(0, path.rfind('/'))); !s) return s;
+Status make_device_node(int root_fd, const DeviceNode& d) {
+  std::string dir = d.path.substr(0, d.path.rfind('/')), name = d.path.substr(d.path.rfind('/') + 1);
+  ScopedFd parent;
+  if (Status s = open_in_root(root_fd, dir, PathKind::Directory, parent.out()); !s) return s;
   mode_t type = d.type == 'b' ? S_IFBLK : S_IFCHR;
   dev_t number = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+  // Through the parent's path: mknodat and fchownat take no O_PATH
+  // descriptor as their directory.
+  std::string path = fd_path(parent.get()) + "/" + name;
   ::unlink(path.c_str());
   if (::mknod(path.c_str(), type | (d.file_mode & 07777), number) != 0)
     return Status::from_errno("making device node " + d.path);
   // mknod's mode is masked by the umask; the spec's is meant whole.
-  if (::chmod(path.c_str(), d.file_mode & 07777) != 0 || ::chown(path.c_str(), d.uid, d.gid) != 0)
+  if (::chmod(path.c_str(), d.file_mode & 07777) != 0 || ::lchown(path.c_str(), d.uid, d.gid) != 0)
     return Status::from_errno("setting the mode and owner of device node " + d.path);
   return Status::ok();
 }
@@ -85,19 +90,24 @@ std::vector<std::string> v1_controllers() {
   return out;
 }
 
-Status mount_cgroup_view(const std::string& target) {
+// At `target` (the descriptor path of `destination` under `root_fd`).
+Status mount_cgroup_view(int root_fd, const std::string& destination, const std::string& target) {
   if (is_cgroup2("/sys/fs/cgroup"))
     return do_mount("cgroup2", target, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY, "");
   // v1: a tmpfs holding one read-only mount per controller; the cgroup
   // namespace makes each show the container's own cgroup as its root.
   if (Status s = do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"); !s) return s;
+  // The tmpfs now on top, not the directory under it.
+  ScopedFd view;
+  if (Status s = open_in_root(root_fd, destination, PathKind::Directory, view.out()); !s) return s;
   for (const std::string& c : v1_controllers()) {
-    std::string dir = target + "/" + c;
-    if (Status s = make_directories(dir); !s) return s;
-    if (Status s = do_mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY, c); !s)
+    ScopedFd dir;
+    if (Status s = open_in_root(root_fd, destination + "/" + c, PathKind::Directory, dir.out()); !s) return s;
+    if (Status s = do_mount("cgroup", fd_path(dir.get()), "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY, c);
+        !s)
       return s;
   }
-  return do_mount("", target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+  return do_mount("", fd_path(view.get()), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
 }
 
 Status remount_readonly(const std::string& target, unsigned long flags) {
@@ -137,55 +147,75 @@ Status prepare_rootfs(const ContainerSpec& spec, const RootfsPaths& paths) {
   if (!paths.mount_points.empty()) lower.insert(lower.begin(), paths.mount_points);
   if (Status s = mount_overlay(lower, paths.upper, paths.work, paths.merged); !s) return s;
 
-  const std::string& root = paths.merged;
+  // Every path below is the container's, resolved within its root: a
+  // symbolic link of the image never leads a mount, a directory or a node
+  // made here out to the host (open_in_root).
+  ScopedFd root(::open(paths.merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) return Status::from_errno("opening " + paths.merged);
   for (const MountSpec& m : spec.mounts) {
-    std::string target = root + m.destination;
     bool file_source = false;
     if (m.type == "bind") {
       struct stat st {};
       if (::stat(m.source.c_str(), &st) != 0) return Status::from_errno("bind mount source " + m.source);
       file_source = !S_ISDIR(st.st_mode);
     }
-    if (Status s = file_source ? make_file(target) : make_directories(target); !s) return s;
+    ScopedFd at;
+    if (Status s = open_in_root(root.get(), m.destination, file_source ? PathKind::File : PathKind::Directory, at.out()); !s)
+      return s.with_context("mount at " + m.destination);
+    std::string target = fd_path(at.get());
     unsigned long flags = 0;
     std::string options;
     bool readonly = false;
     parse_options(m.options, &flags, &options, &readonly);
     if (m.type == "cgroup") {
-      if (Status s = mount_cgroup_view(target); !s) return s;
+      if (Status s = mount_cgroup_view(root.get(), m.destination, target); !s) return s;
       continue;
     }
     if (m.type == "bind") {
-      if (Status s = do_mount(m.source, target, nullptr, MS_BIND | (flags & MS_REC), ""); !s) return s;
-      if (readonly)
-        if (Status s = remount_readonly(target, flags); !s) return s;
+      if (Status s = do_mount(m.source, target, nullptr, MS_BIND | (flags & MS_REC), ""); !s) return s.with_context(m.destination);
+      if (readonly) {
+        // The descriptor is of what was there before; the remount is of
+        // the bind now on top.
+        ScopedFd mounted;
+        if (Status s = open_in_root(root.get(), m.destination, PathKind::Directory, mounted.out()); !s) return s;
+        if (Status s = remount_readonly(fd_path(mounted.get()), flags); !s) return s.with_context(m.destination);
+      }
       continue;
     }
-    if (Status s = do_mount(m.source, target, m.type.c_str(), flags | (readonly ? MS_RDONLY : 0), options); !s) return s;
+    if (Status s = do_mount(m.source, target, m.type.c_str(), flags | (readonly ? MS_RDONLY : 0), options); !s)
+      return s.with_context(m.destination);
   }
 
   // Device nodes: the host's, bound in (works where mknod is not allowed).
   for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
-    std::string target = root + "/dev/" + dev;
-    if (Status s = make_file(target); !s) return s;
-    if (Status s = do_mount(std::string("/dev/") + dev, target, nullptr, MS_BIND, ""); !s) return s;
+    ScopedFd at;
+    if (Status s = open_in_root(root.get(), std::string("/dev/") + dev, PathKind::File, at.out()); !s) return s;
+    if (Status s = do_mount(std::string("/dev/") + dev, fd_path(at.get()), nullptr, MS_BIND, ""); !s) return s;
   }
   for (const DeviceNode& d : spec.devices)
-    if (Status s = make_device_node(root, d); !s) return s;
-  const std::pair<const char*, const char*> links[] = {{"pts/ptmx", "/dev/ptmx"},
-                                                       {"/proc/self/fd", "/dev/fd"},
-                                                       {"/proc/self/fd/0", "/dev/stdin"},
-                                                       {"/proc/self/fd/1", "/dev/stdout"},
-                                                       {"/proc/self/fd/2", "/dev/stderr"}};
-  for (const auto& [to, from] : links)
-    if (::symlink(to, (root + from).c_str()) != 0 && errno != EEXIST) return Status::from_errno(std::string("linking ") + from);
+    if (Status s = make_device_node(root.get(), d); !s) return s;
+  ScopedFd dev;
+  if (Status s = open_in_root(root.get(), "/dev", PathKind::Directory, dev.out()); !s) return s;
+  const std::pair<const char*, const char*> links[] = {{"pts/ptmx", "ptmx"},
+                                                       {"/proc/self/fd", "fd"},
+                                                       {"/proc/self/fd/0", "stdin"},
+                                                       {"/proc/self/fd/1", "stdout"},
+                                                       {"/proc/self/fd/2", "stderr"}};
+  for (const auto& [to, name] : links)
+    if (::symlink(to, (fd_path(dev.get()) + "/" + name).c_str()) != 0 && errno != EEXIST)
+      return Status::from_errno(std::string("linking /dev/") + name);
 
+  ScopedFd etc;
+  if (Status s = open_in_root(root.get(), "/etc", PathKind::Directory, etc.out()); !s) return s;
   for (const char* file : kEtcFiles) {
-    std::string target = root + "/etc/" + file;
+    // The image's own link there (Debian's resolv.conf to systemd's) is
+    // replaced by the file, never followed.
+    std::string path = fd_path(etc.get()) + "/" + file;
     struct stat st {};
-    if (::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) ::unlink(target.c_str());
-    if (Status s = make_file(target); !s) return s;
-    if (Status s = do_mount(paths.etc_dir + "/" + file, target, nullptr, MS_BIND, ""); !s) return s;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) ::unlink(path.c_str());
+    ScopedFd at;
+    if (Status s = open_in_root(root.get(), std::string("/etc/") + file, PathKind::File, at.out()); !s) return s;
+    if (Status s = do_mount(paths.etc_dir + "/" + file, fd_path(at.get()), nullptr, MS_BIND, ""); !s) return s;
   }
   return Status::ok();
 }

@@ -56,5 +56,37 @@ volumes:
   fs::remove_all(volume);
 }
 
+TEST_F(Hardening, AnImagesLinksNeverLeadAMountOrASeededVolumeToTheHost) {
+  // The image's /data is a link to a host directory's path: a bind, a
+  // named volume and a tmpfs under it land in the container's own /data
+  // target, made in its root; the host's directory is never written, and
+  // never copied into the volume.
+  fs::path host = host_data("image-link-target");
+  fs::create_directories(root_ / "linked-image" / "mine");
+  std::ofstream(root_ / "linked-image" / "mine" / "file") << "mine\n";
+  std::ofstream(root_ / "linked-image" / "Dockerfile") << "FROM busybox\nRUN ln -s " << host.string() << " /data\n";
+  Outcome r = in_project("linked-image", R"(services:
+  app:
+    build: .
+    command: ["sleep", "30"]
+    volumes: ["./mine:/data/sub", "seeded:/data/seed"]
+    tmpfs: ["/data/tmp"]
+volumes:
+  seeded:
+)",
+                         "$S up -d >/dev/null 2>&1; echo up=$?; "
+                         "$S exec -T app sh -c 'readlink /data; cat /data/sub/file; ls -A /data/seed | wc -l; "
+                         "ls /data; grep -c \" $(readlink /data)/\" /proc/mounts'; "
+                         "$S down -v -t 0 >/dev/null 2>&1; echo down=$?");
+  ASSERT_NE(r.out.find("up=0\n"), std::string::npos) << r.out << r.err;
+  // The three mounts, at the link's target inside the container.
+  EXPECT_NE(r.out.find(host.string() + "\nmine\n0\nseed\nsub\ntmp\n3\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("down=0\n"), std::string::npos) << r.out;
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(host)) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"precious"});
+  EXPECT_EQ(slurp(host / "precious"), "keep me\n");
+}
+
 }  // namespace
 }  // namespace stack_system_test

@@ -81,5 +81,19 @@ TEST_F(LayerCopyTest, WhiteoutsAndOpaqueDirectoriesHideLowerContent) {
   EXPECT_EQ(read("sub/d.txt"), "upper d");
 }
 
+TEST_F(LayerCopyTest, ALinkOnTheWayIsNeverFollowedOutOfTheLayer) {
+  // An image's /srv -> (a host directory): seeding /srv/data copies
+  // nothing from the host, and the lower layer's data is hidden by it.
+  fs::create_directories(root_ / "host/data");
+  std::ofstream(root_ / "host/data/secret") << "host's";
+  fs::create_directories(root_ / "top");
+  fs::create_symlink(root_ / "host", root_ / "top/srv");
+  std::vector<std::string> layers = {(root_ / "top").string(), (root_ / "lower").string()};
+  ASSERT_TRUE(copy_image_directory(layers, "/srv/data", (root_ / "dest").string()));
+  EXPECT_EQ(read("secret"), "<none>");
+  EXPECT_EQ(read("b.txt"), "<none>");
+  EXPECT_TRUE(fs::is_empty(root_ / "dest"));
+}
+
 }  // namespace
 }  // namespace stack::runtime
