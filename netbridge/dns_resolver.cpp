@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <sstream>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -110,19 +111,22 @@ std::string DnsResolver::handover() const {
 }
 
 std::unique_ptr<DnsResolver> DnsResolver::adopt(const std::string& text) {
+  int fd = -1;
   try {
     nlohmann::json j = nlohmann::json::parse(text);
+    fd = j.at("fd").get<int>();
+    if (fd < 0) return nullptr;
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     std::vector<Ipv4Address> upstreams;
     for (const nlohmann::json& u : j.at("upstreams")) {
       std::optional<Ipv4Address> a = Ipv4Address::parse(u.get<std::string>());
-      if (!a) return nullptr;
+      if (!a) throw std::invalid_argument("upstream");
       upstreams.push_back(*a);
     }
-    int fd = j.at("fd").get<int>();
-    if (fd < 0) return nullptr;
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     return std::make_unique<DnsResolver>(fd, j.at("hosts").get<std::string>(), std::move(upstreams));
-  } catch (const nlohmann::json::exception&) {
+  } catch (const std::exception&) {
+    // Not served: the socket handed over is not kept open either.
+    if (fd >= 0) ::close(fd);
     return nullptr;
   }
 }

@@ -263,6 +263,8 @@ void PortProxy::start(Ipv4Address container) {
   // so its address, and the forwarding threads never stopped.
   if (!threads_.empty()) return;
   container_ = container;
+  // A handover meant for an exec that failed left them open across exec.
+  for (int fd : sockets_) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   // Made here, in the process that forwards: a pipe made at bind() would be
   // shared with the process that bound the ports and forked us, and its
   // stop() would stop ours.
