@@ -1,11 +1,31 @@
 #include "registry/image_push.h"
 
+#include <unistd.h>
+
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "registry/registry_client.h"
+#include "runtime/layer_packer.h"
 #include "runtime/on_disk.h"
+#include "runtime/sha256.h"
 
 namespace stack::registry {
+namespace {
+
+// A layer kept as a plain tar (the store keeps every layer so).
+bool uncompressed_layer(const std::string& media_type) {
+  return media_type == "application/vnd.oci.image.layer.v1.tar" ||
+         media_type == "application/vnd.docker.image.rootfs.diff.tar";
+}
+
+std::string gzip_media_type(const std::string& media_type) {
+  return media_type == "application/vnd.docker.image.rootfs.diff.tar" ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+                                                                      : "application/vnd.oci.image.layer.v1.tar+gzip";
+}
+
+}  // namespace
 
 Status push_image(const std::string& reference, const std::vector<std::string>& insecure_registries,
                   const std::string& credentials_path, const runtime::ImageStore& store,
@@ -23,30 +43,73 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
   std::optional<std::string> manifest = runtime::read_whole_file(store.blob_path(image.manifest_digest));
   if (!manifest) return Status::error("image " + image.reference + ": its manifest is missing");
   nlohmann::json m = nlohmann::json::parse(*manifest, nullptr, false);
+  if (!m.is_object() || !m.contains("layers") || !m["layers"].is_array())
+    return Status::error("image " + image.reference + ": its manifest is not an image manifest");
   std::vector<std::string> blobs;
-  for (const auto& layer : m.value("layers", nlohmann::json::array())) blobs.push_back(layer.value("digest", ""));
+  for (const auto& layer : m["layers"]) blobs.push_back(layer.value("digest", ""));
   blobs.push_back(image.config_digest);
   progress({"Image " + image.reference, "Pushing", 0, 0, false});
+  auto id_of = [&](size_t i) { return (i + 1 == blobs.size() ? "Config " : "Layer ") + blobs[i].substr(7, 12); };
+  for (size_t i = 0; i < blobs.size(); ++i) progress({id_of(i), "Waiting", 0, 0, false});
+  std::string scratch = store.root() + "/.pushes";
+  if (Status s = runtime::make_directories(scratch); !s) return s;
   for (size_t i = 0; i < blobs.size(); ++i) {
-    std::string id = (i + 1 == blobs.size() ? "Config " : "Layer ") + blobs[i].substr(7, 12);
-    progress({id, "Waiting", 0, 0, false});
-  }
-  for (size_t i = 0; i < blobs.size(); ++i) {
-    std::string id = (i + 1 == blobs.size() ? "Config " : "Layer ") + blobs[i].substr(7, 12);
+    std::string id = id_of(i);
+    bool layer = i + 1 < blobs.size();
+    std::string digest = blobs[i], path = store.blob_path(blobs[i]);
+    std::string compressed;  // the gzip copy of an uncompressed layer, while it goes up
+    if (layer && uncompressed_layer(m["layers"][i].value("mediaType", ""))) {
+      // As Docker pushes: gzip. The digest a layer compressed to before is
+      // kept, so that a registry that has it is seen to without
+      // compressing it again.
+      std::string known = scratch + "/" + digest.substr(7) + ".digest";
+      std::int64_t size = 0;
+      std::string gz_digest;
+      if (std::optional<std::string> text = runtime::read_whole_file(known)) {
+        std::istringstream words(*text);
+        words >> gz_digest >> size;
+      }
+      bool exists = false;
+      if (!gz_digest.empty())
+        if (Status s = client.has_blob(gz_digest, &exists); !s) return s;
+      if (!exists) {
+        progress({id, "Compressing", 0, 0, false});
+        compressed = scratch + "/" + digest.substr(7) + "." + std::to_string(::getpid()) + ".gz";
+        if (Status s = runtime::gzip_layer(path, compressed, &gz_digest, &size); !s) return s.with_context(id);
+        runtime::write_file(known, gz_digest + " " + std::to_string(size) + "\n");
+      }
+      nlohmann::json& descriptor = m["layers"][i];
+      descriptor["mediaType"] = gzip_media_type(descriptor.value("mediaType", ""));
+      descriptor["digest"] = gz_digest;
+      descriptor["size"] = size;
+      digest = gz_digest;
+      path = compressed;
+      if (exists) {
+        progress({id, "Already exists", 0, 0, true});
+        continue;
+      }
+    }
+    struct Scratch {
+      std::string path;
+      ~Scratch() {
+        if (!path.empty()) ::unlink(path.c_str());
+      }
+    } remove_after{compressed};
     bool exists = false;
-    if (Status s = client.has_blob(blobs[i], &exists); !s) return s;
+    if (Status s = client.has_blob(digest, &exists); !s) return s;
     if (exists) {
       progress({id, "Already exists", 0, 0, true});
       continue;
     }
     auto pushing = [&](std::int64_t done, std::int64_t total) { progress({id, "Pushing", done, total, false}); };
-    if (Status s = client.put_blob(blobs[i], store.blob_path(blobs[i]), RegistryClient::kUploadChunk, pushing); !s) return s;
+    if (Status s = client.put_blob(digest, path, RegistryClient::kUploadChunk, pushing); !s) return s;
     progress({id, "Pushed", 0, 0, true});
   }
+  std::string text = m.dump();
   std::string tag = ref->digest.empty() ? ref->tag : ref->digest;
-  if (Status s = client.put_manifest(tag, *manifest, m.value("mediaType", "application/vnd.oci.image.manifest.v1+json")); !s)
+  if (Status s = client.put_manifest(tag, text, m.value("mediaType", "application/vnd.oci.image.manifest.v1+json")); !s)
     return s;
-  progress({"Image " + image.reference, "Pushed " + image.manifest_digest, 0, 0, true});
+  progress({"Image " + image.reference, "Pushed sha256:" + runtime::Sha256::of(text), 0, 0, true});
   return Status::ok();
 }
 

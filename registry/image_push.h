@@ -16,8 +16,12 @@ using runtime::Status;
 // Pushes the local image named `reference` to the registry and repository
 // its name says, under its tag (or digest): each layer and the config
 // unless the repository has it already (HEAD), then the manifest, last.
-// Layers go up as the store keeps them, uncompressed OCI layer tars;
-// one larger than RegistryClient::kUploadChunk in chunks. The login for
+// Layers go up compressed with gzip, as Docker pushes them (the store keeps
+// them as plain tars): the manifest pushed names the compressed blobs, so
+// its digest is not the local one; the config, and so the image ID, is
+// the same. A layer larger than RegistryClient::kUploadChunk goes in
+// chunks. Where a layer compressed to is kept (images/.pushes), so that
+// pushing it again to a registry that has it compresses nothing. The login for
 // the registry comes from the Docker config.json at `credentials_path`
 // (none when empty).
 Status push_image(const std::string& reference, const std::vector<std::string>& insecure_registries,

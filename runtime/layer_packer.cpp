@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <vector>
@@ -23,6 +24,7 @@ namespace {
 struct DigestingFile {
   int fd = -1;
   Sha256 digest;
+  std::int64_t written = 0;
   bool failed = false;
 };
 
@@ -40,6 +42,7 @@ la_ssize_t write_digested(archive*, void* data, const void* buffer, size_t size)
     left -= static_cast<size_t>(n);
   }
   f->digest.update(buffer, size);
+  f->written += static_cast<std::int64_t>(size);
   return static_cast<la_ssize_t>(size);
 }
 
@@ -177,6 +180,50 @@ Status pack_layer(const std::string& dir, const std::string& tar_path, std::stri
     return s;
   }
   *diff_id = "sha256:" + file.digest.hex();
+  return Status::ok();
+}
+
+Status gzip_layer(const std::string& tar_path, const std::string& gz_path, std::string* digest, std::int64_t* size) {
+  int in = ::open(tar_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return Status::from_errno("opening " + tar_path);
+  DigestingFile file;
+  file.fd = ::open(gz_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (file.fd < 0) {
+    Status s = Status::from_errno("creating " + gz_path);
+    ::close(in);
+    return s;
+  }
+  // A raw stream through gzip, without the time in its header: the same
+  // layer compresses to the same bytes, so a registry that has it already
+  // is seen to (its digest is the same on every push).
+  archive* a = archive_write_new();
+  archive_write_set_format_raw(a);
+  archive_write_add_filter_gzip(a);
+  archive_write_set_filter_option(a, "gzip", "timestamp", nullptr);
+  archive_write_set_bytes_per_block(a, 0);
+  Status s;
+  if (archive_write_open(a, &file, nullptr, write_digested, nullptr) != ARCHIVE_OK) s = Status::error("opening " + gz_path);
+  std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+  archive_entry_set_pathname(e.get(), "layer.tar");
+  archive_entry_set_filetype(e.get(), AE_IFREG);
+  if (s && archive_write_header(a, e.get()) != ARCHIVE_OK) s = Status::error("compressing " + tar_path);
+  std::vector<char> buffer(1 << 20);
+  for (ssize_t n; s && (n = ::read(in, buffer.data(), buffer.size())) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) s = Status::from_errno("reading " + tar_path);
+    else if (archive_write_data(a, buffer.data(), static_cast<size_t>(n)) != n) s = Status::error("compressing " + tar_path);
+  }
+  if (archive_write_close(a) != ARCHIVE_OK && s) s = Status::error("finishing " + gz_path);
+  archive_write_free(a);
+  ::close(in);
+  ::close(file.fd);
+  if (s && file.failed) s = Status::error("writing " + gz_path);
+  if (!s) {
+    ::unlink(gz_path.c_str());
+    return s;
+  }
+  *digest = "sha256:" + file.digest.hex();
+  *size = file.written;
   return Status::ok();
 }
 

@@ -1,6 +1,7 @@
 // LayerPacker: an overlay upper directory -> an OCI layer tar (the diff, deletions as whiteouts), the reverse of LayerUnpacker.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "runtime/status.h"
@@ -16,5 +17,11 @@ namespace stack::runtime {
 // (trusted.overlay.opaque=y) is followed by its `.wh..wh..opq`. Sets
 // `diff_id` to "sha256:" and the tar's digest.
 Status pack_layer(const std::string& dir, const std::string& tar_path, std::string* diff_id);
+
+// Compresses the layer tar at `tar_path` to `gz_path` with gzip (the
+// default level, as Docker pushes layers; no time in the header, so the
+// same tar always gives the same bytes). Sets `digest` ("sha256:...") and
+// `size` of the compressed bytes.
+Status gzip_layer(const std::string& tar_path, const std::string& gz_path, std::string* digest, std::int64_t* size);
 
 }  // namespace stack::runtime

@@ -158,10 +158,12 @@ TEST_F(Registry, PushedImagesAreReadBySkopeoAndPulledBack) {
       "printf 'FROM busybox\\nRUN echo pushed > /pushed\\n' > $STACK_ROOT/../Dockerfile && "
       "$S image build -q -t " + name + " $STACK_ROOT/.. >/dev/null && rm $STACK_ROOT/../Dockerfile && "
       "$S image push " + name + " 2>&1 | grep -c ' Pushed$'; $S image push " + name + " 2>&1 | grep -c 'Already exists'; "
+      // Both layers went up compressed, as Docker pushes them.
+      "skopeo inspect --raw --tls-verify=false docker://" + name + " | grep -o 'layer.v1.tar+gzip' | wc -l; "
       "skopeo copy -q --src-tls-verify=false docker://" + name + " oci:$STACK_ROOT/../copied && ls $STACK_ROOT/../copied; "
       "rm -rf $STACK_ROOT/../copied; $P image pull -q " + name + " >/dev/null && $P container run --rm " + name + " cat /pushed");
   // Two layers and the config go up once; the second push sends none of them.
-  EXPECT_EQ(r.out, "3\n3\nblobs\nindex.json\noci-layout\npushed\n") << r.err;
+  EXPECT_EQ(r.out, "3\n3\n2\nblobs\nindex.json\noci-layout\npushed\n") << r.err;
 }
 
 TEST_F(Registry, LoginsAreAskedForCheckedKeptAndForgotten) {

@@ -73,5 +73,21 @@ TEST_F(LayerPacker, DeletionsBecomeWhiteoutsThatUnpackAsOverlayDeletionsAgain) {
   EXPECT_EQ(::getxattr((root_ / "out/cache").c_str(), "trusted.overlay.opaque", opaque, sizeof opaque), 1);
 }
 
+TEST_F(LayerPacker, AGzippedLayerIsSmallerTheSameEveryTimeAndDecompressesToTheSameDiffId) {
+  // Compressible content, as layers mostly are.
+  std::ofstream(root_ / "upper/app/data") << std::string(200000, 'x');
+  std::string diff_id, first, second, again;
+  std::int64_t size = 0, second_size = 0;
+  ASSERT_TRUE(pack_layer((root_ / "upper").string(), (root_ / "layer.tar").string(), &diff_id));
+  ASSERT_TRUE(gzip_layer((root_ / "layer.tar").string(), (root_ / "a.gz").string(), &first, &size));
+  ASSERT_TRUE(gzip_layer((root_ / "layer.tar").string(), (root_ / "b.gz").string(), &second, &second_size));
+  EXPECT_EQ(first, second);
+  EXPECT_NE(first, diff_id);
+  EXPECT_EQ(size, static_cast<std::int64_t>(fs::file_size(root_ / "a.gz")));
+  EXPECT_LT(size * 10, static_cast<std::int64_t>(fs::file_size(root_ / "layer.tar")));
+  ASSERT_TRUE(decompress_layer((root_ / "a.gz").string(), (root_ / "back.tar").string(), &again));
+  EXPECT_EQ("sha256:" + again, diff_id);
+}
+
 }  // namespace
 }  // namespace stack::runtime
