@@ -3,11 +3,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -57,6 +59,40 @@ void support_layer_filters(archive* a) {
   archive_read_support_filter_xz(a);
   archive_read_support_filter_bzip2(a);
 }
+
+// The calling thread with `dir` as its root and working directory, and
+// back: unshare(CLONE_FS) gives the thread a root and working directory
+// of its own, so the process's other threads are not moved. Only as root
+// (chroot needs CAP_SYS_CHROOT); otherwise inside() stays false.
+class ChrootedThread {
+ public:
+  Status enter(const std::string& dir) {
+    if (::geteuid() != 0) return Status::ok();
+    if (::unshare(CLONE_FS) != 0) return Status::from_errno("unshare(CLONE_FS)");
+    old_root_ = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    old_cwd_ = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root_ < 0 || old_cwd_ < 0) return Status::from_errno("opening / and .");
+    if (::chdir(dir.c_str()) != 0) return Status::from_errno("entering " + dir);
+    if (::chroot(".") != 0) {
+      Status s = Status::from_errno("chroot into " + dir);
+      (void)!::fchdir(old_cwd_);
+      return s;
+    }
+    inside_ = true;
+    return Status::ok();
+  }
+  bool inside() const { return inside_; }
+  ~ChrootedThread() {
+    // The saved root is outside this one: back to it, then to where we were.
+    if (inside_ && (::fchdir(old_root_) != 0 || ::chroot(".") != 0 || ::fchdir(old_cwd_) != 0)) std::abort();
+    for (int fd : {old_root_, old_cwd_})
+      if (fd >= 0) ::close(fd);
+  }
+
+ private:
+  int old_root_ = -1, old_cwd_ = -1;
+  bool inside_ = false;
+};
 
 }  // namespace
 
@@ -119,13 +155,25 @@ Status extract_tar(const std::string& tar_path, const std::string& dest, bool la
     }
     return archive_error(reader.a, "opening " + tar_path);
   }
+  // As root, this thread works inside `dest` as its root (ChrootedThread):
+  // an archive's links resolve within it, as Docker's chrooted unpack, so
+  // libarchive need not check each path component of each entry for links
+  // (an lstat per component of the absolute path: most of an unpack's
+  // system calls). Otherwise, its checks.
+  ChrootedThread chroot;
+  if (Status s = chroot.enter(dest); !s) return s;
+  const std::string root = chroot.inside() ? "." : dest;
+  // After the chroot, and so closed (its deferred directory times and
+  // modes set) before it ends: those paths are relative to it.
   ArchiveWriter writer;
   int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
-              ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK;
+              ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK;
+  if (!chroot.inside()) flags |= ARCHIVE_EXTRACT_SECURE_SYMLINKS;
   if (::geteuid() == 0) flags |= ARCHIVE_EXTRACT_OWNER;
   archive_write_disk_set_options(writer.a, flags);
-  // Names must not be looked up in the host's /etc/passwd: ids are kept.
-  archive_write_disk_set_standard_lookup(writer.a);
+  // No lookup of owner names (libarchive's default): the numeric ids are
+  // kept, as Docker keeps them; a name would be looked up in the host's
+  // /etc/passwd (or, chrooted, the image's, through its NSS modules).
 
   archive_entry* entry = nullptr;
   for (bool first = true;; first = false) {
@@ -145,7 +193,7 @@ Status extract_tar(const std::string& tar_path, const std::string& dest, bool la
     size_t slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
     std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-    std::string dir_abs = dir.empty() ? dest : dest + "/" + dir;
+    std::string dir_abs = dir.empty() ? root : root + "/" + dir;
     if (layer && base.rfind(".wh.", 0) == 0) {
       ::mkdir(dir_abs.c_str(), 0755);  // a whiteout may come before its directory's entry
       if (base == ".wh..wh..opq") {
@@ -158,11 +206,11 @@ Status extract_tar(const std::string& tar_path, const std::string& dest, bool la
       }
       continue;
     }
-    archive_entry_set_pathname(entry, (dest + "/" + path).c_str());
+    archive_entry_set_pathname(entry, (root + "/" + path).c_str());
     if (const char* link = archive_entry_hardlink(entry)) {
       std::string target = clean_path(link);
       if (target.empty()) return Status::error((layer ? "layer " : "archive ") + tar_path + ": hard link \"" + link + "\" leaves the layer");
-      archive_entry_set_hardlink(entry, (dest + "/" + target).c_str());
+      archive_entry_set_hardlink(entry, (root + "/" + target).c_str());
     }
     r = archive_write_header(writer.a, entry);
     if (r < ARCHIVE_WARN) return archive_error(writer.a, "extracting " + path);

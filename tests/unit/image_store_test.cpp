@@ -24,6 +24,8 @@ struct TarEntry {
   std::string content;  // files only
   mode_t type;
   std::string link;  // symlinks and hard links
+  la_int64_t uid = 0;
+  std::string uname;
 };
 
 // Writes a tar (gzip when `gzip`) holding `entries`.
@@ -37,6 +39,8 @@ void write_tar(const std::string& path, const std::vector<TarEntry>& entries, bo
     archive_entry_set_pathname(entry, e.path.c_str());
     archive_entry_set_filetype(entry, e.type);
     archive_entry_set_perm(entry, e.type == AE_IFDIR ? 0755 : 0644);
+    archive_entry_set_uid(entry, e.uid);
+    if (!e.uname.empty()) archive_entry_set_uname(entry, e.uname.c_str());
     if (e.type == AE_IFLNK) archive_entry_set_symlink(entry, e.link.c_str());
     if (e.type == AE_IFREG && !e.link.empty()) archive_entry_set_hardlink(entry, e.link.c_str());
     archive_entry_set_size(entry, e.type == AE_IFREG && e.link.empty() ? static_cast<la_int64_t>(e.content.size()) : 0);
@@ -142,6 +146,34 @@ TEST_F(ImageStoreTest, RefusesEntriesOutsideTheLayer) {
   EXPECT_FALSE(fs::exists(dir_ / "escape"));
   EXPECT_TRUE(fs::is_empty(dir_ / "images/layers"));
   EXPECT_TRUE(fs::is_empty(dir_ / "images/blobs/sha256"));
+}
+
+TEST_F(ImageStoreTest, LinksOfALayerResolveInsideItAndOwnersKeepTheirNumbers) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the chrooted unpack and owners need root (otherwise such entries are refused)";
+  // Written through links to / and to ../../..: both land in the layer,
+  // as in Docker's chrooted unpack; nothing is made outside it.
+  std::string tar = (dir_ / "links.tar").string();
+  TarEntry owned("owned", "x");
+  owned.uid = 4242;
+  owned.uname = "daemon";  // a name the host has (uid 1): the number in the tar wins
+  write_tar(tar, {{"root", "", AE_IFLNK, "/"},
+                  {"up", "", AE_IFLNK, "../../../../../.."},
+                  {"root/tmp/", "", AE_IFDIR},
+                  {"root/tmp/through-root", "a"},
+                  {"up/through-up", "b"},
+                  owned});
+  ImageStore store((dir_ / "images").string());
+  Image image;
+  Status s = store.import_rootfs(tar, ref("links"), ImageConfig{}, &image);
+  ASSERT_TRUE(s) << s.message();
+  std::string layer = store.layer_dir(image.diff_ids[0]);
+  EXPECT_EQ(slurp(layer + "/tmp/through-root"), "a");
+  EXPECT_EQ(slurp(layer + "/through-up"), "b");
+  EXPECT_FALSE(fs::exists("/tmp/through-root"));
+  EXPECT_FALSE(fs::exists(dir_ / "through-up"));
+  struct stat st {};
+  ASSERT_EQ(::stat((layer + "/owned").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4242u);
 }
 
 TEST_F(ImageStoreTest, WhiteoutsBecomeOverlayWhiteouts) {
