@@ -235,7 +235,14 @@ Status ImageStore::import_rootfs(const std::string& tarball, const ImageReferenc
       {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}},
       {"history", {{{"created", created}, {"created_by", "stack image import " + tarball}}}},
   };
-  return commit_image(ref, image_config.dump(), {{diff_id, size}}, out);
+  Status s = commit_image(ref, image_config.dump(), {{diff_id, size}}, out);
+  if (!s) {
+    // A disk that filled at the config or the manifest: the layer no image
+    // uses goes now, not at the next removal.
+    nlohmann::json index;
+    if (read_index(&index)) collect_garbage(index);
+  }
+  return s.with_context("importing " + tarball);
 }
 
 Status ImageStore::load_image(const std::string& reference, const std::string& manifest_digest, Image* out) const {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -30,7 +31,12 @@ struct ArchiveWriter {
 
 Status archive_error(archive* a, const std::string& what) {
   const char* message = archive_error_string(a);
-  return Status::error(what + ": " + (message ? message : "unknown archive error"));
+  std::string text = message ? message : "unknown archive error";
+  // libarchive's own words for a failed write ("Write failed") leave out
+  // why: the disk filled, say.
+  int e = archive_errno(a);
+  if (e > 0 && text.find(std::strerror(e)) == std::string::npos) text += std::string(" (") + std::strerror(e) + ")";
+  return Status::error(what + ": " + text);
 }
 
 // "./a/b/" -> "a/b"; empty when the path leaves the root.
@@ -219,7 +225,8 @@ Status extract_tar(const std::string& tar_path, const std::string& dest, bool la
       size_t size;
       la_int64_t offset;
       while ((r = archive_read_data_block(reader.a, &block, &size, &offset)) == ARCHIVE_OK)
-        if (archive_write_data_block(writer.a, block, size, offset) < ARCHIVE_WARN)
+        // Not even a warning: libarchive says a failed write (ENOSPC) so.
+        if (archive_write_data_block(writer.a, block, size, offset) != ARCHIVE_OK)
           return archive_error(writer.a, "writing " + path);
       if (r < ARCHIVE_WARN) return archive_error(reader.a, "reading " + path);
     }
