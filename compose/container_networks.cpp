@@ -102,17 +102,38 @@ std::string dns_port_file(const runtime::ContainerRecord& record) {
 // picks, and not 53, leaves 53 to a DNS server the container runs
 // itself. Chosen once per namespace, so that a restart's resolver binds the
 // port the redirect already names.
-runtime::Status redirect_embedded_dns(const runtime::ContainerRecord& record, const std::string& ns) {
+// A UDP socket on 127.0.0.11 at a port the kernel picks, in namespace
+// `ns` (its port in *port), or -errno.
+int bind_any_dns_port(const std::string& ns, uint16_t* port) {
   int udp = runtime::linux_::bind_in_network_namespace(ns, SOCK_DGRAM, embedded_dns_address(), 0);
-  if (udp < 0) return runtime::Status::error("container " + record.name + ": choosing a port for its DNS resolver: " + std::strerror(-udp));
+  if (udp < 0) return udp;
   sockaddr_in at{};
   socklen_t size = sizeof at;
-  int rc = ::getsockname(udp, reinterpret_cast<sockaddr*>(&at), &size);
+  if (::getsockname(udp, reinterpret_cast<sockaddr*>(&at), &size) != 0) {
+    int e = errno;
+    ::close(udp);
+    return -e;
+  }
+  *port = ntohs(at.sin_port);
+  return udp;
+}
+
+// The port chosen for a container's resolver; 0 when none is (a
+// container made before the resolver moved off 53).
+uint16_t chosen_dns_port(const std::string& port_file) {
+  std::optional<std::string> text = runtime::read_whole_file(port_file);
+  if (!text) return 0;
+  long port = std::strtol(text->c_str(), nullptr, 10);
+  return port > 0 && port < 65536 ? static_cast<uint16_t>(port) : 0;
+}
+
+runtime::Status redirect_embedded_dns(const runtime::ContainerRecord& record, const std::string& ns) {
+  uint16_t port = 0;
+  int udp = bind_any_dns_port(ns, &port);
+  if (udp < 0) return runtime::Status::error("container " + record.name + ": choosing a port for its DNS resolver: " + std::strerror(-udp));
   ::close(udp);
-  if (rc != 0) return runtime::Status::from_errno("container " + record.name + ": reading its DNS resolver's port");
-  uint16_t port = ntohs(at.sin_port);
-  if (runtime::Status s = netbridge::redirect_embedded_dns(ns, port); !s) return s.with_context("container " + record.name);
-  return runtime::write_file(dns_port_file(record), std::to_string(port) + "\n");
+  if (runtime::Status s = netbridge::redirect_embedded_dns(ns, port, true); !s) return s.with_context("container " + record.name);
+  return runtime::write_file_atomically(dns_port_file(record), std::to_string(port) + "\n");
 }
 
 // Where container `id`'s queries to 127.0.0.11 go on to: its `dns:`
@@ -161,10 +182,21 @@ class EmbeddedDns {
     if (!resolver_) {
       // A container made before the resolver moved off port 53 has no
       // port file, and no redirect: it is served on 53 itself.
-      uint16_t port = netbridge::kDnsPort;
-      if (std::optional<std::string> text = runtime::read_whole_file(port_file_)) port = static_cast<uint16_t>(std::atoi(text->c_str()));
+      uint16_t chosen = chosen_dns_port(port_file_);
+      uint16_t port = chosen ? chosen : netbridge::kDnsPort;
       int fd = runtime::linux_::bind_in_network_namespace(namespace_, SOCK_DGRAM, embedded_dns_address(), port);
-      if (fd == -EADDRINUSE && port == netbridge::kDnsPort) return runtime::Status::ok();
+      if (fd == -EADDRINUSE && !chosen) return runtime::Status::ok();
+      if (fd == -EADDRINUSE) {
+        // Taken while the resolver was down (a process of a container
+        // sharing the namespace, say): another port, and the redirect moved.
+        fd = bind_any_dns_port(namespace_, &port);
+        if (fd >= 0)
+          if (runtime::Status s = netbridge::redirect_embedded_dns(namespace_, port, false); !s) {
+            ::close(fd);
+            return s.with_context("container " + name_);
+          }
+        if (fd >= 0) runtime::write_file_atomically(port_file_, std::to_string(port) + "\n");
+      }
       if (fd < 0)
         return runtime::Status::error("container " + name_ + ": serving DNS at " + netbridge::kEmbeddedDnsAddress + ":" +
                                       std::to_string(port) + ": " + std::strerror(-fd));

@@ -25,7 +25,8 @@ std::unique_ptr<Firewall> iptables_firewall();
 // In a container's new network namespace, kept at `network_namespace`:
 // UDP and TCP to 127.0.0.11:53 go to 127.0.0.11:`port`, where its embedded
 // resolver listens, as Docker's do, so that port 53 stays free for a DNS
-// server the container runs itself. Through iptables in that namespace.
-Status redirect_embedded_dns(const std::string& network_namespace, uint16_t port);
+// server the container runs itself. Through iptables in that namespace;
+// `first` for a new namespace, else the redirect is moved to `port`.
+Status redirect_embedded_dns(const std::string& network_namespace, uint16_t port, bool first);
 
 }  // namespace stack::netbridge

@@ -162,12 +162,16 @@ class IptablesFirewall : public Firewall {
 
 std::unique_ptr<Firewall> iptables_firewall() { return std::make_unique<IptablesFirewall>(); }
 
-Status redirect_embedded_dns(const std::string& network_namespace, uint16_t port) {
+Status redirect_embedded_dns(const std::string& network_namespace, uint16_t port, bool first) {
+  // In a chain of their own, which OUTPUT jumps to: declared again, the
+  // chain is emptied (iptables-restore --noflush), so a new port replaces
+  // the old one's rules.
   std::string to = std::string(kEmbeddedDnsAddress) + ":" + std::to_string(port);
-  std::string batch = "*nat\n";
+  std::string batch = "*nat\n:STACK-DNS - [0:0]\n";
+  if (first) batch += std::string("-A OUTPUT -d ") + kEmbeddedDnsAddress + "/32 -j STACK-DNS\n";
   for (const char* protocol : {"udp", "tcp"})
-    batch += std::string("-A OUTPUT -d ") + kEmbeddedDnsAddress + "/32 -p " + protocol + " -m " + protocol + " --dport " +
-             std::to_string(kDnsPort) + " -j DNAT --to-destination " + to + "\n";
+    batch += std::string("-A STACK-DNS -p ") + protocol + " -m " + protocol + " --dport " + std::to_string(kDnsPort) +
+             " -j DNAT --to-destination " + to + "\n";
   batch += "COMMIT\n";
   return run_tool({"nsenter", "--net=" + network_namespace, "iptables-restore", "-w", "--noflush"}, batch, nullptr)
       .with_context("sending " + std::string(kEmbeddedDnsAddress) + ":53 to the embedded resolver");

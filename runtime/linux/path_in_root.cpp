@@ -19,7 +19,12 @@ int open_resolved(int root_fd, const std::string& relative) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, root_fd, relative.empty() ? "." : relative.c_str(), &how, sizeof how));
+  // EAGAIN: a mount or rename somewhere raced a ".." of the walk (other
+  // containers start meanwhile); the kernel asks for another try.
+  for (int attempt = 0;; ++attempt) {
+    int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.empty() ? "." : relative.c_str(), &how, sizeof how));
+    if (fd >= 0 || errno != EAGAIN || attempt == 128) return fd;
+  }
 }
 
 std::vector<std::string> components(const std::string& path) {

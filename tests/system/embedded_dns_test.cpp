@@ -150,12 +150,21 @@ while True:
                          "echo '== peer'; $S exec -T app nslookup peer 127.0.0.11 2>&1 | grep -c Address:; "
                          "$S exec -T peer sh -c 'echo tcp-to-own | nc -w 5 app 53'; echo nc=$?; wait_for '$S logs app | grep -q tcp-to-own'; "
                          "echo == logs $($S logs --no-log-prefix app); "
-                         "kill $p; wait $p 2>/dev/null; $S down -t 0 >/dev/null; echo down=$?");
+                         // The resolver's port taken in the namespace while app is stopped:
+                         // the next start moves the resolver and its redirect.
+                         "port=$(cat $STACK_ROOT/containers/$($S ps -q app)/dns-port); $S stop -t 0 app >/dev/null; "
+                         "nsenter --net=$ns python3 -c 'import socket, sys, time; s = socket.socket(socket.AF_INET, "
+                         "socket.SOCK_DGRAM); s.bind((\"0.0.0.0\", int(sys.argv[1]))); open(\"taken\", \"w\").close(); "
+                         "time.sleep(60)' $port & t=$!; wait_for '[ -e taken ]'; $S start app >/dev/null; echo start=$?; "
+                         "[ \"$(cat $STACK_ROOT/containers/$($S ps -q app)/dns-port)\" != \"$port\" ] && echo moved; "
+                         "echo '== after'; $S exec -T peer true; $S exec -T app nslookup peer 127.0.0.11 2>&1 | grep -c Address:; "
+                         "kill $t $p; wait $p 2>/dev/null; $S down -t 0 >/dev/null; echo down=$?");
   ASSERT_NE(r.out.find("up=0\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("== asked-own own server\n"), std::string::npos) << r.out << r.err;
   // The server's address and the peer's.
   EXPECT_NE(r.out.find("== peer\n2\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("== logs tcp-to-own\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("start=0\nmoved\n== after\n2\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("down=0\n"), std::string::npos) << r.out << r.err;
 }
 
