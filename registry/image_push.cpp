@@ -1,7 +1,11 @@
 #include "registry/image_push.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +17,21 @@
 
 namespace stack::registry {
 namespace {
+
+// Compressed copies left by pushes that were killed: NAME.PID.gz whose
+// process is gone.
+void remove_abandoned_files(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.size() < 4 || name.compare(name.size() - 3, 3, ".gz") != 0) continue;
+    std::string stem = name.substr(0, name.size() - 3);
+    size_t dot = stem.rfind('.');
+    if (dot == std::string::npos) continue;
+    int pid = std::atoi(stem.c_str() + dot + 1);
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) ::unlink(e.path().c_str());
+  }
+}
 
 // A layer kept as a plain tar (the store keeps every layer so).
 bool uncompressed_layer(const std::string& media_type) {
@@ -51,8 +70,14 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
   progress({"Image " + image.reference, "Pushing", 0, 0, false});
   auto id_of = [&](size_t i) { return (i + 1 == blobs.size() ? "Config " : "Layer ") + blobs[i].substr(7, 12); };
   for (size_t i = 0; i < blobs.size(); ++i) progress({id_of(i), "Waiting", 0, 0, false});
+  // The manifest that goes up names the compressed layers: its digest is
+  // not the local one, so a push by digest cannot be what it says.
+  if (!ref->digest.empty())
+    return Status::error("image " + image.reference + ": a push by digest is refused; its layers go up compressed, "
+                         "which changes the manifest's digest (push a tag)");
   std::string scratch = store.root() + "/.pushes";
   if (Status s = runtime::make_directories(scratch); !s) return s;
+  remove_abandoned_files(scratch);
   for (size_t i = 0; i < blobs.size(); ++i) {
     std::string id = id_of(i);
     bool layer = i + 1 < blobs.size();
@@ -67,7 +92,7 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
       std::string gz_digest;
       if (std::optional<std::string> text = runtime::read_whole_file(known)) {
         std::istringstream words(*text);
-        words >> gz_digest >> size;
+        if (!(words >> gz_digest >> size) || gz_digest.size() != 71 || size <= 0) gz_digest.clear();
       }
       bool exists = false;
       if (!gz_digest.empty())
@@ -75,8 +100,14 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
       if (!exists) {
         progress({id, "Compressing", 0, 0, false});
         compressed = scratch + "/" + digest.substr(7) + "." + std::to_string(::getpid()) + ".gz";
-        if (Status s = runtime::gzip_layer(path, compressed, &gz_digest, &size); !s) return s.with_context(id);
-        runtime::write_file(known, gz_digest + " " + std::to_string(size) + "\n");
+        // A layer kept only unpacked has its tar made again, for the while.
+        std::string tar;
+        bool made = false;
+        if (Status s = store.layer_tar(digest, &tar, &made); !s) return s.with_context(id);
+        Status s = runtime::gzip_layer(tar, compressed, &gz_digest, &size);
+        if (made) ::unlink(tar.c_str());
+        if (!s) return s.with_context(id);
+        runtime::write_file_atomically(known, gz_digest + " " + std::to_string(size) + "\n");
       }
       nlohmann::json& descriptor = m["layers"][i];
       descriptor["mediaType"] = gzip_media_type(descriptor.value("mediaType", ""));

@@ -1,10 +1,13 @@
 // ImageStore's archives: `docker save` and OCI image archives in, OCI image archives out.
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <random>
+#include <vector>
 
 #include "runtime/image_store.h"
 #include "runtime/layer_unpacker.h"
@@ -115,6 +118,29 @@ Status add_file(archive* a, const std::string& name, const std::string& content)
   return Status::ok();
 }
 
+// The file at `path` as entry `name`, streamed: a layer may be gigabytes.
+Status add_file_from(archive* a, const std::string& name, const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::from_errno("opening " + path);
+  struct stat st {};
+  ::fstat(fd, &st);
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, static_cast<la_int64_t>(st.st_size));
+  bool ok = archive_write_header(a, e) == ARCHIVE_OK;
+  archive_entry_free(e);
+  std::vector<char> buffer(1 << 20);
+  for (ssize_t n; ok && (n = ::read(fd, buffer.data(), buffer.size())) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0 && archive_write_data(a, buffer.data(), static_cast<size_t>(n)) == n;
+  }
+  ::close(fd);
+  if (!ok) return Status::error(std::string("writing ") + name + ": " + (archive_error_string(a) ? archive_error_string(a) : "read error"));
+  return Status::ok();
+}
+
 Status add_dir(archive* a, const std::string& name) {
   archive_entry* e = archive_entry_new();
   archive_entry_set_pathname(e, name.c_str());
@@ -209,9 +235,11 @@ Status ImageStore::save_archive(const std::string& name_or_id, const std::string
   if (s) s = add_file(w.a, "blobs/sha256/" + image.config_digest.substr(7), *config);
   for (const std::string& diff_id : image.diff_ids) {
     if (!s) break;
-    std::optional<std::string> layer = read_whole_file(blob_path(diff_id));
-    if (!layer) s = Status::error("layer " + diff_id + " is missing");
-    else s = add_file(w.a, "blobs/sha256/" + diff_id.substr(7), *layer);
+    std::string tar;
+    bool scratch = false;
+    s = layer_tar(diff_id, &tar, &scratch);
+    if (s) s = add_file_from(w.a, "blobs/sha256/" + diff_id.substr(7), tar);
+    if (scratch) ::unlink(tar.c_str());
   }
   if (s && archive_write_close(w.a) != ARCHIVE_OK) s = Status::error("finishing " + path);
   if (!s) ::unlink(path.c_str());

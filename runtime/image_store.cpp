@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <set>
 
+#include "runtime/layer_packer.h"
 #include "runtime/layer_unpacker.h"
 #include "runtime/on_disk.h"
 #include "runtime/sha256.h"
@@ -55,7 +57,7 @@ std::vector<std::string> ImageStore::lower_dirs(const std::vector<std::string>& 
 Status ImageStore::prepare() const {
   if (Status s = make_private_directory(root_, 0700); !s) return s;
   std::error_code ec;
-  for (const char* sub : {"/blobs/sha256", "/layers", "/pins"}) {
+  for (const char* sub : {"/blobs/sha256", "/layers", "/pins", "/sizes"}) {
     fs::create_directories(root_ + sub, ec);
     if (ec) return Status::error("creating " + root_ + sub + ": " + ec.message());
   }
@@ -112,6 +114,48 @@ Status ImageStore::add_layer(const std::string& tarball, std::string* diff_id, s
   return Status::ok();
 }
 
+std::string ImageStore::size_path(const std::string& diff_id) const { return root_ + "/sizes/" + diff_id.substr(7); }
+
+Status ImageStore::add_unpacked_layer(const std::string& tarball, std::string* diff_id, std::int64_t* size) const {
+  // Unpacked straight from the tarball (any compression); then the tree is
+  // read once more for the digest of its tar, which costs a read of what
+  // was just written (in the page cache) instead of a second copy on disk.
+  std::string tmp_dir = root_ + "/layers/.unpack-" + random_suffix();
+  std::error_code ec;
+  fs::create_directories(tmp_dir, ec);
+  Status s = unpack_layer(tarball, tmp_dir);
+  if (s) s = digest_layer(tmp_dir, diff_id, size);
+  if (s && ::access(layer_dir(*diff_id).c_str(), F_OK) == 0) {
+    fs::remove_all(tmp_dir, ec);  // the same tree is stored already
+    if (::access(blob_path(*diff_id).c_str(), F_OK) == 0) return Status::ok();
+    return write_file_atomically(size_path(*diff_id), std::to_string(*size) + "\n");
+  }
+  if (s) s = write_file_atomically(size_path(*diff_id), std::to_string(*size) + "\n");
+  if (s && ::rename(tmp_dir.c_str(), layer_dir(*diff_id).c_str()) != 0) s = Status::from_errno("renaming " + tmp_dir);
+  if (!s) {
+    fs::remove_all(tmp_dir, ec);
+    if (!diff_id->empty() && ::access(layer_dir(*diff_id).c_str(), F_OK) != 0) ::unlink(size_path(*diff_id).c_str());
+  }
+  return s;
+}
+
+Status ImageStore::layer_tar(const std::string& diff_id, std::string* path, bool* scratch) const {
+  *scratch = false;
+  *path = blob_path(diff_id);
+  if (::access(path->c_str(), F_OK) == 0) return Status::ok();
+  if (::access(size_path(diff_id).c_str(), F_OK) != 0 || ::access(layer_dir(diff_id).c_str(), F_OK) != 0)
+    return Status::error("layer " + diff_id + " is missing");
+  *path = root_ + "/blobs/sha256/.tar-" + random_suffix();
+  std::string made;
+  if (Status s = pack_layer(layer_dir(diff_id), *path, &made); !s) return s.with_context("layer " + diff_id);
+  if (made != diff_id) {
+    ::unlink(path->c_str());
+    return Status::error("layer " + diff_id + " has changed on disk: its tree now makes " + made);
+  }
+  *scratch = true;
+  return Status::ok();
+}
+
 Status ImageStore::commit_image(const ImageReference& ref, const std::string& config_text,
                                 const std::vector<std::pair<std::string, std::int64_t>>& layers, Image* out) {
   std::string config_digest;
@@ -149,7 +193,7 @@ std::string ImageStore::pin_path(const std::string& diff_id) const { return root
 
 bool ImageStore::has_layer(const std::string& diff_id) const {
   return is_hex_digest(diff_id) && ::access(layer_dir(diff_id).c_str(), F_OK) == 0 &&
-         ::access(blob_path(diff_id).c_str(), F_OK) == 0;
+         (::access(blob_path(diff_id).c_str(), F_OK) == 0 || ::access(size_path(diff_id).c_str(), F_OK) == 0);
 }
 
 Status ImageStore::store_layer(const std::string& tarball, bool pin, std::string* diff_id, std::int64_t* size) {
@@ -189,8 +233,10 @@ Status ImageStore::commit(const ImageReference& ref, const std::string& config_t
     std::string diff_id = d.is_string() ? d.get<std::string>() : "";
     if (!has_layer(diff_id)) return Status::error("image " + ref.str() + ": layer " + diff_id + " is not stored");
     struct stat st {};
-    ::stat(blob_path(diff_id).c_str(), &st);
-    layers.emplace_back(diff_id, st.st_size);
+    std::int64_t size = ::stat(blob_path(diff_id).c_str(), &st) == 0
+                            ? st.st_size
+                            : std::atoll(read_whole_file(size_path(diff_id)).value_or("0").c_str());
+    layers.emplace_back(diff_id, size);
   }
   return commit_image(ref, config_text, layers, out);
 }
@@ -225,7 +271,7 @@ Status ImageStore::import_rootfs(const std::string& tarball, const ImageReferenc
   if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
   std::string diff_id;
   std::int64_t size = 0;
-  if (Status s = add_layer(tarball, &diff_id, &size); !s) return s.with_context("importing " + tarball);
+  if (Status s = add_unpacked_layer(tarball, &diff_id, &size); !s) return s.with_context("importing " + tarball);
   std::string created = timestamp_now();
   nlohmann::json image_config = {
       {"created", created},
@@ -342,7 +388,7 @@ Status ImageStore::collect_garbage(const nlohmann::json& index) const {
   }
   std::error_code ec;
   for (const auto& pin : fs::directory_iterator(root_ + "/pins", ec)) keep.insert(pin.path().filename().string());
-  for (const char* sub : {"/blobs/sha256", "/layers"}) {
+  for (const char* sub : {"/blobs/sha256", "/layers", "/sizes"}) {
     for (const auto& entry : fs::directory_iterator(root_ + sub, ec)) {
       std::string name = entry.path().filename().string();
       if (name[0] == '.' || keep.count(name)) continue;  // temporaries belong to a running import

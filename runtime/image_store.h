@@ -25,7 +25,11 @@ struct Image {
 
 // Layout:
 //   blobs/sha256/HEX   manifests, configs and uncompressed layer tars
+//                      (not of imported layers: see sizes/)
 //   layers/HEX/        each layer unpacked once, named by its diff ID
+//   sizes/HEX          the tar size of a layer kept only unpacked (an
+//                      imported one): its tar is made again from the
+//                      tree when needed (layer_tar), and checked
 //   index.json         an OCI image index; each manifest is annotated
 //                      with the reference it is known by
 //   pins/HEX           layers kept while no image uses them (a build cache's)
@@ -75,6 +79,10 @@ class ImageStore {
 
   // Where a blob (manifest, config, uncompressed layer tar) is stored.
   std::string blob_path(const std::string& digest) const;
+  // A layer's uncompressed tar, for `save` and `push`: its blob, or, for a
+  // layer kept only unpacked, a scratch file made from its tree and checked
+  // against its diff ID (`*scratch` set: the caller removes it).
+  Status layer_tar(const std::string& diff_id, std::string* path, bool* scratch) const;
   // The platform its configuration names: "linux/amd64", "linux/arm64/v8".
   std::string platform(const Image& image) const;
   // Where a layer is unpacked, for overlayfs' lowerdir.
@@ -97,6 +105,11 @@ class ImageStore {
   std::string pin_path(const std::string& diff_id) const;
   // Stores one layer tarball (any compression): its diff ID and uncompressed size.
   Status add_layer(const std::string& tarball, std::string* diff_id, std::int64_t* size) const;
+  // Stores a root filesystem tarball as a layer kept only unpacked, in one
+  // pass: its diff ID is that of the tar pack_layer makes of the tree (so
+  // the tar can be made again, and checked), not that of the tarball.
+  Status add_unpacked_layer(const std::string& tarball, std::string* diff_id, std::int64_t* size) const;
+  std::string size_path(const std::string& diff_id) const;
   // Writes config and manifest blobs and names the image. Caller holds the lock.
   Status commit_image(const ImageReference& ref, const std::string& config_text,
                       const std::vector<std::pair<std::string, std::int64_t>>& layers, Image* out);

@@ -31,7 +31,8 @@ struct DigestingFile {
 la_ssize_t write_digested(archive*, void* data, const void* buffer, size_t size) {
   auto* f = static_cast<DigestingFile*>(data);
   const char* p = static_cast<const char*>(buffer);
-  for (size_t left = size; left > 0;) {
+  // No file: the digest only (digest_layer).
+  for (size_t left = f->fd < 0 ? 0 : size; left > 0;) {
     ssize_t n = ::write(f->fd, p, left);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
@@ -161,20 +162,38 @@ struct Packer {
 
 }  // namespace
 
-Status pack_layer(const std::string& dir, const std::string& tar_path, std::string* diff_id) {
-  DigestingFile file;
-  file.fd = ::open(tar_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (file.fd < 0) return Status::from_errno("creating " + tar_path);
+namespace {
+
+// Packs `dir` into `file` (its fd -1: into the digest alone).
+Status pack_into(const std::string& dir, DigestingFile& file, const std::string& what) {
   archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
   archive_write_set_bytes_per_block(a, 0);  // no padding to a block size: the digest is of what the tar is
   Status s;
-  if (archive_write_open(a, &file, nullptr, write_digested, nullptr) != ARCHIVE_OK) s = Status::error("opening " + tar_path);
+  if (archive_write_open(a, &file, nullptr, write_digested, nullptr) != ARCHIVE_OK) s = Status::error("opening " + what);
   if (s) s = Packer{a, dir, {}}.walk("", dir);
-  if (archive_write_close(a) != ARCHIVE_OK && s) s = Status::error("finishing " + tar_path);
+  if (archive_write_close(a) != ARCHIVE_OK && s) s = Status::error("finishing " + what);
   archive_write_free(a);
+  if (s && file.failed) s = Status::error("writing " + what);
+  return s;
+}
+
+}  // namespace
+
+Status digest_layer(const std::string& dir, std::string* diff_id, std::int64_t* size) {
+  DigestingFile sink;
+  if (Status s = pack_into(dir, sink, "the layer of " + dir); !s) return s;
+  *diff_id = "sha256:" + sink.digest.hex();
+  *size = sink.written;
+  return Status::ok();
+}
+
+Status pack_layer(const std::string& dir, const std::string& tar_path, std::string* diff_id) {
+  DigestingFile file;
+  file.fd = ::open(tar_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (file.fd < 0) return Status::from_errno("creating " + tar_path);
+  Status s = pack_into(dir, file, tar_path);
   ::close(file.fd);
-  if (s && file.failed) s = Status::error("writing " + tar_path);
   if (!s) {
     ::unlink(tar_path.c_str());
     return s;

@@ -18,6 +18,11 @@ namespace stack::runtime {
 // `diff_id` to "sha256:" and the tar's digest.
 Status pack_layer(const std::string& dir, const std::string& tar_path, std::string* diff_id);
 
+// The diff ID and size of the tar pack_layer would write for `dir`,
+// without writing it: what a layer kept only unpacked is known by, and is
+// checked against when its tar is made again.
+Status digest_layer(const std::string& dir, std::string* diff_id, std::int64_t* size);
+
 // Compresses the layer tar at `tar_path` to `gz_path` with gzip (the
 // default level, as Docker pushes layers; no time in the header, so the
 // same tar always gives the same bytes). Sets `digest` ("sha256:...") and

@@ -96,6 +96,17 @@ TEST_F(ImageStoreTest, ImportStoresVerifiedBlobsAndUnpacksTheLayerOnce) {
   EXPECT_EQ(slurp(layer + "/etc/hostname"), "box\n");
   EXPECT_EQ(fs::read_symlink(layer + "/bin/ash"), "sh");
   EXPECT_EQ(fs::hard_link_count(layer + "/bin/sh"), 2u);
+  // Kept once: unpacked, with no tar blob beside it (only the config and
+  // the manifest are blobs); its tar is made again, and checked, on demand.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "images/blobs/sha256"), fs::directory_iterator()), 2);
+  std::string made;
+  bool scratch = false;
+  ASSERT_TRUE(store.layer_tar(a.diff_ids[0], &made, &scratch));
+  EXPECT_TRUE(scratch);
+  std::string again;
+  ASSERT_TRUE(decompress_layer(made, (dir_ / "again.tar").string(), &again));
+  EXPECT_EQ("sha256:" + again, a.diff_ids[0]);
+  ::unlink(made.c_str());
   EXPECT_EQ(a.config.cmd, (std::vector<std::string>{"sh", "-c", "echo hi"}));
   EXPECT_EQ(a.config.env, (std::vector<std::string>{"A=1", "B=two"}));
 
