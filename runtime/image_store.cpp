@@ -201,7 +201,17 @@ Status ImageStore::store_layer(const std::string& tarball, bool pin, std::string
   FileLock lock;
   if (Status s = FileLock::acquire(root_ + "/lock", &lock); !s) return s;
   if (Status s = add_layer(tarball, diff_id, size); !s) return s;
-  return pin ? write_file_atomically(pin_path(*diff_id), *diff_id + "\n") : Status::ok();
+  if (!pin) return Status::ok();
+  if (Status s = write_file_atomically(pin_path(*diff_id), *diff_id + "\n"); !s) return s;
+  // A build's layer is pack_layer's tar of its step's tree: where the
+  // unpacked tree makes the same tar again (checked here, once), it is
+  // kept once, as an imported one is, and its tar made again on demand.
+  std::string again;
+  std::int64_t again_size = 0;
+  if (::access(blob_path(*diff_id).c_str(), F_OK) == 0 && digest_layer(layer_dir(*diff_id), &again, &again_size) &&
+      again == *diff_id && write_file_atomically(size_path(*diff_id), std::to_string(again_size) + "\n"))
+    ::unlink(blob_path(*diff_id).c_str());
+  return Status::ok();
 }
 
 Status ImageStore::unpin_all(int* freed) {

@@ -55,8 +55,10 @@ class ImageStore {
   // Stores a layer tarball (any compression; a pulled blob, a build
   // step's pack_layer tar), unpacked once, for commit(). Pinned, it stays
   // while no image uses it (a build cache's layer); otherwise the next
-  // garbage collection frees it unless an image uses it by then. Sets its
-  // diff ID and uncompressed size.
+  // garbage collection frees it unless an image uses it by then. A pinned
+  // (built) layer whose tree makes its tar again byte for byte is kept
+  // only unpacked, as an imported one. Sets its diff ID and uncompressed
+  // size.
   Status store_layer(const std::string& tarball, bool pin, std::string* diff_id, std::int64_t* size);
   // Whether a layer is stored and unpacked.
   bool has_layer(const std::string& diff_id) const;
