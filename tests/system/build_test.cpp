@@ -54,6 +54,30 @@ class Build : public Container {
   fs::path ctx_;
 };
 
+TEST_F(Build, BuiltLayersAreStoredOnceAndTheirTarsMadeAgainForSave) {
+  // Steps whose layers hold a deletion (whiteout), a link, a fifo, an
+  // opaque directory and a file: each is kept only unpacked (a size file,
+  // no tar blob), and `image save` makes their tars again, checked, for
+  // skopeo to read.
+  write("Dockerfile",
+        "FROM busybox\n"
+        "RUN rm /etc/group && mkdir -p /x && echo hi > /x/y && ln -s /x /z && mkfifo /f\n"
+        "RUN rm -rf /x && mkdir /x && echo again > /x/w\n"
+        "COPY Dockerfile /copied\n");
+  Outcome b = build("-q -t once:1");
+  ASSERT_EQ(b.rc, 0) << b.err;
+  Outcome r = in_sandbox(
+      "ls $STACK_ROOT/images/sizes | wc -l; "
+      "for l in $($S image inspect once:1 | grep -o 'sha256:[0-9a-f]*' | sort -u); do "
+      "  [ -e $STACK_ROOT/images/blobs/sha256/${l#sha256:} ] && [ -e $STACK_ROOT/images/sizes/${l#sha256:} ] && echo both; done; "
+      "$S image save once:1 -o $STACK_ROOT/../once.tar && skopeo inspect oci-archive:$STACK_ROOT/../once.tar | grep -c '\"sha256:'; "
+      "$S container run --rm once:1 cat /x/w /copied | head -1; rm $STACK_ROOT/../once.tar");
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  // The imported busybox layer and the three built ones, none also a blob;
+  // skopeo sees the manifest's digest and the four layers.
+  EXPECT_EQ(r.out, "4\n5\nagain\n") << r.err;
+}
+
 TEST_F(Build, MultiStageImageHasOnlyTheFinalStagesLayers) {
   write("Dockerfile",
         "FROM busybox AS build\n"
