@@ -190,12 +190,13 @@ class EmbeddedDns {
         // Taken while the resolver was down (a process of a container
         // sharing the namespace, say): another port, and the redirect moved.
         fd = bind_any_dns_port(namespace_, &port);
-        if (fd >= 0)
+        if (fd >= 0) {
           if (runtime::Status s = netbridge::redirect_embedded_dns(namespace_, port, false); !s) {
             ::close(fd);
             return s.with_context("container " + name_);
           }
-        if (fd >= 0) runtime::write_file_atomically(port_file_, std::to_string(port) + "\n");
+          runtime::write_file_atomically(port_file_, std::to_string(port) + "\n");
+        }
       }
       if (fd < 0)
         return runtime::Status::error("container " + name_ + ": serving DNS at " + netbridge::kEmbeddedDnsAddress + ":" +

@@ -83,6 +83,8 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
     bool layer = i + 1 < blobs.size();
     std::string digest = blobs[i], path = store.blob_path(blobs[i]);
     std::string compressed;  // the gzip copy of an uncompressed layer, while it goes up
+    std::string asked;       // a digest the registry was asked for already
+    bool exists = false;
     if (layer && uncompressed_layer(m["layers"][i].value("mediaType", ""))) {
       // As Docker pushes: gzip. The digest a layer compressed to before is
       // kept, so that a registry that has it is seen to without
@@ -94,9 +96,10 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
         std::istringstream words(*text);
         if (!(words >> gz_digest >> size) || gz_digest.size() != 71 || size <= 0) gz_digest.clear();
       }
-      bool exists = false;
-      if (!gz_digest.empty())
+      if (!gz_digest.empty()) {
         if (Status s = client.has_blob(gz_digest, &exists); !s) return s;
+        asked = gz_digest;
+      }
       if (!exists) {
         progress({id, "Compressing", 0, 0, false});
         compressed = scratch + "/" + digest.substr(7) + "." + std::to_string(::getpid()) + ".gz";
@@ -115,10 +118,6 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
       descriptor["size"] = size;
       digest = gz_digest;
       path = compressed;
-      if (exists) {
-        progress({id, "Already exists", 0, 0, true});
-        continue;
-      }
     }
     struct Scratch {
       std::string path;
@@ -126,8 +125,8 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
         if (!path.empty()) ::unlink(path.c_str());
       }
     } remove_after{compressed};
-    bool exists = false;
-    if (Status s = client.has_blob(digest, &exists); !s) return s;
+    if (!exists && digest != asked)
+      if (Status s = client.has_blob(digest, &exists); !s) return s;
     if (exists) {
       progress({id, "Already exists", 0, 0, true});
       continue;
@@ -137,8 +136,7 @@ Status push_image(const std::string& reference, const std::vector<std::string>& 
     progress({id, "Pushed", 0, 0, true});
   }
   std::string text = m.dump();
-  std::string tag = ref->digest.empty() ? ref->tag : ref->digest;
-  if (Status s = client.put_manifest(tag, text, m.value("mediaType", "application/vnd.oci.image.manifest.v1+json")); !s)
+  if (Status s = client.put_manifest(ref->tag, text, m.value("mediaType", "application/vnd.oci.image.manifest.v1+json")); !s)
     return s;
   progress({"Image " + image.reference, "Pushed sha256:" + runtime::Sha256::of(text), 0, 0, true});
   return Status::ok();

@@ -116,6 +116,10 @@ Status ImageStore::add_layer(const std::string& tarball, std::string* diff_id, s
 
 std::string ImageStore::size_path(const std::string& diff_id) const { return root_ + "/sizes/" + diff_id.substr(7); }
 
+Status ImageStore::mark_unpacked_only(const std::string& diff_id, std::int64_t size) const {
+  return write_file_atomically(size_path(diff_id), std::to_string(size) + "\n");
+}
+
 Status ImageStore::add_unpacked_layer(const std::string& tarball, std::string* diff_id, std::int64_t* size) const {
   // Unpacked straight from the tarball (any compression); then the tree is
   // read once more for the digest of its tar, which costs a read of what
@@ -125,12 +129,11 @@ Status ImageStore::add_unpacked_layer(const std::string& tarball, std::string* d
   fs::create_directories(tmp_dir, ec);
   Status s = unpack_layer(tarball, tmp_dir);
   if (s) s = digest_layer(tmp_dir, diff_id, size);
+  if (s) s = mark_unpacked_only(*diff_id, *size);
   if (s && ::access(layer_dir(*diff_id).c_str(), F_OK) == 0) {
     fs::remove_all(tmp_dir, ec);  // the same tree is stored already
-    if (::access(blob_path(*diff_id).c_str(), F_OK) == 0) return Status::ok();
-    return write_file_atomically(size_path(*diff_id), std::to_string(*size) + "\n");
+    return Status::ok();
   }
-  if (s) s = write_file_atomically(size_path(*diff_id), std::to_string(*size) + "\n");
   if (s && ::rename(tmp_dir.c_str(), layer_dir(*diff_id).c_str()) != 0) s = Status::from_errno("renaming " + tmp_dir);
   if (!s) {
     fs::remove_all(tmp_dir, ec);
@@ -209,7 +212,7 @@ Status ImageStore::store_layer(const std::string& tarball, bool pin, std::string
   std::string again;
   std::int64_t again_size = 0;
   if (::access(blob_path(*diff_id).c_str(), F_OK) == 0 && digest_layer(layer_dir(*diff_id), &again, &again_size) &&
-      again == *diff_id && write_file_atomically(size_path(*diff_id), std::to_string(again_size) + "\n"))
+      again == *diff_id && mark_unpacked_only(*diff_id, again_size))
     ::unlink(blob_path(*diff_id).c_str());
   return Status::ok();
 }

@@ -112,6 +112,8 @@ class ImageStore {
   // the tar can be made again, and checked), not that of the tarball.
   Status add_unpacked_layer(const std::string& tarball, std::string* diff_id, std::int64_t* size) const;
   std::string size_path(const std::string& diff_id) const;
+  // Marks a layer as one whose tar is made again from its tree (layer_tar).
+  Status mark_unpacked_only(const std::string& diff_id, std::int64_t size) const;
   // Writes config and manifest blobs and names the image. Caller holds the lock.
   Status commit_image(const ImageReference& ref, const std::string& config_text,
                       const std::vector<std::pair<std::string, std::int64_t>>& layers, Image* out);
